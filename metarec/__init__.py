@@ -1,0 +1,23 @@
+"""metarec: meta-learning recommendations for clustering on tabular data."""
+
+from __future__ import annotations
+
+from metarec.dataset import ColumnType, Dataset
+from metarec.exceptions import MetarecError
+from metarec.io import as_dataset, list_datasets, load_dataset
+from metarec.metafeatures import extract_metafeatures
+from metarec.preprocessing import Preprocessor
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ColumnType",
+    "Dataset",
+    "MetarecError",
+    "Preprocessor",
+    "__version__",
+    "as_dataset",
+    "extract_metafeatures",
+    "list_datasets",
+    "load_dataset",
+]

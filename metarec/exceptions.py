@@ -1,0 +1,86 @@
+"""Typed errors raised by metarec.
+
+Every error carries a one-line message that says what went wrong and what to do
+about it.  The CLI prints ``metarec: <message>`` and exits with status 2 for any
+:class:`MetarecError`; nothing else is caught.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AllMissingError",
+    "ConstantDataError",
+    "EmptyDataError",
+    "FileReadError",
+    "InvalidDataError",
+    "LabelError",
+    "MetaFeatureError",
+    "MetarecError",
+    "NonFiniteValueError",
+    "NonNumericValueError",
+    "OpenMLDatasetNotFoundError",
+    "OpenMLError",
+    "OpenMLUnavailableError",
+    "TooFewRowsError",
+    "UnknownDatasetError",
+]
+
+
+class MetarecError(Exception):
+    """Base class of every error metarec raises on purpose."""
+
+
+class InvalidDataError(MetarecError, ValueError):
+    """The data cannot be clustered as given."""
+
+
+class EmptyDataError(InvalidDataError):
+    """The table has no rows or no columns."""
+
+
+class TooFewRowsError(InvalidDataError):
+    """The table has fewer than two rows."""
+
+
+class AllMissingError(InvalidDataError):
+    """Every value of the table is missing."""
+
+
+class ConstantDataError(InvalidDataError):
+    """Every column holds a single value, so there is nothing to cluster."""
+
+
+class NonFiniteValueError(InvalidDataError):
+    """A numeric column holds +inf or -inf."""
+
+
+class NonNumericValueError(InvalidDataError):
+    """A numeric column holds a value that is not a number."""
+
+
+class LabelError(InvalidDataError):
+    """Ground-truth labels do not fit the feature table."""
+
+
+class FileReadError(MetarecError, OSError):
+    """A data file is missing, unreadable, truncated or of an unknown format."""
+
+
+class UnknownDatasetError(MetarecError, LookupError):
+    """A dataset name does not resolve to anything loadable."""
+
+
+class OpenMLError(MetarecError):
+    """Base class of the errors raised when talking to OpenML."""
+
+
+class OpenMLDatasetNotFoundError(OpenMLError, UnknownDatasetError):
+    """OpenML has no dataset with the requested id."""
+
+
+class OpenMLUnavailableError(OpenMLError, ConnectionError):
+    """OpenML cannot be reached and the dataset is not in the local cache."""
+
+
+class MetaFeatureError(MetarecError, ValueError):
+    """Bad arguments to the meta-feature extractor (unknown group, bad sample size)."""

@@ -1,0 +1,114 @@
+"""Dataset loading: one URI-like name scheme shared by the API and the CLI.
+
+======================  ==============================================
+name                    loads
+======================  ==============================================
+``openml:61``           OpenML dataset 61 via the ``openml`` client
+``clustbench:fcps/atom`` the clustering benchmark suite, BATTERY/NAME
+``uci121:abalone``      the uci121 corpus
+``sklearn:iris``        scikit-learn's bundled iris/wine/breast_cancer/digits
+``path/to/file.csv``    a CSV/TSV/Parquet/ARFF file (``file:`` prefix optional)
+======================  ==============================================
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from metarec.dataset import Dataset
+from metarec.exceptions import UnknownDatasetError
+from metarec.io.corpora import (
+    list_clustbench,
+    list_sklearn,
+    list_uci121,
+    load_clustbench,
+    load_sklearn,
+    load_uci121,
+)
+from metarec.io.files import SUPPORTED_SUFFIXES, load_file
+from metarec.io.openml_loader import load_openml
+
+__all__ = ["CORPORA", "as_dataset", "list_datasets", "load_dataset", "load_file", "load_openml"]
+
+#: Corpora that :func:`list_datasets` can enumerate.
+CORPORA = ("clustbench", "uci121", "sklearn")
+
+
+def load_dataset(
+    name: str | os.PathLike[str],
+    *,
+    data_root: str | os.PathLike[str] | None = None,
+    label_column: str | None = None,
+    categorical: list[str] | None = None,
+) -> Dataset:
+    """Load a dataset by URI-like name or file path.
+
+    Parameters
+    ----------
+    name : str or path
+        ``openml:ID``, ``clustbench:BATTERY/NAME``, ``uci121:NAME``, ``sklearn:NAME``
+        or the path of a CSV/TSV/Parquet/ARFF file (optionally ``file:PATH``).
+    data_root : path, optional
+        Folder holding the corpora (default: see :mod:`metarec.config`).
+    label_column, categorical
+        For files only: the ground-truth column and columns to treat as categorical.
+
+    Examples
+    --------
+    >>> from metarec import load_dataset
+    >>> load_dataset("sklearn:iris").shape
+    (150, 4)
+    """
+    if isinstance(name, os.PathLike):
+        name = os.fspath(name)
+    scheme, sep, rest = name.partition(":")
+    if sep and scheme in ("openml", "clustbench", "uci121", "sklearn") and rest:
+        if scheme == "openml":
+            return load_openml(rest)
+        if scheme == "clustbench":
+            return load_clustbench(rest, data_root)
+        if scheme == "uci121":
+            return load_uci121(rest, data_root)
+        return load_sklearn(rest)
+    path = Path(rest if scheme == "file" and sep else name).expanduser()
+    if path.exists() or path.suffix.lower() in SUPPORTED_SUFFIXES or path.suffix == ".gz":
+        return load_file(path, label_column=label_column, categorical=categorical)
+    raise UnknownDatasetError(
+        f"{name!r} is neither a dataset name nor a file; use openml:ID, clustbench:BATTERY/NAME, "
+        "uci121:NAME, sklearn:NAME or a path (see `metarec datasets`)"
+    )
+
+
+def list_datasets(
+    corpus: str | None = None, data_root: str | os.PathLike[str] | None = None
+) -> list[str]:
+    """URI of every dataset in the given corpus (all corpora when ``None``)."""
+    if corpus is not None and corpus not in CORPORA:
+        raise UnknownDatasetError(f"unknown corpus {corpus!r}; choose one of {', '.join(CORPORA)}")
+    out: list[str] = []
+    if corpus in (None, "clustbench"):
+        out += [f"clustbench:{n}" for n in list_clustbench(data_root)]
+    if corpus in (None, "uci121"):
+        out += [f"uci121:{n}" for n in list_uci121(data_root)]
+    if corpus in (None, "sklearn"):
+        out += [f"sklearn:{n}" for n in list_sklearn()]
+    return out
+
+
+def as_dataset(data: Any, labels: Any = None, **kwargs: Any) -> Dataset:
+    """Coerce what a user passes (Dataset, name, path, DataFrame, array) to a Dataset."""
+    if isinstance(data, Dataset):
+        return data
+    if isinstance(data, (str, os.PathLike)):
+        return load_dataset(data, **kwargs)
+    if isinstance(data, (pd.DataFrame, np.ndarray, list, tuple)):
+        return Dataset.from_frame(data, labels, **kwargs)
+    raise UnknownDatasetError(
+        f"cannot use a {type(data).__name__} as data; pass a Dataset, DataFrame, array, "
+        "dataset name or file path"
+    )

@@ -1,0 +1,153 @@
+"""The benchmark corpora: clustbench, uci121 and scikit-learn's bundled datasets."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from metarec.config import corpus_root, find_corpus_root
+from metarec.dataset import Dataset
+from metarec.exceptions import FileReadError, UnknownDatasetError
+
+__all__ = [
+    "SKLEARN_DATASETS",
+    "list_clustbench",
+    "list_sklearn",
+    "list_uci121",
+    "load_clustbench",
+    "load_sklearn",
+    "load_uci121",
+]
+
+SKLEARN_DATASETS = ("iris", "wine", "breast_cancer", "digits")
+
+PathLike = str | os.PathLike[str] | None
+
+
+def _read_matrix(path: Path, delimiter: str | None) -> np.ndarray:
+    try:
+        frame = pd.read_csv(
+            path, sep=r"\s+" if delimiter is None else delimiter, header=None, dtype="float64"
+        )
+    except (ValueError, OSError, EOFError, pd.errors.ParserError) as exc:
+        raise FileReadError(f"{path}: cannot read the matrix ({exc})") from None
+    return frame.to_numpy()
+
+
+def _read_labels(path: Path) -> np.ndarray:
+    try:
+        return pd.read_csv(path, header=None, sep=r"\s+").iloc[:, 0].to_numpy()
+    except (ValueError, OSError, EOFError, pd.errors.ParserError) as exc:
+        raise FileReadError(f"{path}: cannot read the labels ({exc})") from None
+
+
+# ---------------------------------------------------------------- clustbench
+def list_clustbench(root: PathLike = None) -> list[str]:
+    """Names ``BATTERY/NAME`` of the clustbench datasets that have a data file."""
+    base = find_corpus_root(root)
+    if base is None or not (base / "clustbench").is_dir():
+        return []
+    names = [
+        f"{p.parent.name}/{p.name[: -len('.data.gz')]}"
+        for p in (base / "clustbench").glob("*/*.data.gz")
+    ]
+    return sorted(names)
+
+
+def load_clustbench(name: str, root: PathLike = None) -> Dataset:
+    """Load ``BATTERY/NAME`` from the clustering benchmark suite (Gagolewski et al.).
+
+    Every ``NAME.labelsK.gz`` becomes a reference labeling; label 0 marks noise
+    points where the dataset's description says so (recorded as ``noise_label``).
+    """
+    base = corpus_root(root) / "clustbench"
+    battery, _, short = name.partition("/")
+    if not battery or not short:
+        raise UnknownDatasetError(
+            f"clustbench:{name}: expected BATTERY/NAME, e.g. clustbench:fcps/atom"
+        )
+    data_path = base / battery / f"{short}.data.gz"
+    if not data_path.is_file():
+        if (base / battery / f"{short}.labels0.gz").is_file():
+            raise UnknownDatasetError(
+                f"clustbench:{name}: only labels are present, the data file "
+                f"{data_path.name} is missing from {data_path.parent}"
+            )
+        raise UnknownDatasetError(
+            f"clustbench:{name}: no such dataset in {base}; list them with `metarec datasets`"
+        )
+    x = _read_matrix(data_path, None)
+    label_files = sorted(base.joinpath(battery).glob(f"{short}.labels*.gz"))
+    labelings = [_read_labels(p) for p in label_files]
+    desc_path = base / battery / f"{short}.txt"
+    description = desc_path.read_text(errors="replace") if desc_path.is_file() else ""
+    return Dataset.from_frame(
+        x,
+        labelings[0] if labelings else None,
+        extra_labelings=labelings[1:],
+        name=f"{battery}/{short}",
+        source=f"clustbench:{name}",
+        metadata={"corpus": "clustbench", "description": description, "noise_label": 0},
+    )
+
+
+# ---------------------------------------------------------------- uci121
+def list_uci121(root: PathLike = None) -> list[str]:
+    """Names of the uci121 datasets present."""
+    base = find_corpus_root(root)
+    if base is None or not (base / "uci121").is_dir():
+        return []
+    return sorted(
+        p.parent.name
+        for p in (base / "uci121").glob("*/*_py.dat")
+        if p.name == f"{p.parent.name}_py.dat"
+    )
+
+
+def load_uci121(name: str, root: PathLike = None) -> Dataset:
+    """Load a uci121 dataset (Fernández-Delgado et al. 2014, standardized numerics)."""
+    folder = corpus_root(root) / "uci121" / name
+    data_path = folder / f"{name}_py.dat"
+    if not data_path.is_file():
+        raise UnknownDatasetError(
+            f"uci121:{name}: no such dataset in {folder.parent}; "
+            "list them with `metarec datasets --corpus uci121`"
+        )
+    x = _read_matrix(data_path, ",")
+    labels_path = folder / "labels_py.dat"
+    labels = _read_labels(labels_path) if labels_path.is_file() else None
+    return Dataset.from_frame(
+        x, labels, name=name, source=f"uci121:{name}", metadata={"corpus": "uci121"}
+    )
+
+
+# ---------------------------------------------------------------- sklearn
+def list_sklearn() -> list[str]:
+    """scikit-learn's bundled real datasets metarec can load."""
+    return list(SKLEARN_DATASETS)
+
+
+def load_sklearn(name: str) -> Dataset:
+    """Load one of scikit-learn's bundled real datasets (iris, wine, breast_cancer, digits)."""
+    from sklearn import datasets as skd
+
+    loaders: dict[str, Callable[..., object]] = {
+        "iris": skd.load_iris,
+        "wine": skd.load_wine,
+        "breast_cancer": skd.load_breast_cancer,
+        "digits": skd.load_digits,
+    }
+    if name not in loaders:
+        raise UnknownDatasetError(
+            f"sklearn:{name}: unknown; choose one of {', '.join(SKLEARN_DATASETS)}"
+        )
+    bunch = loaders[name](as_frame=True)
+    frame = bunch.frame.drop(columns=["target"])  # type: ignore[attr-defined]
+    labels = bunch.target.to_numpy()  # type: ignore[attr-defined]
+    return Dataset.from_frame(
+        frame, labels, name=name, source=f"sklearn:{name}", metadata={"corpus": "sklearn"}
+    )

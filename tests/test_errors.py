@@ -1,0 +1,194 @@
+"""Every bad input gets a typed metarec error (API) and one line + exit 2 (CLI)."""
+
+from __future__ import annotations
+
+import gzip
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from metarec import Dataset, load_dataset
+from metarec.cli import main
+from metarec.exceptions import (
+    AllMissingError,
+    ConstantDataError,
+    EmptyDataError,
+    FileReadError,
+    LabelError,
+    MetarecError,
+    NonFiniteValueError,
+    NonNumericValueError,
+    OpenMLUnavailableError,
+    TooFewRowsError,
+    UnknownDatasetError,
+)
+
+# (case id, file name, file contents writer, error type, message fragment)
+FileWriter = Callable[[Path], None]
+
+
+def _text(content: str) -> FileWriter:
+    return lambda p: p.write_text(content)
+
+
+def _truncated_gzip(p: Path) -> None:
+    blob = gzip.compress(("\n".join(f"{i},{i * 2}" for i in range(5000))).encode())
+    p.write_bytes(blob[: len(blob) // 2])
+
+
+def _truncated_parquet(p: Path) -> None:
+    buf = p.with_suffix(".full.parquet")
+    pd.DataFrame({"a": np.arange(1000.0)}).to_parquet(buf)
+    p.write_bytes(buf.read_bytes()[:300])
+
+
+def _binary(p: Path) -> None:
+    p.write_bytes(bytes(range(256)) * 20)
+
+
+FILE_CASES = [
+    ("empty", "e.csv", _text(""), EmptyDataError, "empty"),
+    ("header-only", "h.csv", _text("a,b\n"), EmptyDataError, "empty"),
+    ("single-row", "s.csv", _text("a,b\n1,2\n"), TooFewRowsError, "single row"),
+    ("all-nan", "n.csv", _text("a,b\n?,\nNA,?\n,NA\n"), AllMissingError, "missing"),
+    ("constant", "c.csv", _text("a,b\n1,x\n1,x\n1,x\n"), ConstantDataError, "single value"),
+    ("infinite", "i.csv", _text("a,b\n1,2\ninf,3\n4,5\n"), NonFiniteValueError, "infinite"),
+    (
+        "garbage",
+        "g.csv",
+        _text("a,b\n1,2\n2,3\n3,4\n4,5\nabc,6\n"),
+        NonNumericValueError,
+        "'abc'",
+    ),
+    ("truncated-gzip", "t.csv.gz", _truncated_gzip, FileReadError, "truncated"),
+    ("truncated-parquet", "t.parquet", _truncated_parquet, FileReadError, "truncated"),
+    ("binary-garbage", "b.csv", _binary, FileReadError, "cannot read"),
+    ("bad-arff", "b.arff", _text("@relation x\n@data\n1,2\n"), FileReadError, "ARFF"),
+    ("missing-file", "nope.csv", lambda p: None, FileReadError, "no such file"),
+    ("unknown-suffix", "x.xlsx", _text("zz"), FileReadError, "unknown file type"),
+]
+
+
+@pytest.mark.parametrize(
+    ("fname", "writer", "error", "fragment"),
+    [c[1:] for c in FILE_CASES],
+    ids=[c[0] for c in FILE_CASES],
+)
+def test_bad_files_api(
+    tmp_path: Path, fname: str, writer: FileWriter, error: type, fragment: str
+) -> None:
+    path = tmp_path / fname
+    writer(path)
+    with pytest.raises(error, match=None) as info:
+        load_dataset(path)
+    assert isinstance(info.value, MetarecError)
+    assert fragment in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("fname", "writer", "error", "fragment"),
+    [c[1:] for c in FILE_CASES],
+    ids=[c[0] for c in FILE_CASES],
+)
+def test_bad_files_cli(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    fname: str,
+    writer: FileWriter,
+    error: type,
+    fragment: str,
+) -> None:
+    path = tmp_path / fname
+    writer(path)
+    assert main(["show", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("metarec: ") and err.count("\n") == 1
+    assert fragment in err
+
+
+@pytest.mark.parametrize(
+    ("data", "error"),
+    [
+        (pd.DataFrame(), EmptyDataError),
+        (np.empty((0, 3)), EmptyDataError),
+        (np.ones((1, 3)), TooFewRowsError),
+        (np.full((4, 2), np.nan), AllMissingError),
+        (np.ones((5, 3)), ConstantDataError),
+        (np.array([[1.0, np.inf], [2.0, 3.0]]), NonFiniteValueError),
+        (np.arange(5), EmptyDataError),
+        (pd.DataFrame({"a": ["1", "2", "3", "4", "x5"]}), NonNumericValueError),
+    ],
+    ids=["empty-frame", "empty-array", "one-row", "all-nan", "constant", "inf", "1d", "garbage"],
+)
+def test_bad_tables_api(data: object, error: type) -> None:
+    with pytest.raises(error):
+        Dataset.from_frame(data)  # type: ignore[arg-type]
+
+
+def test_wrong_label_length_api() -> None:
+    with pytest.raises(LabelError, match="3 entries but the table has 4 rows"):
+        Dataset.from_frame(np.arange(8.0).reshape(4, 2), labels=[0, 1, 0])
+    ds = Dataset.from_frame(np.arange(8.0).reshape(4, 2))
+    with pytest.raises(LabelError):
+        ds.with_labels([1, 2])
+
+
+def test_wrong_label_length_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "d.csv").write_text("a,b\n1,2\n3,4\n5,7\n")
+    (tmp_path / "l.txt").write_text("0\n1\n")
+    assert main(["show", str(tmp_path / "d.csv"), "--labels", str(tmp_path / "l.txt")]) == 2
+    assert "2 entries but the table has 3 rows" in capsys.readouterr().err
+    assert main(["show", str(tmp_path / "d.csv"), "--target", "zz"]) == 2
+    assert "no column 'zz'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "name", ["uci121:no-such-set", "clustbench:fcps/nothing", "sklearn:mnist", "nonsense"]
+)
+def test_unknown_names(name: str, capsys: pytest.CaptureFixture[str], corpus_root: Path) -> None:
+    with pytest.raises(UnknownDatasetError):
+        load_dataset(name)
+    assert main(["show", name]) == 2
+    assert capsys.readouterr().err.startswith("metarec: ")
+
+
+def test_clustbench_without_data_file(corpus_root: Path) -> None:
+    if not (corpus_root / "clustbench/mnist/digits.labels0.gz").exists():
+        pytest.skip("mnist labels not present")
+    with pytest.raises(UnknownDatasetError, match="only labels are present"):
+        load_dataset("clustbench:mnist/digits")
+
+
+def test_openml_offline_with_empty_cache(
+    empty_openml_cache: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(OpenMLUnavailableError, match="cannot reach OpenML"):
+        load_dataset("openml:61")
+    assert main(["show", "openml:61"]) == 2
+    assert "not in the cache" in capsys.readouterr().err
+
+
+def test_openml_id_not_in_cache(openml_cache: Path) -> None:
+    with pytest.raises(OpenMLUnavailableError):
+        load_dataset("openml:3")
+    with pytest.raises(UnknownDatasetError, match="positive integer"):
+        load_dataset("openml:abc")
+
+
+def test_cli_subprocess_prints_no_traceback(tmp_path: Path) -> None:
+    (tmp_path / "g.csv").write_text("a\n1\n2\n3\n4\n5\nbad\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "metarec.cli", "show", str(tmp_path / "g.csv")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.strip().startswith("metarec: column 'a' is numeric but row 5")
+    assert "Traceback" not in proc.stderr
