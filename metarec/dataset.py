@@ -16,6 +16,7 @@ Labels never enter either key, the meta-features or any recommendation.
 from __future__ import annotations
 
 import hashlib
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import Enum
@@ -29,6 +30,7 @@ from metarec.exceptions import (
     AllMissingError,
     ConstantDataError,
     EmptyDataError,
+    InvalidDataError,
     LabelError,
     NonFiniteValueError,
     NonNumericValueError,
@@ -164,15 +166,21 @@ class Dataset:
     def column_types(self) -> dict[str, ColumnType]:
         """Semantic type of every column (binary: exactly two distinct values)."""
         types: dict[str, ColumnType] = {}
-        for col in self.features.columns:
+        distinct = self.profile.distinct
+        for j, col in enumerate(self.features.columns):
             s = self.features[col]
-            if s.nunique(dropna=True) == 2:
+            if distinct[j] == 2:
                 types[col] = ColumnType.BINARY
             elif isinstance(s.dtype, pd.CategoricalDtype):
                 types[col] = ColumnType.CATEGORICAL
             else:
                 types[col] = ColumnType.NUMERIC
         return types
+
+    @cached_property
+    def profile(self) -> ColumnProfile:
+        """Distinct-value and missing-value counts per column (see :class:`ColumnProfile`)."""
+        return column_profile(self.features)
 
     @property
     def numeric_columns(self) -> list[str]:
@@ -277,8 +285,8 @@ class Dataset:
             "columns": self.shape[1],
             "rows_before_subsampling": self.n_original,
             "column_types": {k: int(v) for k, v in types.value_counts().items()},
-            "missing_values": int(self.features.isna().sum().sum()),
-            "rows_with_missing": int(self.features.isna().any(axis=1).sum()),
+            "missing_values": int(self.profile.missing.sum()),
+            "rows_with_missing": self.profile.rows_with_missing,
             "content_hash": self.content_hash,
             "labelings": len(self.labelings),
         }
@@ -297,6 +305,52 @@ class Dataset:
 
 
 # ---------------------------------------------------------------- helpers
+@dataclass(frozen=True)
+class ColumnProfile:
+    """Per-column facts computed in one vectorized pass.
+
+    ``distinct`` is the number of distinct non-missing values capped at 3 (enough to
+    tell empty, constant, binary and more); ``missing`` counts missing values per
+    column; ``rows_with_missing`` counts rows with any missing value.
+    """
+
+    distinct: np.ndarray
+    missing: np.ndarray
+    rows_with_missing: int
+
+
+def column_profile(frame: pd.DataFrame) -> ColumnProfile:
+    """Compute a :class:`ColumnProfile` of any DataFrame (numbers vectorized as a block)."""
+    n, d = frame.shape
+    distinct = np.zeros(d, dtype=np.int64)
+    missing = np.zeros(d, dtype=np.int64)
+    row_missing = np.zeros(n, dtype=bool)
+    is_num = np.array(
+        [
+            pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t)
+            for t in frame.dtypes
+        ],
+        dtype=bool,
+    )
+    if is_num.any():
+        x = frame.iloc[:, np.flatnonzero(is_num)].to_numpy(dtype="float64", na_value=np.nan)
+        nan = np.isnan(x)
+        row_missing |= nan.any(axis=1)
+        missing[is_num] = nan.sum(axis=0)
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            lo, hi = np.nanmin(x, axis=0), np.nanmax(x, axis=0)
+        two = ((x == lo) | (x == hi) | nan).all(axis=0)
+        distinct[is_num] = np.where(np.isnan(lo), 0, np.where(lo == hi, 1, np.where(two, 2, 3)))
+    for j in np.flatnonzero(~is_num):
+        s = frame.iloc[:, j]
+        nan = s.isna().to_numpy()
+        row_missing |= nan
+        missing[j] = int(nan.sum())
+        distinct[j] = min(int(s.nunique(dropna=True)), 3)
+    return ColumnProfile(distinct, missing, int(row_missing.sum()))
+
+
 def _is_categorical(s: pd.Series) -> bool:
     return isinstance(s.dtype, pd.CategoricalDtype)
 
@@ -346,16 +400,41 @@ def _unique_names(columns: Iterable[Any]) -> list[str]:
 def _normalize_features(frame: pd.DataFrame, categorical: set[str]) -> pd.DataFrame:
     unknown = categorical - set(frame.columns)
     if unknown:
-        raise LabelError(f"categorical columns not in the table: {sorted(unknown)}")
-    cols: dict[str, pd.Series] = {}
-    for name in frame.columns:
-        cols[name] = _normalize_column(frame[name], name, force_categorical=name in categorical)
-    out = pd.DataFrame(cols)
-    missing = out.isna()
-    if bool(missing.to_numpy().all()):
+        raise InvalidDataError(
+            f"categorical columns not in the table: {sorted(unknown)}; check the names"
+        )
+    # Numeric columns are converted and checked as one block (fast on wide tables).
+    is_block = [
+        pd.api.types.is_numeric_dtype(t)
+        and not pd.api.types.is_bool_dtype(t)
+        and not isinstance(t, pd.CategoricalDtype)
+        and name not in categorical
+        for name, t in zip(frame.columns, frame.dtypes, strict=True)
+    ]
+    block_cols = [c for c, b in zip(frame.columns, is_block, strict=True) if b]
+    parts: list[pd.DataFrame] = []
+    if block_cols:
+        block = frame[block_cols].to_numpy(dtype="float64", na_value=np.nan)
+        inf = np.isinf(block)
+        if inf.any():
+            row, col = (int(v[0]) for v in np.nonzero(inf))
+            raise NonFiniteValueError(
+                f"column {block_cols[col]!r} holds an infinite value at row {row}; "
+                "replace it with a finite number or mark it missing"
+            )
+        parts.append(pd.DataFrame(block, columns=block_cols))
+    others = {
+        name: _normalize_column(frame[name], name, force_categorical=name in categorical)
+        for name, b in zip(frame.columns, is_block, strict=True)
+        if not b
+    }
+    if others:
+        parts.append(pd.DataFrame(others))
+    out = parts[0] if len(parts) == 1 else pd.concat(parts, axis=1)[list(frame.columns)]
+    profile = column_profile(out)
+    if int(profile.distinct.max()) == 0:
         raise AllMissingError("every value in the table is missing; nothing to cluster")
-    nunique = out.nunique(dropna=True)
-    if int(nunique.max()) <= 1:
+    if int(profile.distinct.max()) <= 1:
         raise ConstantDataError(
             "every column holds a single value; nothing to cluster (check the file's columns)"
         )
@@ -456,25 +535,40 @@ def _text_hash(value: str) -> int:
     return int.from_bytes(hashlib.blake2b(value.encode(), digest_size=8).digest(), "little")
 
 
-def _column_words(s: pd.Series) -> np.ndarray:
-    if _is_categorical(s):
-        codes = s.cat.codes.to_numpy()
-        table = np.array(
-            [_text_hash(str(c)) for c in s.cat.categories] + [_text_hash("\x00<NA>")],
-            dtype=np.uint64,
-        )
-        return table[np.where(codes < 0, len(table) - 1, codes)]
-    v = s.to_numpy(dtype="float64", na_value=np.nan) + 0.0  # -0.0 -> 0.0
-    v = np.where(np.isnan(v), np.nan, v)  # one NaN bit pattern
-    return v.view(np.uint64)
+def _category_words(s: pd.Series) -> np.ndarray:
+    codes = s.cat.codes.to_numpy()
+    table = np.array(
+        [_text_hash(str(c)) for c in s.cat.categories] + [_text_hash("\x00<NA>")],
+        dtype=np.uint64,
+    )
+    return table[np.where(codes < 0, len(table) - 1, codes)]
 
 
 def _row_hashes(frame: pd.DataFrame) -> np.ndarray:
-    h = np.full(len(frame), np.uint64(0x243F6A8885A308D3), dtype=np.uint64)
-    for j, col in enumerate(frame.columns):
-        with np.errstate(over="ignore"):
-            h = _splitmix64(h ^ _splitmix64(_column_words(frame[col]) + np.uint64(j)))
-    return h
+    """One 64-bit hash per row: a multilinear hash of the row's words, then mixed.
+
+    Word ``w_j`` of column ``j`` is the float64 bit pattern of a number or a hash of a
+    category's text; the row hash is ``splitmix64(sum_j w_j * a_j mod 2**64)`` with
+    fixed odd multipliers ``a_j``, computed in row chunks.
+    """
+    n, d = frame.shape
+    multipliers = _splitmix64(np.arange(d, dtype=np.uint64) + np.uint64(0x5EED)) | np.uint64(1)
+    categorical = np.array([_is_categorical(frame.iloc[:, j]) for j in range(d)], dtype=bool)
+    acc = np.zeros(n, dtype=np.uint64)
+    num_idx = np.flatnonzero(~categorical)
+    with np.errstate(over="ignore"):
+        if num_idx.size:
+            block = frame.iloc[:, num_idx].to_numpy(dtype="float64", na_value=np.nan)
+            a = multipliers[num_idx]
+            step = max(1, 4_000_000 // max(num_idx.size, 1))
+            for start in range(0, n, step):
+                chunk = block[start : start + step] + 0.0  # -0.0 -> 0.0
+                chunk[np.isnan(chunk)] = np.nan  # one NaN bit pattern
+                bits = np.ascontiguousarray(chunk).view(np.uint64)
+                acc[start : start + step] += (bits * a).sum(axis=1, dtype=np.uint64)
+        for j in np.flatnonzero(categorical):
+            acc += _category_words(frame.iloc[:, j]) * multipliers[j]
+    return _splitmix64(acc)
 
 
 _FP_QUANTILES = np.linspace(0.0, 1.0, 11)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Literal
 
 import numpy as np
@@ -20,7 +21,8 @@ Scaling = Literal["standard", "robust", "minmax", "none"]
 class Preprocessor(TransformerMixin, BaseEstimator):  # type: ignore[misc]
     """Encode, impute, drop constant columns and scale, as a scikit-learn transformer.
 
-    Output columns, in input column order:
+    Output columns: first the numeric columns, then the categorical ones, each in
+    input order:
 
     * a numeric column gives one column (missing values -> the column median);
     * a categorical column with 2 observed levels gives one 0/1 column;
@@ -86,29 +88,32 @@ class Preprocessor(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         frame = _frame(X)
         self.n_features_in_ = frame.shape[1]
         self.feature_names_in_ = np.asarray(frame.columns, dtype=object)
-        plan: list[tuple[str, str, Any]] = []
-        dropped: list[str] = []
-        for col in frame.columns:
+        categorical = _categorical_mask(frame)
+        numeric_cols = [c for c, cat in zip(frame.columns, categorical, strict=True) if not cat]
+        block = _numeric_block(frame, numeric_cols)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns
+            lo, hi = np.nanmin(block, axis=0), np.nanmax(block, axis=0)
+        keep = lo < hi  # False for constant and all-missing columns
+        self.numeric_columns_ = [c for c, k in zip(numeric_cols, keep, strict=True) if k]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            self.medians_ = np.nanmedian(block[:, keep], axis=0) if keep.any() else np.empty(0)
+        dropped = [c for c, k in zip(numeric_cols, keep, strict=True) if not k]
+        plan: list[tuple[str, str, list[str]]] = []
+        for col in frame.columns[categorical]:
             s = frame[col]
-            if _is_categorical(s):
-                counts = s.astype("object").dropna().astype(str).value_counts()
-                levels = sorted(counts.index, key=lambda v: (-counts[v], v))
-                if len(levels) < 2:
-                    dropped.append(col)
-                elif len(levels) == 2:
-                    plan.append((col, "binary", levels))
-                elif self.categorical == "onehot" and len(levels) <= self.max_categories:
-                    plan.append((col, "onehot", levels))
-                else:
-                    plan.append((col, "ordinal", levels))
+            counts = s.astype("object").dropna().astype(str).value_counts()
+            levels = sorted(counts.index, key=lambda v: (-counts[v], v))
+            if len(levels) < 2:
+                dropped.append(col)
+            elif len(levels) == 2:
+                plan.append((col, "binary", levels))
+            elif self.categorical == "onehot" and len(levels) <= self.max_categories:
+                plan.append((col, "onehot", levels))
             else:
-                x = _numeric(s)
-                present = x[~np.isnan(x)]
-                if present.size == 0 or np.all(present == present[0]):
-                    dropped.append(col)
-                else:
-                    plan.append((col, "numeric", float(np.median(present))))
-        if not plan:
+                plan.append((col, "ordinal", levels))
+        if not plan and not self.numeric_columns_:
             raise ConstantDataError(
                 "every column is constant or missing; nothing to cluster (check the input)"
             )
@@ -126,7 +131,8 @@ class Preprocessor(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         """Encode and scale ``X`` into a finite float64 matrix."""
         check_is_fitted(self, "plan_")
         frame = _frame(X)
-        missing = [c for c, _, _ in self.plan_ if c not in frame.columns]
+        needed = self.numeric_columns_ + [c for c, _, _ in self.plan_]
+        missing = [c for c in needed if c not in frame.columns]
         if missing:
             raise InvalidDataError(f"columns seen in fit are missing: {missing[:5]}")
         raw, _, _ = self._encode(frame)
@@ -143,18 +149,12 @@ class Preprocessor(TransformerMixin, BaseEstimator):  # type: ignore[misc]
 
     # ------------------------------------------------------------- helpers
     def _encode(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, list[str]]:
-        blocks: list[np.ndarray] = []
-        scaled: list[bool] = []
-        names: list[str] = []
+        x = _numeric_block(frame, self.numeric_columns_)
+        blocks: list[np.ndarray] = [np.where(np.isnan(x), self.medians_, x)]
+        scaled: list[bool] = [True] * x.shape[1]
+        names: list[str] = list(self.numeric_columns_)
         for col, kind, info in self.plan_:
             s = frame[col]
-            if kind == "numeric":
-                x = _numeric(s)
-                x = np.where(np.isnan(x), info, x)
-                blocks.append(x[:, None])
-                scaled.append(True)
-                names.append(col)
-                continue
             text = s.astype("object").where(s.notna(), None)
             text = text.map(lambda v: None if v is None else str(v))
             text = text.fillna(info[0])
@@ -208,6 +208,24 @@ def _frame(X: Any) -> pd.DataFrame:
 
 def _is_categorical(s: pd.Series) -> bool:
     return not pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype)
+
+
+def _categorical_mask(frame: pd.DataFrame) -> np.ndarray:
+    return np.array(
+        [
+            not pd.api.types.is_numeric_dtype(t) or pd.api.types.is_bool_dtype(t)
+            for t in frame.dtypes
+        ],
+        dtype=bool,
+    )
+
+
+def _numeric_block(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """The given numeric columns as one float64 matrix, non-finite values as NaN."""
+    if not columns:
+        return np.empty((len(frame), 0))
+    x = frame[columns].to_numpy(dtype="float64", na_value=np.nan)
+    return np.where(np.isfinite(x), x, np.nan)
 
 
 def _numeric(s: pd.Series) -> np.ndarray:

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import xmltodict
+from _strategies import mixed_tables
 from hypothesis import HealthCheck, assume, given, settings
 
 from metarec import Dataset, extract_metafeatures, load_dataset
@@ -22,7 +23,6 @@ from metarec.metafeatures import (
     openml_qualities,
 )
 from metarec.metafeatures.openml_group import OPENML_QUALITIES
-from tests.strategies import mixed_tables
 
 ALL_NAMES = feature_names()
 
@@ -174,3 +174,16 @@ def test_cli_metafeatures_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert list(payload["features"]) == feature_names("general,density")
     assert main(["metafeatures", "sklearn:iris", "--groups", "nope"]) == 2
     assert "unknown meta-feature group" in capsys.readouterr().err
+
+
+def test_fast_internal_indices_match_scikit_learn() -> None:
+    from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score
+
+    from metarec.metafeatures.landmarkers import calinski_harabasz_davies_bouldin
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(200, 6))
+    labels = rng.integers(0, 4, size=200)
+    ch, db = calinski_harabasz_davies_bouldin(x, labels)
+    assert ch == pytest.approx(calinski_harabasz_score(x, labels), rel=1e-10)
+    assert db == pytest.approx(davies_bouldin_score(x, labels), rel=1e-10)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from _strategies import mixed_tables
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from sklearn.base import clone
 
 from metarec import Dataset, Preprocessor
 from metarec.exceptions import InvalidDataError
-from tests.strategies import mixed_tables
 
 
 def _documented_width(frame: pd.DataFrame, max_categories: int) -> int:

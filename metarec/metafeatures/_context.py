@@ -22,6 +22,8 @@ __all__ = ["Context", "Moments"]
 
 #: Neighbours kept in the k-NN graph of the sample.
 KNN_K = 10
+#: Sample rows whose pairwise distances feed the distance distribution features.
+PAIR_ROWS = 500
 
 
 class Moments:
@@ -29,14 +31,19 @@ class Moments:
 
     def __init__(self, x: np.ndarray) -> None:
         present = ~np.isnan(x)
+        complete = bool(present.all())
         self.count = present.sum(axis=0).astype(float)
         with np.errstate(invalid="ignore", divide="ignore"):
-            self.mean = np.where(present, x, 0.0).sum(axis=0) / self.count
-            d = np.where(present, x - self.mean, 0.0)
+            if complete:
+                self.mean = x.mean(axis=0)
+                d = x - self.mean
+            else:
+                self.mean = np.where(present, x, 0.0).sum(axis=0) / self.count
+                d = np.where(present, x - self.mean, 0.0)
             d2 = d * d
             self.s2 = d2.sum(axis=0)
-            self.s3 = (d2 * d).sum(axis=0)
-            self.s4 = (d2 * d2).sum(axis=0)
+            self.s3 = np.einsum("ij,ij->j", d2, d)
+            self.s4 = np.einsum("ij,ij->j", d2, d2)
 
     def std(self, ddof: int = 1) -> np.ndarray:
         """Standard deviation per column."""
@@ -127,9 +134,18 @@ class Context:
 
     @cached_property
     def distances(self) -> np.ndarray:
-        """Upper triangle of :attr:`D` (each pair once)."""
-        iu = np.triu_indices(self.D.shape[0], k=1)
-        return self.D[iu]
+        """Pairwise distances among the first ``PAIR_ROWS`` sample rows, each pair once."""
+        m = min(PAIR_ROWS, self.D.shape[0])
+        iu = np.triu_indices(m, k=1)
+        return self.D[:m, :m][iu]
+
+    @cached_property
+    def distance_quantiles(self) -> dict[int, float]:
+        """1 %, 5 % and 50 % quantiles of :attr:`distances` (one partition pass)."""
+        if self.distances.size == 0:
+            return {1: np.nan, 5: np.nan, 50: np.nan}
+        q = np.percentile(self.distances, [1, 5, 50])
+        return {1: float(q[0]), 5: float(q[1]), 50: float(q[2])}
 
     @cached_property
     def knn(self) -> np.ndarray:

@@ -44,17 +44,19 @@ class Density(MetaFeatureGroup):
     def compute(self, ctx: Context) -> dict[str, float]:
         x, knn, dist = ctx.X, ctx.knn, ctx.distances
         n = x.shape[0]
-        if n < 3 or not dist.size or not np.median(dist) > 0:
+        quantiles = ctx.distance_quantiles
+        median = quantiles[50]
+        if n < 3 or not dist.size or not median > 0:
             return {}
         out: dict[str, float] = {"hopkins": _hopkins(x, knn[:, 0], ctx.rng(11))}
         k = min(_K, knn.shape[1])
-        kd = knn[:, k - 1] / np.median(dist)
+        kd = knn[:, k - 1] / median
         out["knn5.mean"] = float(kd.mean())
         out["knn5.cv"] = float(kd.std() / kd.mean()) if kd.mean() > 0 else np.nan
         q10, q50, q90 = np.percentile(kd, [10, 50, 90])
         out.update({"knn5.q10": float(q10), "knn5.q50": float(q50), "knn5.q90": float(q90)})
         for q in (1, 5):
-            eps = np.percentile(dist, q)
+            eps = quantiles[q]
             out[f"dense_share.q{q:02d}"] = float((knn[:, k - 1] <= eps).mean())
         out["nn_ratio"] = float(knn[:, 0].mean() / dist.mean())
         return out

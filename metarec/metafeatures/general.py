@@ -34,7 +34,7 @@ class General(MetaFeatureGroup):
     def compute(self, ctx: Context) -> dict[str, float]:
         n, d = ctx.n_rows, ctx.n_cols
         types = list(ctx.dataset.column_types.values())
-        missing = ctx.frame.isna()
+        profile = ctx.dataset.profile
         return {
             "instances": float(n),
             "features": float(d),
@@ -44,7 +44,7 @@ class General(MetaFeatureGroup):
             "frac_numeric": types.count(ColumnType.NUMERIC) / d,
             "frac_categorical": types.count(ColumnType.CATEGORICAL) / d,
             "frac_binary": types.count(ColumnType.BINARY) / d,
-            "missing_fraction": float(missing.to_numpy().mean()),
-            "rows_with_missing_fraction": float(missing.any(axis=1).mean()),
+            "missing_fraction": float(profile.missing.sum() / (n * d)),
+            "rows_with_missing_fraction": profile.rows_with_missing / n,
             "encoded_features": float(ctx.X.shape[1]),
         }

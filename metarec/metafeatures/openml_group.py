@@ -23,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from metarec.dataset import ColumnProfile, column_profile
 from metarec.metafeatures._context import Context, Moments
 from metarec.metafeatures.base import MetaFeatureGroup
 
@@ -65,7 +66,7 @@ def _is_nominal(s: pd.Series) -> bool:
 def _declared_levels(s: pd.Series) -> int:
     if isinstance(s.dtype, pd.CategoricalDtype):
         return len(s.cat.categories)
-    return int(s.nunique(dropna=True))
+    return int(s.nunique(dropna=True))  # undeclared: the levels present
 
 
 def openml_qualities(
@@ -73,6 +74,7 @@ def openml_qualities(
     target: str | None = None,
     numeric: np.ndarray | None = None,
     moments: Moments | None = None,
+    profile: ColumnProfile | None = None,
 ) -> dict[str, float]:
     """OpenML data qualities of a table (see the module docstring for the rules).
 
@@ -83,16 +85,17 @@ def openml_qualities(
         attributes as ``category``/object columns, numeric ones as numbers.
     target : str, optional
         Name of the target column.
-    numeric, moments : optional
-        Precomputed numeric matrix and its :class:`Moments` (as the extractor has them).
+    numeric, moments, profile : optional
+        Precomputed numeric matrix, its :class:`Moments` and the table's
+        :class:`~metarec.dataset.ColumnProfile` (as the extractor has them).
     """
     n, n_attr = frame.shape
     nominal_cols = [c for c in frame.columns if _is_nominal(frame[c]) and c != target]
     numeric_cols = [c for c in frame.columns if not _is_nominal(frame[c])]
-    missing = frame.isna()
-    n_missing = float(missing.to_numpy().sum())
-    incomplete = float(missing.any(axis=1).sum())
-    n_binary = float(sum(int(frame[c].nunique(dropna=True) == 2) for c in frame.columns))
+    profile = profile or column_profile(frame)
+    n_missing = float(profile.missing.sum())
+    incomplete = float(profile.rows_with_missing)
+    n_binary = float((profile.distinct == 2).sum())
     q: dict[str, float] = {
         "NumberOfInstances": float(n),
         "NumberOfFeatures": float(n_attr),
@@ -154,4 +157,6 @@ class OpenMLQualities(MetaFeatureGroup):
         return list(OPENML_QUALITIES)
 
     def compute(self, ctx: Context) -> dict[str, float]:
-        return openml_qualities(ctx.frame, numeric=ctx.numeric, moments=ctx.moments)
+        return openml_qualities(
+            ctx.frame, numeric=ctx.numeric, moments=ctx.moments, profile=ctx.dataset.profile
+        )

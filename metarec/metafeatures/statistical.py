@@ -81,7 +81,8 @@ class Statistical(MetaFeatureGroup):
 def _outlier_fraction(x: np.ndarray) -> np.ndarray:
     if x.shape[1] == 0:
         return np.empty(0)
-    q1, q3 = np.nanpercentile(x, [25, 75], axis=0)
+    pct = np.nanpercentile if np.isnan(x).any() else np.percentile
+    q1, q3 = pct(x, [25, 75], axis=0)
     iqr = q3 - q1
     with np.errstate(invalid="ignore"):
         out = (x < q1 - 1.5 * iqr) | (x > q3 + 1.5 * iqr)
