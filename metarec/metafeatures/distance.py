@@ -18,9 +18,10 @@ class Distance(MetaFeatureGroup):
     """Distribution of pairwise distances on the row sample.
 
     Distances between the encoded, standardized rows (the first 500 of the sample)
-    are divided by their maximum; the features are the mean, variance, standard deviation, skewness and
-    kurtosis of these normalized distances, the share of them in each tenth of
-    [0, 1], and the share of their absolute z-scores in [0,1), [1,2), [2,3), [3,inf).
+    are divided by their maximum; the features are the mean, variance, standard
+    deviation, skewness and kurtosis of these normalized distances, the share of
+    them in each tenth of [0, 1], and the share of their absolute z-scores in
+    [0,1), [1,2), [2,3), [3,inf).
     """
 
     name = "distance"
