@@ -343,7 +343,7 @@ def column_profile(frame: pd.DataFrame) -> ColumnProfile:
         two = ((x == lo) | (x == hi) | nan).all(axis=0)
         distinct[is_num] = np.where(np.isnan(lo), 0, np.where(lo == hi, 1, np.where(two, 2, 3)))
     for j in np.flatnonzero(~is_num):
-        s = frame.iloc[:, j]
+        s: pd.Series = frame[frame.columns[int(j)]]
         nan = s.isna().to_numpy()
         row_missing |= nan
         missing[j] = int(nan.sum())
@@ -553,7 +553,7 @@ def _row_hashes(frame: pd.DataFrame) -> np.ndarray:
     """
     n, d = frame.shape
     multipliers = _splitmix64(np.arange(d, dtype=np.uint64) + np.uint64(0x5EED)) | np.uint64(1)
-    categorical = np.array([_is_categorical(frame.iloc[:, j]) for j in range(d)], dtype=bool)
+    categorical = np.array([isinstance(t, pd.CategoricalDtype) for t in frame.dtypes], dtype=bool)
     acc = np.zeros(n, dtype=np.uint64)
     num_idx = np.flatnonzero(~categorical)
     with np.errstate(over="ignore"):
@@ -567,7 +567,7 @@ def _row_hashes(frame: pd.DataFrame) -> np.ndarray:
                 bits = np.ascontiguousarray(chunk).view(np.uint64)
                 acc[start : start + step] += (bits * a).sum(axis=1, dtype=np.uint64)
         for j in np.flatnonzero(categorical):
-            acc += _category_words(frame.iloc[:, j]) * multipliers[j]
+            acc += _category_words(frame[frame.columns[int(j)]]) * multipliers[j]
     return _splitmix64(acc)
 
 
