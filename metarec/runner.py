@@ -1,0 +1,245 @@
+"""Fit one configuration on one dataset, safely, and score it.
+
+:func:`run_config` runs the fit in a forked child process with a time limit and
+an address-space limit (the memory guard): an algorithm that raises, hangs,
+exhausts memory or crashes the interpreter becomes a :class:`RunResult` with
+status ``failed`` or ``timeout``, and the caller carries on. Nothing is written
+anywhere; storing results is the database's job.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import resource
+import time
+import traceback
+import warnings
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from metarec.dataset import Dataset
+from metarec.preprocessing import Preprocessor
+from metarec.scoring import EXTERNAL, INTERNAL, external_scores, internal_scores
+from metarec.space import ALGORITHMS, DataScales, build_estimator, canonicalize
+
+__all__ = ["PreparedData", "RunResult", "run_config"]
+
+STATUSES = ("ok", "failed", "timeout")
+
+
+@dataclass
+class RunResult:
+    """Outcome of one run. Scores are NaN when unavailable (no labels, failure)."""
+
+    status: str
+    seed: int
+    fit_time: float = float("nan")
+    error: str | None = None
+    ari: float = float("nan")
+    ami: float = float("nan")
+    nmi: float = float("nan")
+    silhouette: float = float("nan")
+    calinski_harabasz: float = float("nan")
+    davies_bouldin: float = float("nan")
+    dbcv: float = float("nan")
+    n_clusters: int | None = None
+    noise_fraction: float | None = None
+    labels: np.ndarray | None = field(default=None, repr=False)
+
+    def record(self) -> dict[str, Any]:
+        """Plain-data record of the result (labels left out)."""
+        out = asdict(self)
+        out.pop("labels")
+        return out
+
+
+class PreparedData:
+    """A dataset with its preprocessed matrices and distance scales, cached.
+
+    The evaluation matrix (standard scaling, no PCA) is the fixed space in which
+    internal indices are computed, so that they compare across configurations.
+    """
+
+    def __init__(self, dataset: Dataset, random_state: int = 0) -> None:
+        self.dataset = dataset
+        self.random_state = random_state
+        self._matrices: dict[tuple[str, str], np.ndarray] = {}
+        self._scales: dict[tuple[str, str], DataScales] = {}
+
+    def matrix(self, scaler: str, pca: str) -> np.ndarray:
+        """The dataset encoded, scaled and optionally PCA-reduced (kept variance)."""
+        key = (scaler, pca)
+        if key not in self._matrices:
+            X = Preprocessor(scaling=scaler).fit_transform(self.dataset)  # type: ignore[arg-type]
+            if pca != "none" and X.shape[1] > 1:
+                from sklearn.decomposition import PCA
+
+                X = PCA(n_components=float(pca), svd_solver="full").fit_transform(X)
+            self._matrices[key] = np.ascontiguousarray(X, dtype=np.float64)
+        return self._matrices[key]
+
+    def scales(self, scaler: str, pca: str) -> DataScales:
+        """Distance scales of :meth:`matrix` (for data-relative parameters)."""
+        key = (scaler, pca)
+        if key not in self._scales:
+            self._scales[key] = DataScales(self.matrix(scaler, pca), self.random_state)
+        return self._scales[key]
+
+    @property
+    def eval_matrix(self) -> np.ndarray:
+        """Standard-scaled matrix used for internal indices."""
+        return self.matrix("standard", "none")
+
+    def warm(self, config: Mapping[str, Any]) -> None:
+        """Compute what ``config`` needs now, so that forked runs share it."""
+        pre = canonicalize(config)["preprocessing"]
+        scales = self.scales(pre["scaler"], pre["pca"])
+        scales.warm()
+        _ = self.eval_matrix
+
+
+def _fit_and_score(
+    prepared: PreparedData, config: Mapping[str, Any], seed: int, keep_labels: bool
+) -> RunResult:
+    canon = canonicalize(config)
+    spec = ALGORITHMS[canon["algorithm"]]
+    pre = canon["preprocessing"]
+    X = prepared.matrix(pre["scaler"], pre["pca"])
+    estimator = build_estimator(canon, prepared.scales(pre["scaler"], pre["pca"]), seed)
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        labels = np.asarray(estimator.fit_predict(X))
+    fit_time = time.perf_counter() - start
+    ds = prepared.dataset
+    result = RunResult(status="ok", seed=seed, fit_time=fit_time)
+    found = labels[labels != -1]
+    result.n_clusters = len(np.unique(found))
+    result.noise_fraction = float(np.mean(labels == -1))
+    if ds.labelings:
+        scores = external_scores(labels, ds.labelings, ds.metadata.get("noise_label"))
+        for k in EXTERNAL:
+            setattr(result, k, scores[k])
+    internal = internal_scores(
+        prepared.eval_matrix, labels, density=spec.density_based, random_state=seed
+    )
+    for k in INTERNAL:
+        setattr(result, k, internal[k])
+    if keep_labels:
+        result.labels = labels
+    return result
+
+
+def _failure(seed: int, exc: BaseException) -> RunResult:
+    last = traceback.format_exception_only(type(exc), exc)[-1].strip()
+    return RunResult(status="failed", seed=seed, error=last[:500])
+
+
+def _child(
+    conn: Any,
+    prepared: PreparedData,
+    config: Mapping[str, Any],
+    seed: int,
+    memory_limit_mb: int | None,
+    keep_labels: bool,
+) -> None:
+    try:
+        if memory_limit_mb:
+            with open("/proc/self/statm") as fh:
+                current = int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+            limit = current + memory_limit_mb * 1024 * 1024
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(1):
+            result = _fit_and_score(prepared, config, seed, keep_labels)
+    except MemoryError:
+        result = RunResult(
+            status="failed", seed=seed, error=f"MemoryError: over the {memory_limit_mb} MiB guard"
+        )
+    except Exception as exc:  # any error of the algorithm is the run's outcome
+        result = _failure(seed, exc)
+    conn.send(result)
+    conn.close()
+
+
+def run_config(
+    data: Dataset | PreparedData,
+    config: Mapping[str, Any],
+    *,
+    seed: int = 0,
+    time_limit: float | None = 60.0,
+    memory_limit_mb: int | None = 4096,
+    isolate: bool = True,
+    keep_labels: bool = False,
+) -> RunResult:
+    """Fit ``config`` on ``data`` and score it; never raises for the algorithm's sake.
+
+    Parameters
+    ----------
+    data : Dataset or PreparedData
+        The data (reference labelings, when present, give the external scores).
+    config : mapping
+        A configuration of :mod:`metarec.space` (validated first: an invalid one
+        raises :class:`~metarec.space.ConfigError`, as it is the caller's error).
+    seed : int
+        Seed of the algorithm and of the internal-index samples.
+    time_limit : float, optional
+        Seconds before the run is killed and recorded as ``timeout``.
+    memory_limit_mb : int, optional
+        Extra address space the run may allocate before failing with MemoryError.
+    isolate : bool
+        Run in a forked child process (needed for the time limit and the guard).
+    keep_labels : bool
+        Return the cluster labels in :attr:`RunResult.labels`.
+    """
+    canon = canonicalize(config)
+    prepared = data if isinstance(data, PreparedData) else PreparedData(data)
+    if not isolate or os.name != "posix":
+        try:
+            return _fit_and_score(prepared, canon, seed, keep_labels)
+        except Exception as exc:  # the algorithm's failure is the result
+            return _failure(seed, exc)
+    prepared.warm(canon)
+    ctx = mp.get_context("fork")
+    parent, child = ctx.Pipe(duplex=False)
+    proc = ctx.Process(
+        target=_child, args=(child, prepared, canon, seed, memory_limit_mb, keep_labels)
+    )
+    start = time.perf_counter()
+    proc.start()
+    child.close()
+    result: RunResult | None = None
+    timeout = None if time_limit is None else max(time_limit, 0.0)
+    try:
+        if parent.poll(timeout):
+            result = parent.recv()
+    except EOFError:
+        result = None
+    finally:
+        parent.close()
+    if result is None and proc.is_alive():
+        proc.kill()
+        proc.join()
+        return RunResult(
+            status="timeout",
+            seed=seed,
+            fit_time=time.perf_counter() - start,
+            error=f"over the {time_limit:g} s limit",
+        )
+    proc.join(timeout=10)
+    if proc.is_alive():
+        proc.kill()
+        proc.join()
+    if result is None:
+        return RunResult(
+            status="failed",
+            seed=seed,
+            error=f"the run's process died (exit code {proc.exitcode})",
+        )
+    return result
+

@@ -1,0 +1,107 @@
+"""Scores of a clustering: external (against reference labels) and internal indices."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from sklearn.metrics import (
+    adjusted_mutual_info_score,
+    adjusted_rand_score,
+    calinski_harabasz_score,
+    davies_bouldin_score,
+    normalized_mutual_info_score,
+    silhouette_score,
+)
+
+__all__ = ["EXTERNAL", "INTERNAL", "external_scores", "internal_scores"]
+
+EXTERNAL = ("ari", "ami", "nmi")
+INTERNAL = ("silhouette", "calinski_harabasz", "davies_bouldin", "dbcv")
+
+#: Rows used for the quadratic internal indices (silhouette, DBCV), seeded.
+INTERNAL_SAMPLE = 2000
+
+
+def external_scores(
+    labels: np.ndarray, labelings: Sequence[np.ndarray], noise_label: Any = None
+) -> dict[str, float]:
+    """ARI, AMI and NMI against each reference labeling; the best of each is kept.
+
+    As the clustering benchmark suite prescribes, reference points labelled
+    ``noise_label`` are left out of the comparison. A predicted noise label (-1)
+    counts as one cluster.
+    """
+    best = dict.fromkeys(EXTERNAL, float("nan"))
+    for ref in labelings:
+        ref = np.asarray(ref)
+        keep = np.ones(len(ref), dtype=bool)
+        if noise_label is not None:
+            keep = np.asarray([str(v) != str(noise_label) for v in ref])
+            if keep.sum() < 2:
+                continue
+        y, p = ref[keep].astype(str), labels[keep]
+        scores = {
+            "ari": adjusted_rand_score(y, p),
+            "ami": adjusted_mutual_info_score(y, p),
+            "nmi": normalized_mutual_info_score(y, p),
+        }
+        for k, v in scores.items():
+            if not best[k] >= v:  # NaN-aware max
+                best[k] = float(v)
+    return best
+
+
+def internal_scores(
+    X: np.ndarray, labels: np.ndarray, density: bool = False, random_state: int = 0
+) -> dict[str, float]:
+    """Silhouette, Calinski-Harabasz, Davies-Bouldin (and DBCV when ``density``).
+
+    Computed on the points not labelled noise (-1); silhouette and DBCV on a
+    seeded sample of at most ``INTERNAL_SAMPLE`` rows. NaN when fewer than two
+    clusters remain.
+    """
+    out = dict.fromkeys(INTERNAL, float("nan"))
+    core = labels != -1
+    xs, ls = X[core], labels[core]
+    k = len(np.unique(ls))
+    if k < 2 or k >= len(ls):
+        return out
+    rng = np.random.default_rng(random_state)
+    idx = (
+        rng.choice(len(ls), INTERNAL_SAMPLE, replace=False)
+        if len(ls) > INTERNAL_SAMPLE
+        else np.arange(len(ls))
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        if len(np.unique(ls[idx])) >= 2:
+            out["silhouette"] = float(silhouette_score(xs[idx], ls[idx]))
+        out["calinski_harabasz"] = float(calinski_harabasz_score(xs, ls))
+        out["davies_bouldin"] = float(davies_bouldin_score(xs, ls))
+        if density:
+            out["dbcv"] = _dbcv(X, labels, rng)
+    return out
+
+
+def _dbcv(X: np.ndarray, labels: np.ndarray, rng: np.random.Generator) -> float:
+    from hdbscan.validity import validity_index
+
+    idx = (
+        rng.choice(len(labels), INTERNAL_SAMPLE, replace=False)
+        if len(labels) > INTERNAL_SAMPLE
+        else np.arange(len(labels))
+    )
+    xs, ls = X[idx], labels[idx]
+    if len(np.unique(ls[ls != -1])) < 2:
+        return float("nan")
+    # Duplicate points give zero core distances and divide by zero inside DBCV.
+    xs = xs + rng.normal(scale=1e-9, size=xs.shape)
+    try:
+        with np.errstate(all="ignore"):
+            value = float(validity_index(xs.astype(np.float64), ls.astype(np.intp)))
+    except (ValueError, ZeroDivisionError, FloatingPointError, IndexError):
+        return float("nan")
+    return value if np.isfinite(value) else float("nan")
