@@ -20,7 +20,6 @@ __all__ = ["main"]
 # Subcommands that later releases fill in; they are listed so that --help shows
 # the whole workflow, and say plainly that they are not available yet.
 _PLANNED = {
-    "db": "manage the meta-database (stats, build, export, import, check)",
     "recommend": "recommend clustering configurations for a dataset",
     "tune": "warm-started Optuna tuning of a clustering pipeline",
     "evaluate": "leave-one-dataset-out evaluation of the recommender",
@@ -108,6 +107,97 @@ def _cmd_metafeatures(args: argparse.Namespace) -> int:
     return 0
 
 
+def _open_db(args: argparse.Namespace) -> Any:
+    from metarec.db import MetaDatabase
+    from metarec.db.shipped import open_shipped
+
+    if args.db == "shipped":
+        return open_shipped()
+    return MetaDatabase(args.db)
+
+
+def _cmd_db_stats(args: argparse.Namespace) -> int:
+    stats = _open_db(args).stats()
+    if args.json:
+        print(json.dumps(stats, indent=2))
+        return 0
+    print(f"database       : {stats['url']} (schema {stats['revision']})")
+    vectors = stats["metafeature_vectors"]
+    print(f"datasets       : {stats['datasets']} ({vectors} meta-feature vectors)")
+    print(f"configurations : {stats['configurations']}")
+    print(f"studies        : {stats['studies']}")
+    status = ", ".join(f"{k} {v}" for k, v in stats["runs_by_status"].items())
+    print(f"runs           : {stats['runs']} ({status})")
+    if stats["runs_by_algorithm"]:
+        print(f"  {'algorithm':<22}{'ok':>8}{'failed':>8}{'timeout':>8}")
+        for algo, counts in stats["runs_by_algorithm"].items():
+            print(f"  {algo:<22}{counts['ok']:>8}{counts['failed']:>8}{counts['timeout']:>8}")
+    return 0
+
+
+def _cmd_db_check(args: argparse.Namespace) -> int:
+    problems = _open_db(args).check()
+    for line in problems:
+        print(f"problem: {line}")
+    if problems:
+        return 1
+    print("ok: no orphans, no duplicate keys, statuses, scores and hashes valid")
+    return 0
+
+
+def _cmd_db_export(args: argparse.Namespace) -> int:
+    from metarec.db import export_tables
+
+    counts = export_tables(_open_db(args), args.directory)
+    print(f"exported to {args.directory}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    return 0
+
+
+def _cmd_db_import(args: argparse.Namespace) -> int:
+    from metarec.db import import_tables
+
+    result = import_tables(_open_db(args), args.directory)
+    print(f"imported {args.directory}: {result['runs_new']} new runs of {result['runs']}")
+    return 0
+
+
+def _cmd_db_build(args: argparse.Namespace) -> int:
+    from metarec.db.builder import BuildSettings, build
+    from metarec.io import list_datasets
+
+    names: list[str] = []
+    for corpus in [c for c in (args.corpus or "").split(",") if c]:
+        names += list_datasets(corpus, data_root=args.data_root)
+    names += args.add or []
+    if not names:
+        raise MetarecError(
+            "nothing to build: give --corpus clustbench,uci121,sklearn or --add NAME"
+        )
+    settings = BuildSettings(
+        configs_per_algorithm=args.configs_per_algorithm,
+        seeds=tuple(int(s) for s in args.seeds.split(",")),
+        subsample=args.subsample,
+        time_limit=args.time_limit,
+        memory_limit_mb=args.memory_limit,
+        random_state=args.seed,
+        data_root=args.data_root,
+    )
+    db = _open_db(args)
+    summary = build(
+        db,
+        names,
+        settings,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        study=args.study,
+        progress=not args.quiet,
+        command="metarec " + " ".join(sys.argv[1:]),
+    )
+    for line in summary.lines():
+        print(line)
+    return 0
+
+
 def _cmd_planned(args: argparse.Namespace) -> int:
     raise MetarecError(f"`metarec {args.command}` is not available in metarec {__version__} yet")
 
@@ -146,6 +236,40 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--sample-size", type=int, default=1000, help="row sample size")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=_cmd_metafeatures)
+
+    db = sub.add_parser("db", help="manage the meta-database: stats, build, export, import, check")
+    db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    db_help = "database URL or path (default: $METAREC_DB or the per-user SQLite file); "
+    db_help += "'shipped' for the meta-database that comes with metarec"
+    actions = {
+        "stats": ("counts of datasets, configurations and runs", _cmd_db_stats),
+        "check": ("integrity check: orphans, duplicate keys, invalid values", _cmd_db_check),
+        "export": ("write every table to Parquet files in a folder", _cmd_db_export),
+        "import": ("add a folder of exported Parquet tables", _cmd_db_import),
+        "build": ("run a design of configurations over datasets (resumable)", _cmd_db_build),
+    }
+    for action, (text, func) in actions.items():
+        p = db_sub.add_parser(action, help=text)
+        p.add_argument("--db", metavar="URL", help=db_help)
+        p.set_defaults(func=func)
+        if action == "stats":
+            p.add_argument("--json", action="store_true", help="print JSON")
+        if action in ("export", "import"):
+            p.add_argument("directory", help="folder of Parquet tables")
+        if action == "build":
+            p.add_argument("--corpus", help="comma-separated corpora: clustbench,uci121,sklearn")
+            p.add_argument("--add", nargs="+", metavar="NAME", help="datasets to add by name")
+            p.add_argument("--configs-per-algorithm", type=int, default=9)
+            p.add_argument("--seeds", default="0", help="comma-separated seeds (default 0)")
+            p.add_argument("--subsample", type=int, default=1000, help="rows per dataset at most")
+            p.add_argument("--time-limit", type=float, default=60.0, help="seconds per run")
+            p.add_argument("--memory-limit", type=int, default=4096, help="MiB per run")
+            p.add_argument("--seed", type=int, default=0, help="seed of the design")
+            p.add_argument("--study", default="build", help="study name for the runs")
+            group = p.add_mutually_exclusive_group()
+            group.add_argument("--workers", type=int, default=2, help="local Dask workers")
+            group.add_argument("--scheduler", metavar="ADDRESS", help="existing Dask scheduler")
+            p.add_argument("--quiet", action="store_true", help="no progress bars")
 
     for name, text in _PLANNED.items():
         p = sub.add_parser(name, help=f"{text} (not available yet)")

@@ -1,6 +1,6 @@
 """Fit one configuration on one dataset, safely, and score it.
 
-:func:`run_config` runs the fit in a forked child process with a time limit and
+:func:`run_config` runs the fit in a child process (started by a forkserver) with a time limit and
 an address-space limit (the memory guard): an algorithm that raises, hangs,
 exhausts memory or crashes the interpreter becomes a :class:`RunResult` with
 status ``failed`` or ``timeout``, and the caller carries on. Nothing is written
@@ -103,13 +103,13 @@ class PreparedData:
 
 
 def _fit_and_score(
-    prepared: PreparedData, config: Mapping[str, Any], seed: int, keep_labels: bool
+    prepared: PreparedData,
+    X: np.ndarray,
+    estimator: Any,
+    density: bool,
+    seed: int,
+    keep_labels: bool,
 ) -> RunResult:
-    canon = canonicalize(config)
-    spec = ALGORITHMS[canon["algorithm"]]
-    pre = canon["preprocessing"]
-    X = prepared.matrix(pre["scaler"], pre["pca"])
-    estimator = build_estimator(canon, prepared.scales(pre["scaler"], pre["pca"]), seed)
     start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -124,9 +124,7 @@ def _fit_and_score(
         scores = external_scores(labels, ds.labelings, ds.metadata.get("noise_label"))
         for k in EXTERNAL:
             setattr(result, k, scores[k])
-    internal = internal_scores(
-        prepared.eval_matrix, labels, density=spec.density_based, random_state=seed
-    )
+    internal = internal_scores(prepared.eval_matrix, labels, density=density, random_state=seed)
     for k in INTERNAL:
         setattr(result, k, internal[k])
     if keep_labels:
@@ -142,7 +140,9 @@ def _failure(seed: int, exc: BaseException) -> RunResult:
 def _child(
     conn: Any,
     prepared: PreparedData,
-    config: Mapping[str, Any],
+    X: np.ndarray,
+    estimator: Any,
+    density: bool,
     seed: int,
     memory_limit_mb: int | None,
     keep_labels: bool,
@@ -156,7 +156,7 @@ def _child(
         from threadpoolctl import threadpool_limits
 
         with threadpool_limits(1):
-            result = _fit_and_score(prepared, config, seed, keep_labels)
+            result = _fit_and_score(prepared, X, estimator, density, seed, keep_labels)
     except MemoryError:
         result = RunResult(
             status="failed", seed=seed, error=f"MemoryError: over the {memory_limit_mb} MiB guard"
@@ -165,6 +165,18 @@ def _child(
         result = _failure(seed, exc)
     conn.send(result)
     conn.close()
+
+
+_CONTEXT: Any = None
+
+
+def _context() -> Any:
+    """A forkserver context (children start from a clean single-threaded server)."""
+    global _CONTEXT
+    if _CONTEXT is None:
+        _CONTEXT = mp.get_context("forkserver")
+        _CONTEXT.set_forkserver_preload(["metarec.runner", "sklearn.cluster", "hdbscan"])
+    return _CONTEXT
 
 
 def run_config(
@@ -199,30 +211,41 @@ def run_config(
     """
     canon = canonicalize(config)
     prepared = data if isinstance(data, PreparedData) else PreparedData(data)
+    density = ALGORITHMS[canon["algorithm"]].density_based
+    pre = canon["preprocessing"]
+    try:
+        X = prepared.matrix(pre["scaler"], pre["pca"])
+        estimator = build_estimator(canon, prepared.scales(pre["scaler"], pre["pca"]), seed)
+    except (ValueError, ArithmeticError, np.linalg.LinAlgError) as exc:
+        return _failure(seed, exc)  # e.g. PCA or distance scales impossible on this data
     if not isolate or os.name != "posix":
         try:
-            return _fit_and_score(prepared, canon, seed, keep_labels)
+            return _fit_and_score(prepared, X, estimator, density, seed, keep_labels)
         except Exception as exc:  # the algorithm's failure is the result
             return _failure(seed, exc)
     prepared.warm(canon)
-    ctx = mp.get_context("fork")
+    ctx = _context()
     parent, child = ctx.Pipe(duplex=False)
     proc = ctx.Process(
-        target=_child, args=(child, prepared, canon, seed, memory_limit_mb, keep_labels)
+        target=_child,
+        args=(child, prepared, X, estimator, density, seed, memory_limit_mb, keep_labels),
     )
     start = time.perf_counter()
     proc.start()
     child.close()
     result: RunResult | None = None
     timeout = None if time_limit is None else max(time_limit, 0.0)
+    timed_out = False
     try:
         if parent.poll(timeout):
             result = parent.recv()
-    except EOFError:
+        else:
+            timed_out = True
+    except EOFError:  # the child died without answering
         result = None
     finally:
         parent.close()
-    if result is None and proc.is_alive():
+    if timed_out:
         proc.kill()
         proc.join()
         return RunResult(
@@ -242,4 +265,3 @@ def run_config(
             error=f"the run's process died (exit code {proc.exitcode})",
         )
     return result
-

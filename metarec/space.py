@@ -118,9 +118,7 @@ class Param:
         """Return ``value`` coerced to this parameter's type, or raise ConfigError."""
         if self.kind == "cat":
             if value not in self.choices:
-                raise ConfigError(
-                    f"{self.name}={value!r} is not one of {list(self.choices)}"
-                )
+                raise ConfigError(f"{self.name}={value!r} is not one of {list(self.choices)}")
             return value
         try:
             v = int(value) if self.kind == "int" else float(value)
@@ -425,9 +423,7 @@ ALGORITHMS: dict[str, AlgorithmSpec] = {
             (
                 Param("min_cluster_size_frac", "float", 0.002, 0.2, log=True, default=0.01),
                 Param("min_samples", "int", 1, 50, log=True, default=5),
-                Param(
-                    "cluster_selection_method", "cat", choices=("eom", "leaf"), default="eom"
-                ),
+                Param("cluster_selection_method", "cat", choices=("eom", "leaf"), default="eom"),
             ),
             _hdbscan,
             density_based=True,

@@ -53,3 +53,61 @@ def empty_openml_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def pytest_report_header(config: pytest.Config) -> str:
     return f"metarec corpus root: {ROOT} (METAREC_DATA={os.environ.get('METAREC_DATA')})"
+
+
+def _pg_bin(name: str) -> str | None:
+    import glob
+    import shutil
+
+    found = shutil.which(name)
+    if found and "postgresql" in os.path.realpath(found):
+        return found
+    candidates = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
+    return candidates[-1] if candidates else found
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> object:
+    """A throw-away PostgreSQL server on loopback, started and stopped by the suite.
+
+    Skipped when PostgreSQL's server binaries are missing, unless
+    METAREC_REQUIRE_POSTGRES=1 (as in CI), where that is an error.
+    """
+    import socket
+    import subprocess
+
+    initdb, pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
+    if not initdb or not pg_ctl:
+        if os.environ.get("METAREC_REQUIRE_POSTGRES") == "1":
+            pytest.fail("PostgreSQL server binaries (initdb, pg_ctl) not found")
+        pytest.skip("PostgreSQL server binaries not installed")
+    import shutil
+    import tempfile
+
+    # Not under pytest's tmp folder: the postgres user must be able to reach it.
+    base = Path(tempfile.mkdtemp(prefix="metarec-pg-"))
+    data, sock = base / "data", base / "sock"
+    sock.mkdir()
+    as_user: list[str] = []
+    if os.geteuid() == 0:  # PostgreSQL refuses to run as root
+        shutil.chown(base, "postgres")
+        shutil.chown(sock, "postgres")
+        as_user = ["runuser", "-u", "postgres", "--"]
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    run = lambda *cmd: subprocess.run([*as_user, *cmd], check=True, capture_output=True)  # noqa: E731
+    run(initdb, "-D", str(data), "-A", "trust", "-U", "postgres", "--no-sync")
+    opts = f"-p {port} -k {sock} -c listen_addresses=127.0.0.1 -c fsync=off"
+    run(pg_ctl, "-D", str(data), "-o", opts, "-l", str(base / "log"), "-w", "start")
+    try:
+        import psycopg
+
+        with psycopg.connect(
+            f"host=127.0.0.1 port={port} user=postgres dbname=postgres", autocommit=True
+        ) as conn:
+            conn.execute("CREATE DATABASE metarec_test")
+        yield f"postgresql://postgres@127.0.0.1:{port}/metarec_test"
+    finally:
+        run(pg_ctl, "-D", str(data), "-m", "fast", "-w", "stop")
+        shutil.rmtree(base, ignore_errors=True)

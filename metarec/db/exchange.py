@@ -1,0 +1,169 @@
+"""Export and import whole meta-databases as Parquet tables keyed by content.
+
+A folder holds ``datasets.parquet``, ``metafeatures.parquet`` (one column per
+feature), ``configurations.parquet``, ``studies.parquet``, ``runs.parquet`` (keyed
+by dataset content hash, configuration hash and seed) and ``manifest.json``.
+Import validates everything before it writes, in one transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from metarec.db.schema import datasets as datasets_table
+from metarec.db.schema import metafeatures as metafeatures_table
+from metarec.db.store import RUN_FIELDS, DatabaseError, MetaDatabase, _clean
+from metarec.exceptions import MetarecError
+
+__all__ = ["TABLES", "export_tables", "import_tables", "read_manifest"]
+
+TABLES = ("datasets", "metafeatures", "configurations", "studies", "runs")
+
+
+def export_tables(
+    db: MetaDatabase, directory: str | Path, manifest: Mapping[str, Any] | None = None
+) -> dict[str, int]:
+    """Write every table of ``db`` to Parquet files in ``directory``; return row counts."""
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    ds = db.table("datasets")
+    id_to_hash = dict(zip(ds["id"], ds["content_hash"], strict=True))
+    ds.drop(columns=["id", "created_at"]).sort_values("content_hash").to_parquet(
+        out / "datasets.parquet", index=False
+    )
+    mf = db.table("metafeatures")
+    wide = pd.DataFrame(
+        [
+            {"content_hash": id_to_hash[d], "extractor_version": v, **json.loads(vec)}
+            for d, v, vec in zip(
+                mf["dataset_id"], mf["extractor_version"], mf["vector"], strict=True
+            )
+        ]
+    )
+    if not wide.empty:
+        wide = wide.sort_values(["content_hash", "extractor_version"])
+    wide.to_parquet(out / "metafeatures.parquet", index=False)
+    cfg = db.table("configurations").drop(columns=["id"]).sort_values("config_hash")
+    cfg.to_parquet(out / "configurations.parquet", index=False)
+    st = db.table("studies").drop(columns=["id", "created_at"]).sort_values("name")
+    st.to_parquet(out / "studies.parquet", index=False)
+    rf = db.runs_frame().sort_values(["content_hash", "config_hash", "seed"])
+    rf.to_parquet(out / "runs.parquet", index=False)
+    counts = {
+        "datasets": len(ds),
+        "metafeatures": len(wide),
+        "configurations": len(cfg),
+        "studies": len(st),
+        "runs": len(rf),
+    }
+    studies_info = [
+        {"name": r["name"], "kind": r["kind"], "provenance": json.loads(r["provenance"] or "{}")}
+        for r in st.to_dict("records")
+    ]
+    info = {
+        **(manifest or {}),
+        "counts": counts,
+        "runs_by_status": rf["status"].value_counts().to_dict() if len(rf) else {},
+        "schema_revision": db.revision(),
+        "studies": studies_info,
+    }
+    (out / "manifest.json").write_text(json.dumps(info, indent=2, default=str) + "\n")
+    return counts
+
+
+def read_manifest(directory: str | Path) -> dict[str, Any]:
+    """The ``manifest.json`` of an exported folder."""
+    path = Path(directory) / "manifest.json"
+    if not path.is_file():
+        raise DatabaseError(f"{directory}: no manifest.json; not an exported meta-database")
+    data: dict[str, Any] = json.loads(path.read_text())
+    return data
+
+
+def _read(directory: Path, name: str) -> pd.DataFrame:
+    path = directory / f"{name}.parquet"
+    if not path.is_file():
+        raise DatabaseError(f"{directory}: {path.name} is missing; export the database again")
+    try:
+        return pd.read_parquet(path)
+    except (OSError, ValueError) as exc:
+        raise DatabaseError(f"{path}: cannot read ({exc})") from None
+
+
+def import_tables(db: MetaDatabase, directory: str | Path) -> dict[str, int]:
+    """Add an exported folder's content to ``db`` (idempotent, all or nothing).
+
+    Returns how many runs were new. Runs referring to datasets or configurations
+    absent from the folder are rejected before anything is written.
+    """
+    src = Path(directory)
+    ds = _read(src, "datasets")
+    mf = _read(src, "metafeatures")
+    cfg = _read(src, "configurations")
+    st = _read(src, "studies")
+    rf = _read(src, "runs")
+    known_ds, known_cfg = set(ds["content_hash"]), set(cfg["config_hash"])
+    missing = set(rf["content_hash"]) - known_ds
+    if missing:
+        raise DatabaseError(f"runs refer to {len(missing)} dataset(s) not in datasets.parquet")
+    missing = set(rf["config_hash"]) - known_cfg
+    if missing:
+        raise DatabaseError(f"runs refer to {len(missing)} configuration(s) not in the folder")
+    configs = [json.loads(c) for c in cfg["config"]]
+    try:
+        from metarec.space import config_hash
+
+        for h, c in zip(cfg["config_hash"], configs, strict=True):
+            if config_hash(c) != h:
+                raise DatabaseError(f"configuration {h} does not hash to its key")
+    except MetarecError as exc:
+        raise DatabaseError(f"configurations.parquet: {exc}") from None
+    with db.transaction() as conn:
+        insert = db._insert
+        rows = [
+            {str(k): _clean(v) for k, v in r.items()}
+            for r in ds.replace({np.nan: None}).to_dict("records")
+        ]
+        if rows:
+            conn.execute(insert(datasets_table).on_conflict_do_nothing(), rows)
+        ids = dict(
+            conn.execute(
+                datasets_table.select().with_only_columns(
+                    datasets_table.c.content_hash, datasets_table.c.id
+                )
+            ).all()
+        )
+        feature_cols = [c for c in mf.columns if c not in ("content_hash", "extractor_version")]
+        mrows = [
+            {
+                "dataset_id": ids[r["content_hash"]],
+                "extractor_version": r["extractor_version"],
+                "vector": json.dumps({c: _clean(r[c]) for c in feature_cols}),
+            }
+            for r in mf.to_dict("records")
+        ]
+        if mrows:
+            conn.execute(insert(metafeatures_table).on_conflict_do_nothing(), mrows)
+        cfg_ids = db.add_configurations(configs, conn=conn)
+        study_ids = {
+            r["name"]: db.add_study(
+                r["name"], r["kind"], json.loads(r["provenance"] or "{}"), conn=conn
+            )
+            for r in st.to_dict("records")
+        }
+        run_rows = []
+        for r in rf.to_dict("records"):
+            row = {f: r.get(f) for f in RUN_FIELDS}
+            row["dataset_id"] = ids[r["content_hash"]]
+            row["config_id"] = cfg_ids[r["config_hash"]]
+            study = r.get("study")
+            row["study_id"] = study_ids.get(study) if isinstance(study, str) else None
+            run_rows.append(row)
+        new = db.add_runs(run_rows, conn=conn)
+    return {"runs_new": new, "runs": len(run_rows), "datasets": len(ds)}

@@ -1,0 +1,31 @@
+"""The meta-database that ships with metarec (``meta_db/``: Parquet tables + manifest)."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+from metarec.db.exchange import import_tables, read_manifest
+from metarec.db.store import DatabaseError, MetaDatabase
+
+__all__ = ["open_shipped", "shipped_path"]
+
+
+def shipped_path() -> Path:
+    """Folder of the shipped meta-database (the installed ``meta_db`` package)."""
+    return Path(str(resources.files("meta_db")))
+
+
+def open_shipped() -> MetaDatabase:
+    """The shipped meta-database loaded into an in-memory SQLite database (read-only use)."""
+    path = shipped_path()
+    try:
+        read_manifest(path)
+    except DatabaseError:
+        raise DatabaseError(
+            f"the shipped meta-database in {path} is not built; run `metarec db build` "
+            "(see meta_db/README.md)"
+        ) from None
+    db = MetaDatabase("sqlite://")
+    import_tables(db, path)
+    return db

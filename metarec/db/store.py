@@ -1,0 +1,427 @@
+"""The meta-database: SQLite by default, PostgreSQL by URL, schema under Alembic.
+
+Writes are idempotent (``INSERT ... ON CONFLICT DO NOTHING`` on the natural
+keys) and transactional: a batch of runs lands whole or not at all, so a
+process killed mid-way leaves no partial record and re-ingesting is a no-op.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import math
+import os
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Engine, create_engine, event, func, select, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import SQLAlchemyError
+
+from metarec.config import user_data_dir
+from metarec.dataset import Dataset
+from metarec.db.schema import (
+    SCORE_COLUMNS,
+    configurations,
+    datasets,
+    metafeatures,
+    runs,
+    studies,
+)
+from metarec.exceptions import MetarecError
+from metarec.space import canonicalize, config_hash
+
+__all__ = ["DB_ENV", "DatabaseError", "MetaDatabase", "default_url"]
+
+DB_ENV = "METAREC_DB"
+RUN_STATUSES = ("ok", "failed", "timeout")
+RUN_FIELDS = (
+    "seed",
+    "status",
+    "error",
+    *SCORE_COLUMNS,
+    "n_clusters",
+    "noise_fraction",
+    "fit_time",
+)
+
+
+class DatabaseError(MetarecError):
+    """The meta-database cannot be opened, migrated or written."""
+
+
+def default_url() -> str:
+    """``$METAREC_DB`` or a SQLite file in the per-user data folder."""
+    env = os.environ.get(DB_ENV)
+    if env:
+        return env
+    return f"sqlite:///{user_data_dir() / 'metarec.sqlite'}"
+
+
+def _normalize_url(url: str | os.PathLike[str]) -> str:
+    url = os.fspath(url)
+    if url.startswith("postgresql://"):
+        return "postgresql+psycopg://" + url[len("postgresql://") :]
+    if "://" not in url:  # a bare path
+        return f"sqlite:///{Path(url).expanduser().resolve()}"
+    return url
+
+
+def _clean(value: Any) -> Any:
+    """JSON/SQL-friendly scalar: NaN and inf become None, numpy scalars Python ones."""
+    if value is None:
+        return None
+    if isinstance(value, (np.floating, float)):
+        v = float(value)
+        return v if math.isfinite(v) else None
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    return value
+
+
+class MetaDatabase:
+    """Connection to a meta-database, with the schema brought to the newest revision.
+
+    Parameters
+    ----------
+    url : str, optional
+        SQLAlchemy URL (``sqlite:///path``, ``postgresql://user@host/db``) or a file
+        path; default :func:`default_url`.
+    create : bool, default=True
+        Create or migrate the schema when needed.
+    """
+
+    def __init__(self, url: str | os.PathLike[str] | None = None, *, create: bool = True) -> None:
+        self.url = _normalize_url(url or default_url())
+        self.is_sqlite = self.url.startswith("sqlite")
+        if self.is_sqlite:
+            path = self.url.split("///", 1)[1] if "///" in self.url else ""
+            if path and path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            self._path: Path | None = Path(path) if path and path != ":memory:" else None
+        else:
+            self._path = None
+        kwargs: dict[str, Any] = {}
+        if self.is_sqlite:
+            kwargs["connect_args"] = {"timeout": 120, "check_same_thread": False}
+            if self._path is None:  # in memory: one shared connection
+                from sqlalchemy.pool import StaticPool
+
+                kwargs["poolclass"] = StaticPool
+        else:
+            kwargs["pool_pre_ping"] = True
+        try:
+            self.engine: Engine = create_engine(self.url, **kwargs)
+        except (SQLAlchemyError, ImportError) as exc:
+            raise DatabaseError(f"cannot open the database {self.url}: {exc}") from None
+        if self.is_sqlite:
+            _sqlite_pragmas(self.engine)
+        if create:
+            self.ensure_schema()
+
+    # ---------------------------------------------------------------- schema
+    @contextlib.contextmanager
+    def _migration_lock(self, conn: Connection) -> Iterator[None]:
+        if self.is_sqlite and self._path is not None:
+            lock_path = self._path.with_name(self._path.name + ".lock")
+            with open(lock_path, "w") as fh:
+                fcntl.flock(fh, fcntl.LOCK_EX)
+                try:
+                    yield
+                finally:
+                    fcntl.flock(fh, fcntl.LOCK_UN)
+        elif not self.is_sqlite:
+            conn.execute(text("SELECT pg_advisory_xact_lock(745021)"))
+            yield
+        else:
+            yield
+
+    def ensure_schema(self) -> None:
+        """Create or upgrade the schema to the newest Alembic revision."""
+        from alembic import command
+        from alembic.config import Config
+
+        script_location = str(resources.files("metarec.db") / "migrations")
+        try:
+            with self.engine.begin() as conn, self._migration_lock(conn):
+                cfg = Config()
+                cfg.set_main_option("script_location", script_location)
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, "head")
+        except SQLAlchemyError as exc:
+            raise DatabaseError(f"cannot create the schema in {self.url}: {exc}") from None
+
+    def revision(self) -> str | None:
+        """The schema's Alembic revision."""
+        with self.engine.connect() as conn:
+            try:
+                return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+            except SQLAlchemyError:
+                return None
+
+    # ---------------------------------------------------------------- writes
+    def _insert(self, table: Any) -> Any:
+        return (sqlite.insert if self.is_sqlite else postgresql.insert)(table)
+
+    def add_dataset(
+        self,
+        dataset: Dataset,
+        vector: pd.Series | None = None,
+        *,
+        corpus: str | None = None,
+        conn: Connection | None = None,
+    ) -> int:
+        """Insert a dataset (no-op when its content hash is known) and its meta-features."""
+        info = {k: v for k, v in dataset.metadata.items() if k != "description"}
+        row = {
+            "content_hash": dataset.content_hash,
+            "name": dataset.name[:255],
+            "source": dataset.source[:512],
+            "corpus": corpus or dataset.metadata.get("corpus"),
+            "n_rows": dataset.shape[0],
+            "n_cols": dataset.shape[1],
+            "n_original": dataset.n_original,
+            "n_classes": dataset.n_classes,
+            "fingerprint": json.dumps(np.round(dataset.fingerprint, 6).tolist()),
+            "info": json.dumps(info, default=str),
+        }
+        with self._begin(conn) as c:
+            c.execute(self._insert(datasets).on_conflict_do_nothing(), [row])
+            dataset_id = int(
+                c.execute(
+                    select(datasets.c.id).where(datasets.c.content_hash == dataset.content_hash)
+                ).scalar_one()
+            )
+            if vector is not None:
+                self.add_metafeatures(dataset_id, vector, conn=c)
+        return dataset_id
+
+    def add_metafeatures(
+        self, dataset_id: int, vector: pd.Series, *, conn: Connection | None = None
+    ) -> None:
+        """Store a meta-feature vector under its extractor version (no-op if present)."""
+        version = str(vector.attrs.get("extractor_version", "unknown"))
+        payload = json.dumps({str(k): _clean(v) for k, v in vector.items()})
+        row = {"dataset_id": dataset_id, "extractor_version": version, "vector": payload}
+        with self._begin(conn) as c:
+            c.execute(self._insert(metafeatures).on_conflict_do_nothing(), [row])
+
+    def add_configurations(
+        self, configs: Iterable[Mapping[str, Any]], *, conn: Connection | None = None
+    ) -> dict[str, int]:
+        """Insert configurations (canonicalized); return ``{config_hash: id}``."""
+        rows = {}
+        for cfg in configs:
+            canon = canonicalize(cfg)
+            h = config_hash(canon)
+            rows[h] = {
+                "config_hash": h,
+                "algorithm": canon["algorithm"],
+                "config": json.dumps(canon, sort_keys=True),
+            }
+        if not rows:
+            return {}
+        with self._begin(conn) as c:
+            c.execute(self._insert(configurations).on_conflict_do_nothing(), list(rows.values()))
+            ids = c.execute(
+                select(configurations.c.config_hash, configurations.c.id).where(
+                    configurations.c.config_hash.in_(list(rows))
+                )
+            ).all()
+        return {h: int(i) for h, i in ids}
+
+    def add_study(
+        self,
+        name: str,
+        kind: str,
+        provenance: Mapping[str, Any] | None = None,
+        *,
+        conn: Connection | None = None,
+    ) -> int:
+        """Insert a study (build, tune, ingest) by unique name; return its id."""
+        row = {"name": name, "kind": kind, "provenance": json.dumps(provenance or {}, default=str)}
+        with self._begin(conn) as c:
+            c.execute(self._insert(studies).on_conflict_do_nothing(), [row])
+            return int(c.execute(select(studies.c.id).where(studies.c.name == name)).scalar_one())
+
+    def add_runs(self, rows: Sequence[Mapping[str, Any]], *, conn: Connection | None = None) -> int:
+        """Insert runs in one transaction; return how many were new.
+
+        Each row has ``dataset_id``, ``config_id`` and the fields of
+        :class:`~metarec.runner.RunResult` (``seed``, ``status``, scores, ...),
+        optionally ``study_id``. Rows whose (dataset, config, seed) exists are skipped.
+        """
+        clean = []
+        for r in rows:
+            status = r.get("status")
+            if status not in RUN_STATUSES:
+                raise DatabaseError(f"run status must be one of {RUN_STATUSES}, got {status!r}")
+            item = {f: _clean(r.get(f)) for f in RUN_FIELDS}
+            for f in ("seed", "n_clusters"):
+                if item[f] is not None:
+                    item[f] = int(item[f])
+            item["dataset_id"] = int(r["dataset_id"])
+            item["config_id"] = int(r["config_id"])
+            item["study_id"] = r.get("study_id")
+            if item["error"] is not None:
+                item["error"] = str(item["error"])[:2000]
+            clean.append(item)
+        if not clean:
+            return 0
+        stmt = self._insert(runs).on_conflict_do_nothing().returning(runs.c.id)
+        with self._begin(conn) as c:
+            return len(c.execute(stmt, clean).all())
+
+    @contextlib.contextmanager
+    def _begin(self, conn: Connection | None) -> Iterator[Connection]:
+        if conn is not None:
+            yield conn
+            return
+        try:
+            with self.engine.begin() as c:
+                yield c
+        except SQLAlchemyError as exc:
+            raise DatabaseError(f"write to {self.url} failed: {exc}") from None
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """One transaction for several writes (pass it as ``conn=``): all or nothing."""
+        with self._begin(None) as c:
+            yield c
+
+    # ----------------------------------------------------------------- reads
+    def dataset_id(self, content_hash: str) -> int | None:
+        """Local id of the dataset with this content hash, if stored."""
+        with self.engine.connect() as conn:
+            value = conn.execute(
+                select(datasets.c.id).where(datasets.c.content_hash == content_hash)
+            ).scalar()
+        return None if value is None else int(value)
+
+    def done(self, dataset_id: int) -> set[tuple[int, int]]:
+        """``(config_id, seed)`` pairs already run on a dataset."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(runs.c.config_id, runs.c.seed).where(runs.c.dataset_id == dataset_id)
+            ).all()
+        return {(int(c), int(s)) for c, s in rows}
+
+    def table(self, name: str) -> pd.DataFrame:
+        """A whole table as a DataFrame."""
+        with self.engine.connect() as conn:
+            return pd.read_sql_table(name, conn)
+
+    def count(self, name: str) -> int:
+        """Rows in a table."""
+        table = {t.name: t for t in (datasets, metafeatures, configurations, studies, runs)}[name]
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
+
+    def runs_frame(self) -> pd.DataFrame:
+        """Runs joined with dataset content hashes and configuration hashes/algorithms."""
+        query = (
+            select(
+                datasets.c.content_hash,
+                configurations.c.config_hash,
+                configurations.c.algorithm,
+                *(runs.c[f] for f in RUN_FIELDS),
+                studies.c.name.label("study"),
+            )
+            .select_from(
+                runs.join(datasets, runs.c.dataset_id == datasets.c.id)
+                .join(configurations, runs.c.config_id == configurations.c.id)
+                .outerjoin(studies, runs.c.study_id == studies.c.id)
+            )
+            .order_by(runs.c.id)
+        )
+        with self.engine.connect() as conn:
+            return pd.read_sql(query, conn)
+
+    def stats(self) -> dict[str, Any]:
+        """Counts: datasets, configurations, runs by status and by algorithm."""
+        with self.engine.connect() as conn:
+            by = conn.execute(
+                select(configurations.c.algorithm, runs.c.status, func.count())
+                .select_from(runs.join(configurations, runs.c.config_id == configurations.c.id))
+                .group_by(configurations.c.algorithm, runs.c.status)
+            ).all()
+        table: dict[str, dict[str, int]] = {}
+        for algo, status, n in by:
+            table.setdefault(algo, dict.fromkeys(RUN_STATUSES, 0))[status] = int(n)
+        by_status = {s: sum(v[s] for v in table.values()) for s in RUN_STATUSES}
+        return {
+            "url": self.url,
+            "revision": self.revision(),
+            "datasets": self.count("datasets"),
+            "metafeature_vectors": self.count("metafeatures"),
+            "configurations": self.count("configurations"),
+            "studies": self.count("studies"),
+            "runs": self.count("runs"),
+            "runs_by_status": by_status,
+            "runs_by_algorithm": dict(sorted(table.items())),
+        }
+
+    def check(self) -> list[str]:
+        """Integrity problems: orphans, duplicate keys, bad statuses or scores, bad hashes."""
+        problems: list[str] = []
+        q = {
+            "runs without a dataset": "SELECT COUNT(*) FROM runs r LEFT JOIN datasets d "
+            "ON r.dataset_id = d.id WHERE d.id IS NULL",
+            "runs without a configuration": "SELECT COUNT(*) FROM runs r LEFT JOIN "
+            "configurations c ON r.config_id = c.id WHERE c.id IS NULL",
+            "meta-feature vectors without a dataset": "SELECT COUNT(*) FROM metafeatures m "
+            "LEFT JOIN datasets d ON m.dataset_id = d.id WHERE d.id IS NULL",
+            "duplicate (dataset, config, seed) runs": "SELECT COUNT(*) FROM (SELECT 1 FROM runs "
+            "GROUP BY dataset_id, config_id, seed HAVING COUNT(*) > 1) t",
+            "duplicate dataset hashes": "SELECT COUNT(*) FROM (SELECT 1 FROM datasets "
+            "GROUP BY content_hash HAVING COUNT(*) > 1) t",
+            "duplicate configuration hashes": "SELECT COUNT(*) FROM (SELECT 1 FROM "
+            "configurations GROUP BY config_hash HAVING COUNT(*) > 1) t",
+            "runs with an unknown status": "SELECT COUNT(*) FROM runs WHERE status NOT IN "
+            "('ok', 'failed', 'timeout')",
+            "runs with ARI/AMI/NMI out of range": "SELECT COUNT(*) FROM runs WHERE ari > 1 OR "
+            "ari < -1 OR ami > 1 OR ami < -1 OR nmi > 1 OR nmi < 0",
+            "ok runs without a cluster count": "SELECT COUNT(*) FROM runs WHERE status = 'ok' "
+            "AND n_clusters IS NULL",
+        }
+        with self.engine.connect() as conn:
+            for label, sql in q.items():
+                n = int(conn.execute(text(sql)).scalar_one())
+                if n:
+                    problems.append(f"{n} {label}")
+            for h, cfg in conn.execute(
+                select(configurations.c.config_hash, configurations.c.config)
+            ).all():
+                try:
+                    if config_hash(json.loads(cfg)) != h:
+                        problems.append(f"configuration {h} does not hash to its key")
+                except (MetarecError, ValueError) as exc:
+                    problems.append(f"configuration {h} is not valid: {exc}")
+        return problems
+
+    def close(self) -> None:
+        """Release the connection pool."""
+        self.engine.dispose()
+
+
+def _sqlite_pragmas(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _: Any) -> None:
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=120000")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        # Take the write lock up front: concurrent writers queue instead of deadlocking.
+        conn.exec_driver_sql("BEGIN IMMEDIATE")

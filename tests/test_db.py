@@ -1,0 +1,158 @@
+"""The meta-database: schema, idempotent writes, integrity check, Parquet exchange, CLI."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from metarec import Dataset, extract_metafeatures
+from metarec.cli import main
+from metarec.db import DatabaseError, MetaDatabase, export_tables, import_tables
+from metarec.space import config_hash, design
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _fill(db: MetaDatabase, n_datasets: int = 2) -> int:
+    configs = design(2, random_state=0)
+    ids = db.add_configurations(configs)
+    rng = np.random.default_rng(0)
+    total = 0
+    for i in range(n_datasets):
+        ds = Dataset.from_frame(rng.normal(size=(30, 3)), labels=np.arange(30) % 2, name=f"d{i}")
+        did = db.add_dataset(ds, extract_metafeatures(ds, groups="general,statistical"))
+        rows = [
+            {
+                "dataset_id": did,
+                "config_id": ids[config_hash(c)],
+                "seed": 0,
+                "status": ["ok", "failed", "timeout"][j % 3],
+                "ari": float(rng.uniform(-0.1, 1)) if j % 3 == 0 else None,
+                "n_clusters": 3 if j % 3 == 0 else None,
+                "error": None if j % 3 == 0 else "boom",
+            }
+            for j, c in enumerate(configs)
+        ]
+        total += db.add_runs(rows)
+    return total
+
+
+def test_schema_is_migrated_and_writes_are_idempotent(tmp_path: Path) -> None:
+    db = MetaDatabase(tmp_path / "m.sqlite")
+    assert db.revision() == "0001"
+    n = _fill(db)
+    assert n == 2 * 24
+    assert _fill(db) == 0  # re-ingesting is a no-op
+    stats = db.stats()
+    assert stats["datasets"] == 2 and stats["runs"] == 48
+    assert stats["runs_by_status"] == {"ok": 16, "failed": 16, "timeout": 16}
+    assert set(stats["runs_by_algorithm"]) == {c["algorithm"] for c in design(2)}
+    assert db.check() == []
+    MetaDatabase(tmp_path / "m.sqlite")  # reopening keeps the schema and data
+    assert db.count("runs") == 48
+
+
+def test_bad_runs_are_rejected_whole(tmp_path: Path) -> None:
+    db = MetaDatabase(tmp_path / "m.sqlite")
+    _fill(db, 1)
+    before = db.count("runs")
+    good = {"dataset_id": 1, "config_id": 1, "seed": 99, "status": "ok"}
+    with pytest.raises(DatabaseError, match="status"):
+        db.add_runs([good, {**good, "seed": 100, "status": "weird"}])
+    with pytest.raises(DatabaseError):  # unknown dataset id: foreign key
+        db.add_runs([good, {**good, "seed": 101, "dataset_id": 999}])
+    assert db.count("runs") == before
+
+
+def test_check_finds_corruption(tmp_path: Path) -> None:
+    db = MetaDatabase(tmp_path / "m.sqlite")
+    _fill(db, 1)
+    # Corrupt it behind metarec's back (plain sqlite3: foreign keys unenforced).
+    with sqlite3.connect(tmp_path / "m.sqlite") as raw:
+        raw.execute(
+            "INSERT INTO runs (dataset_id, config_id, seed, status) VALUES (42, 1, 7, 'ok')"
+        )
+        raw.execute("UPDATE runs SET ari = 3 WHERE id = 1")
+        raw.execute("UPDATE configurations SET config_hash = 'abc' WHERE id = 2")
+    problems = "\n".join(db.check())
+    assert "runs without a dataset" in problems
+    assert "out of range" in problems
+    assert "does not hash to its key" in problems
+    assert main(["db", "check", "--db", str(tmp_path / "m.sqlite")]) == 1
+
+
+def test_parquet_round_trip(tmp_path: Path) -> None:
+    src = MetaDatabase(tmp_path / "a.sqlite")
+    _fill(src)
+    counts = export_tables(src, tmp_path / "exp", manifest={"note": "test"})
+    assert counts["runs"] == 48 and counts["metafeatures"] == 2
+    manifest = json.loads((tmp_path / "exp" / "manifest.json").read_text())
+    assert manifest["note"] == "test" and manifest["counts"]["datasets"] == 2
+    dst = MetaDatabase(tmp_path / "b.sqlite")
+    assert import_tables(dst, tmp_path / "exp")["runs_new"] == 48
+    assert import_tables(dst, tmp_path / "exp")["runs_new"] == 0
+    keys = ["content_hash", "config_hash", "seed"]
+    a = src.runs_frame().drop(columns="study").sort_values(keys).reset_index(drop=True)
+    b = dst.runs_frame().drop(columns="study").sort_values(keys).reset_index(drop=True)
+    pd.testing.assert_frame_equal(a, b)
+    mf = pd.read_parquet(tmp_path / "exp" / "metafeatures.parquet")
+    assert "general.instances" in mf.columns and (mf["general.instances"] == 30).all()
+
+
+def test_import_rejects_dangling_runs(tmp_path: Path) -> None:
+    src = MetaDatabase(tmp_path / "a.sqlite")
+    _fill(src)
+    export_tables(src, tmp_path / "exp")
+    runs = pd.read_parquet(tmp_path / "exp" / "runs.parquet")
+    runs.loc[0, "config_hash"] = "ffffffffffffffff"
+    runs.to_parquet(tmp_path / "exp" / "runs.parquet")
+    dst = MetaDatabase(tmp_path / "b.sqlite")
+    with pytest.raises(DatabaseError, match="configuration"):
+        import_tables(dst, tmp_path / "exp")
+    assert dst.count("runs") == 0 and dst.count("datasets") == 0
+
+
+def test_cli_db_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    url = str(tmp_path / "c.sqlite")
+    _fill(MetaDatabase(url))
+    assert main(["db", "stats", "--db", url]) == 0
+    out = capsys.readouterr().out
+    assert "runs           : 48 (ok 16, failed 16, timeout 16)" in out
+    assert main(["db", "stats", "--db", url, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["datasets"] == 2
+    assert main(["db", "check", "--db", url]) == 0
+    assert main(["db", "export", str(tmp_path / "e"), "--db", url]) == 0
+    assert main(["db", "import", str(tmp_path / "e"), "--db", str(tmp_path / "d.sqlite")]) == 0
+    assert "48 new runs" in capsys.readouterr().out
+    assert main(["db", "import", str(tmp_path / "nowhere"), "--db", url]) == 2
+    assert "missing" in capsys.readouterr().err
+
+
+def _concurrent_ingest(url: str) -> None:
+    procs = [
+        subprocess.Popen([sys.executable, str(ROOT / "tests" / "_ingest_worker.py"), url, str(i)])
+        for i in range(4)
+    ]
+    assert [p.wait(timeout=300) for p in procs] == [0, 0, 0, 0]
+    db = MetaDatabase(url)
+    # Workers cover seeds [200 i, 200 i + 400): the union is seeds 0..999, each once.
+    assert db.count("runs") == 1000
+    assert db.count("datasets") == 1 and db.count("configurations") == 5
+    assert db.check() == []
+
+
+def test_four_processes_ingest_into_sqlite(tmp_path: Path) -> None:
+    _concurrent_ingest(f"sqlite:///{tmp_path / 'shared.sqlite'}")
+
+
+def test_four_processes_ingest_into_postgresql(postgres_url: str) -> None:
+    _concurrent_ingest(postgres_url)
+    db = MetaDatabase(postgres_url)
+    assert db.revision() == "0001" and db.stats()["runs_by_status"]["ok"] == 1000

@@ -1,0 +1,87 @@
+"""The runner: scores, and survival of raising, hanging, memory-hungry and crashing fits."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import numpy as np
+import pytest
+from _faulty import Crashes, EatsMemory, Hangs, Raises
+
+from metarec import Dataset, load_dataset
+from metarec.runner import PreparedData, run_config
+from metarec.scoring import external_scores
+from metarec.space import ALGORITHMS, AlgorithmSpec, default_config
+
+
+@pytest.fixture
+def faulty(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Register the misbehaving estimators as algorithms of the space."""
+    for cls in (Raises, Hangs, EatsMemory, Crashes):
+        name = cls.__name__.lower()
+        spec = AlgorithmSpec(name, cls.__name__, (), lambda p, s, seed, c=cls: c(), uses_k=False)
+        monkeypatch.setitem(ALGORITHMS, name, spec)
+
+
+def test_scores_on_iris() -> None:
+    ds = load_dataset("sklearn:iris")
+    res = run_config(ds, {"algorithm": "kmeans", "params": {"n_clusters": 3}}, keep_labels=True)
+    assert res.status == "ok" and res.n_clusters == 3
+    assert 0.6 < res.ari <= 1.0 and 0.6 < res.nmi <= 1.0
+    assert -1 <= res.silhouette <= 1 and res.calinski_harabasz > 0
+    assert np.isnan(res.dbcv)  # only for density-based methods
+    assert res.labels is not None and len(res.labels) == 150
+    dens = run_config(ds, default_config("hdbscan"))
+    assert dens.status == "ok" and np.isfinite(dens.dbcv)
+
+
+def test_same_seed_same_result() -> None:
+    ds = load_dataset("sklearn:wine")
+    cfg = {"algorithm": "gmm", "params": {"n_components": 3}}
+    a, b = run_config(ds, cfg, seed=3), run_config(ds, cfg, seed=3)
+    np.testing.assert_equal(a.record() | {"fit_time": 0}, b.record() | {"fit_time": 0})
+
+
+def test_external_scores_best_labeling_and_noise() -> None:
+    pred = np.array([0, 0, 1, 1, 2, 2])
+    ref_a = np.array([1, 1, 2, 2, 2, 2])
+    ref_b = np.array([1, 1, 2, 2, 3, 3])
+    assert external_scores(pred, [ref_a, ref_b])["ari"] == pytest.approx(1.0)
+    noisy = np.array([1, 1, 2, 2, 0, 0])  # 0 = noise points, left out
+    assert external_scores(pred, [noisy], noise_label=0)["ari"] == pytest.approx(1.0)
+
+
+@pytest.mark.usefixtures("faulty")
+def test_raising_algorithm_is_a_failed_run() -> None:
+    ds = PreparedData(load_dataset("sklearn:iris"))
+    res = run_config(ds, {"algorithm": "raises"})
+    assert res.status == "failed"
+    assert "ValueError: this algorithm always fails" in (res.error or "")
+    assert run_config(ds, default_config("kmeans")).status == "ok"  # the caller carries on
+
+
+@pytest.mark.usefixtures("faulty")
+def test_hanging_algorithm_times_out() -> None:
+    ds = PreparedData(load_dataset("sklearn:iris"))
+    start = time.perf_counter()
+    res = run_config(ds, {"algorithm": "hangs"}, time_limit=2)
+    assert res.status == "timeout" and "2 s limit" in (res.error or "")
+    assert time.perf_counter() - start < 15
+    assert run_config(ds, default_config("kmeans")).status == "ok"
+
+
+@pytest.mark.usefixtures("faulty")
+def test_memory_guard_and_crash() -> None:
+    ds = PreparedData(load_dataset("sklearn:iris"))
+    res = run_config(ds, {"algorithm": "eatsmemory"}, memory_limit_mb=300, time_limit=60)
+    assert res.status == "failed" and "MemoryError" in (res.error or "")
+    crash = run_config(ds, {"algorithm": "crashes"})
+    assert crash.status == "failed" and "died" in (crash.error or "")
+    assert os.getpid() > 0 and run_config(ds, default_config("dbscan")).status == "ok"
+
+
+def test_unlabeled_data_has_internal_scores_only() -> None:
+    x = np.random.default_rng(0).normal(size=(100, 2))
+    res = run_config(Dataset.from_frame(x), default_config("kmeans"))
+    assert res.status == "ok" and np.isnan(res.ari) and np.isfinite(res.silhouette)
