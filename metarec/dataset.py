@@ -238,11 +238,7 @@ class Dataset:
         >>> a.is_near_duplicate(b)
         True
         """
-        n1, d1 = self.shape
-        n2, d2 = other.shape
-        if d1 != d2 or abs(n1 - n2) > 0.01 * max(n1, n2):
-            return False
-        return bool(np.max(np.abs(self.fingerprint - other.fingerprint)) <= tol)
+        return fingerprints_match(self.fingerprint, self.shape, other.fingerprint, other.shape, tol)
 
     # ------------------------------------------------------------ transforms
     def with_labels(self, labels: Any, *extra: Any) -> Dataset:
@@ -305,6 +301,21 @@ class Dataset:
 
 
 # ---------------------------------------------------------------- helpers
+def fingerprints_match(
+    fp_a: np.ndarray,
+    shape_a: tuple[int, int],
+    fp_b: np.ndarray,
+    shape_b: tuple[int, int],
+    tol: float = 0.05,
+) -> bool:
+    """The near-duplicate rule of :meth:`Dataset.is_near_duplicate` on stored fingerprints."""
+    (n1, d1), (n2, d2) = shape_a, shape_b
+    if d1 != d2 or abs(n1 - n2) > 0.01 * max(n1, n2):
+        return False
+    a, b = np.asarray(fp_a, dtype=float), np.asarray(fp_b, dtype=float)
+    return a.shape == b.shape and bool(np.max(np.abs(a - b)) <= tol)
+
+
 @dataclass(frozen=True)
 class ColumnProfile:
     """Per-column facts computed in one vectorized pass.

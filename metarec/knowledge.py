@@ -1,0 +1,215 @@
+"""What the meta-learners learn from: a read-only, in-memory view of a meta-database.
+
+A :class:`KnowledgeBase` holds, per dataset (keyed by content hash), its
+meta-feature vector and description, and per (dataset, configuration) the
+recorded scores. It is built from a :class:`~metarec.db.MetaDatabase`, from an
+exported folder of Parquet tables, or from the shipped meta-database, and can
+drop datasets (with their near-duplicates) for honest held-out evaluation.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from metarec.dataset import fingerprints_match
+from metarec.exceptions import MetarecError
+
+__all__ = ["KnowledgeBase", "KnowledgeError"]
+
+#: Score given to a failed or timed-out run when building score matrices.
+FAILED_SCORE = 0.0
+
+
+class KnowledgeError(MetarecError):
+    """The knowledge base is empty or lacks what a meta-learner needs."""
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    """Meta-features, configurations and run scores of known datasets.
+
+    Attributes
+    ----------
+    datasets : DataFrame
+        Index ``content_hash``; columns name, source, corpus, n_rows, n_cols,
+        n_classes, fingerprint (list), ...
+    metafeatures : DataFrame
+        Index ``content_hash``; one column per meta-feature (raw, NaN allowed).
+    configs : DataFrame
+        Index ``config_hash``; columns algorithm, config (dict).
+    runs : DataFrame
+        One row per run: content_hash, config_hash, seed, status and scores.
+    """
+
+    datasets: pd.DataFrame
+    metafeatures: pd.DataFrame
+    configs: pd.DataFrame
+    runs: pd.DataFrame
+
+    # ------------------------------------------------------------ loading
+    @classmethod
+    def from_frames(
+        cls,
+        datasets: pd.DataFrame,
+        metafeatures: pd.DataFrame,
+        configs: pd.DataFrame,
+        runs: pd.DataFrame,
+        extractor_version: str | None = None,
+    ) -> KnowledgeBase:
+        """Build from exported-table frames (see :mod:`metarec.db.exchange`)."""
+        ds = datasets.set_index("content_hash")
+        if "fingerprint" in ds and len(ds) and isinstance(ds["fingerprint"].iloc[0], str):
+            ds["fingerprint"] = ds["fingerprint"].map(json.loads)
+        mf = metafeatures
+        if extractor_version is None and len(mf):
+            extractor_version = str(sorted(mf["extractor_version"].unique())[-1])
+        mf = mf[mf["extractor_version"] == extractor_version] if len(mf) else mf
+        mf = mf.drop(columns=["extractor_version"]).set_index("content_hash").astype(float)
+        cfg = configs.set_index("config_hash")
+        cfg["config"] = cfg["config"].map(lambda c: json.loads(c) if isinstance(c, str) else c)
+        return cls(ds, mf, cfg, runs.reset_index(drop=True))
+
+    @classmethod
+    def from_parquet(cls, directory: str | Path) -> KnowledgeBase:
+        """Build from a folder written by :func:`metarec.db.export_tables`."""
+        d = Path(directory)
+        try:
+            frames = {
+                t: pd.read_parquet(d / f"{t}.parquet")
+                for t in ("datasets", "metafeatures", "configurations", "runs")
+            }
+        except (OSError, ValueError) as exc:
+            raise KnowledgeError(f"{d}: not an exported meta-database ({exc})") from None
+        return cls.from_frames(
+            frames["datasets"], frames["metafeatures"], frames["configurations"], frames["runs"]
+        )
+
+    @classmethod
+    def from_database(cls, db: Any) -> KnowledgeBase:
+        """Build from a :class:`~metarec.db.MetaDatabase`."""
+        import tempfile
+
+        from metarec.db import export_tables
+
+        with tempfile.TemporaryDirectory() as tmp:
+            export_tables(db, tmp)
+            return cls.from_parquet(tmp)
+
+    @classmethod
+    def shipped(cls) -> KnowledgeBase:
+        """The meta-database that ships with metarec."""
+        from metarec.db.shipped import shipped_path
+
+        path = shipped_path()
+        if not (path / "runs.parquet").is_file():
+            raise KnowledgeError(
+                f"the shipped meta-database in {path} is not built; see meta_db/README.md"
+            )
+        return cls.from_parquet(path)
+
+    @classmethod
+    def load(cls, source: Any = None) -> KnowledgeBase:
+        """``None``/"shipped" -> shipped; a folder -> Parquet; a URL/path -> database."""
+        if isinstance(source, KnowledgeBase):
+            return source
+        if source is None or source == "shipped":
+            return cls.shipped()
+        if isinstance(source, (str, Path)) and Path(source).is_dir():
+            return cls.from_parquet(source)
+        from metarec.db import MetaDatabase
+
+        db = source if not isinstance(source, (str, Path)) else MetaDatabase(source, create=False)
+        return cls.from_database(db)
+
+    # ------------------------------------------------------------- views
+    @property
+    def dataset_hashes(self) -> list[str]:
+        """Datasets that have both meta-features and runs."""
+        have_runs = set(self.runs["content_hash"])
+        return [h for h in self.metafeatures.index if h in have_runs]
+
+    @cached_property
+    def score_matrix(self) -> pd.DataFrame:
+        """Mean ARI per (dataset, configuration); failed and timed-out runs count as 0."""
+        return self.matrix("ari")
+
+    def matrix(self, score: str = "ari", failed: float | None = FAILED_SCORE) -> pd.DataFrame:
+        """Datasets x configurations matrix of a recorded score (mean over seeds).
+
+        Runs that did not finish ``ok`` score ``failed`` (NaN when ``None``); a
+        missing ARI on a finished run (no labels) stays NaN.
+        """
+        r = self.runs
+        values = r[score].astype(float)
+        if failed is not None:
+            values = values.where(r["status"] == "ok", failed)
+        table = (
+            pd.DataFrame({"h": r["content_hash"], "c": r["config_hash"], "v": values})
+            .groupby(["h", "c"])["v"]
+            .mean()
+            .unstack("c")
+        )
+        rows = [h for h in self.dataset_hashes if h in table.index]
+        return table.loc[rows, [c for c in self.configs.index if c in table.columns]]
+
+    @cached_property
+    def n_clusters_matrix(self) -> pd.DataFrame:
+        """Clusters found per (dataset, configuration) by finished runs (median over seeds)."""
+        r = self.runs[self.runs["status"] == "ok"]
+        table = r.groupby(["content_hash", "config_hash"])["n_clusters"].median().unstack()
+        return table.reindex(index=self.dataset_hashes, columns=self.configs.index)
+
+    def without(self, hashes: set[str] | list[str]) -> KnowledgeBase:
+        """A copy with these datasets (and everything about them) removed."""
+        drop = set(hashes)
+        return replace(
+            self,
+            datasets=self.datasets.drop(index=[h for h in drop if h in self.datasets.index]),
+            metafeatures=self.metafeatures.drop(
+                index=[h for h in drop if h in self.metafeatures.index]
+            ),
+            runs=self.runs[~self.runs["content_hash"].isin(drop)].reset_index(drop=True),
+        )
+
+    def near_duplicate_groups(self, tol: float = 0.05) -> dict[str, int]:
+        """Group id of every dataset: connected components of the near-duplicate relation.
+
+        Two datasets are near-duplicates when they have the same content hash or
+        when :func:`~metarec.dataset.fingerprints_match` says so (same data up to
+        scaling, row and column order, within ``tol``).
+        """
+        hashes = list(self.datasets.index)
+        parent = {h: h for h in hashes}
+
+        def find(h: str) -> str:
+            while parent[h] != h:
+                parent[h] = parent[parent[h]]
+                h = parent[h]
+            return h
+
+        ds = self.datasets
+        fps = {h: np.asarray(ds.at[h, "fingerprint"], dtype=float) for h in hashes}
+        by_cols: dict[int, list[str]] = {}
+        for h in hashes:
+            by_cols.setdefault(int(ds.at[h, "n_cols"]), []).append(h)
+        for group in by_cols.values():
+            for i, a in enumerate(group):
+                for b in group[i + 1 :]:
+                    shape_a = (int(ds.at[a, "n_rows"]), int(ds.at[a, "n_cols"]))
+                    shape_b = (int(ds.at[b, "n_rows"]), int(ds.at[b, "n_cols"]))
+                    if fingerprints_match(fps[a], shape_a, fps[b], shape_b, tol):
+                        parent[find(a)] = find(b)
+        roots = {r: i for i, r in enumerate(sorted({find(h) for h in hashes}))}
+        return {h: roots[find(h)] for h in hashes}
+
+    def corpus_of(self, content_hash: str) -> str:
+        """Corpus a dataset came from (clustbench, uci121, sklearn, ...)."""
+        value = self.datasets.at[content_hash, "corpus"] if "corpus" in self.datasets else None
+        return str(value) if isinstance(value, str) else "other"

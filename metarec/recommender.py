@@ -1,0 +1,424 @@
+"""The recommender: nearest known datasets + a LightGBM ranker -> ranked configurations.
+
+For a new dataset (seen only through its meta-features):
+
+1. its nearest datasets in the knowledge base, by a similarity metric (L1 on
+   scaled meta-features, or the learned metric of :mod:`metarec.similarity`);
+2. every known configuration gets a *neighbour score*: the similarity-weighted
+   mean of the ARI it reached on those neighbours, with the weighted standard
+   deviation as its uncertainty;
+3. a LightGBM model predicting a configuration's ARI from (meta-features,
+   configuration features), trained on every recorded run, gives a *ranker score*
+   (it also scores configurations never run on the neighbours);
+4. the final score blends both; when the dataset is farther from every known
+   dataset than almost all known datasets are from their nearest neighbour, the
+   list falls back to a robust portfolio (configurations good on average) and
+   says so.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from metarec.knowledge import KnowledgeBase, KnowledgeError
+from metarec.metafeatures import MetaFeatureImputer
+from metarec.space import ALGORITHMS, PREPROCESSING, k_cap
+
+__all__ = [
+    "ConfigEncoder",
+    "MetaFeatureScaler",
+    "Recommendation",
+    "RecommendedConfig",
+    "Recommender",
+]
+
+
+class MetaFeatureScaler:
+    """Meta-features -> imputed, standardized, clipped matrix (no missingness mask)."""
+
+    def __init__(self, clip: float = 5.0) -> None:
+        self.clip = clip
+
+    def fit(self, frame: pd.DataFrame) -> MetaFeatureScaler:
+        """Learn imputation medians and scaling from known datasets."""
+        self.columns_ = list(frame.columns)
+        self.imputer_ = MetaFeatureImputer(add_mask=False).fit(frame)
+        x = self.imputer_.transform(frame).to_numpy()
+        self.mean_ = x.mean(axis=0)
+        sd = x.std(axis=0)
+        self.sd_ = np.where(sd > 0, sd, 1.0)
+        return self
+
+    def transform(self, frame: pd.DataFrame | pd.Series) -> np.ndarray:
+        """Scaled matrix of ``frame`` (a Series is one row)."""
+        if isinstance(frame, pd.Series):
+            frame = frame.to_frame().T
+        x = self.imputer_.transform(frame.reindex(columns=self.columns_)).to_numpy()
+        return np.clip((x - self.mean_) / self.sd_, -self.clip, self.clip)
+
+
+class ConfigEncoder:
+    """Numeric features of configurations for the ranker (NaN where not applicable)."""
+
+    def __init__(self) -> None:
+        cols: list[str] = [f"algo={a}" for a in ALGORITHMS]
+        for p in PREPROCESSING:
+            cols += [f"{p.name}={c}" for c in p.choices]
+        cols += ["k", "log_k"]
+        for name, spec in ALGORITHMS.items():
+            for p in spec.params:
+                if p.kind == "cat":
+                    cols += [f"{name}.{p.name}={c}" for c in p.choices]
+                elif p.name not in ("n_clusters", "n_components"):
+                    cols.append(f"{name}.{p.name}")
+        self.columns = cols
+        self._index = {c: i for i, c in enumerate(cols)}
+
+    def encode(self, config: Mapping[str, Any]) -> np.ndarray:
+        """Feature vector of one canonical configuration."""
+        v = np.full(len(self.columns), np.nan)
+        name = config["algorithm"]
+        for a in ALGORITHMS:
+            v[self._index[f"algo={a}"]] = float(a == name)
+        for p in PREPROCESSING:
+            for c in p.choices:
+                v[self._index[f"{p.name}={c}"]] = float(config["preprocessing"][p.name] == c)
+        spec = ALGORITHMS[name]
+        for p in spec.params:
+            value = config["params"].get(p.name)
+            if value is None:
+                continue
+            if p.name in ("n_clusters", "n_components"):
+                v[self._index["k"]] = float(value)
+                v[self._index["log_k"]] = float(np.log(value))
+            elif p.kind == "cat":
+                for c in p.choices:
+                    v[self._index[f"{name}.{p.name}={c}"]] = float(value == c)
+            else:
+                v[self._index[f"{name}.{p.name}"]] = (
+                    float(np.log(value)) if p.log else float(value)
+                )
+        return v
+
+    def encode_all(self, configs: pd.Series) -> np.ndarray:
+        """Matrix of many configurations."""
+        return np.vstack([self.encode(c) for c in configs])
+
+
+@dataclass
+class RecommendedConfig:
+    """One recommended configuration with its evidence."""
+
+    rank: int
+    config: dict[str, Any]
+    config_hash: str
+    score: float
+    uncertainty: float
+    neighbour_score: float
+    ranker_score: float
+    expected_clusters: float
+    support: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def algorithm(self) -> str:
+        """Algorithm name."""
+        return str(self.config["algorithm"])
+
+
+@dataclass
+class Recommendation:
+    """Ranked configurations for one dataset, the neighbours behind them, a k estimate."""
+
+    items: list[RecommendedConfig]
+    neighbours: pd.DataFrame
+    n_clusters: int
+    n_clusters_interval: tuple[int, int]
+    fallback: bool = False
+    note: str = ""
+    metric: str = "l1"
+
+    @property
+    def top(self) -> RecommendedConfig:
+        """The first recommendation."""
+        return self.items[0]
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per recommended configuration."""
+        return pd.DataFrame(
+            [
+                {
+                    "rank": it.rank,
+                    "algorithm": it.algorithm,
+                    "params": it.config["params"],
+                    "scaler": it.config["preprocessing"]["scaler"],
+                    "pca": it.config["preprocessing"]["pca"],
+                    "predicted_ari": it.score,
+                    "uncertainty": it.uncertainty,
+                    "neighbour_ari": it.neighbour_score,
+                    "ranker_ari": it.ranker_score,
+                    "expected_clusters": it.expected_clusters,
+                    "config_hash": it.config_hash,
+                }
+                for it in self.items
+            ]
+        ).set_index("rank")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-data form (for JSON)."""
+        return {
+            "metric": self.metric,
+            "fallback": self.fallback,
+            "note": self.note,
+            "n_clusters": self.n_clusters,
+            "n_clusters_interval": list(self.n_clusters_interval),
+            "recommendations": [
+                {
+                    "rank": it.rank,
+                    "config": it.config,
+                    "config_hash": it.config_hash,
+                    "predicted_ari": it.score,
+                    "uncertainty": it.uncertainty,
+                    "neighbour_ari": it.neighbour_score,
+                    "ranker_ari": it.ranker_score,
+                    "expected_clusters": it.expected_clusters,
+                    "support": it.support,
+                }
+                for it in self.items
+            ],
+            "neighbours": self.neighbours.reset_index().to_dict("records"),
+        }
+
+
+class Recommender:
+    """Recommend clustering configurations from meta-features (see the module docstring).
+
+    Parameters
+    ----------
+    n_neighbors : int, default=10
+        Known datasets consulted.
+    metric : {"l1", "learned"}, default="l1"
+        Dataset similarity: L1 on scaled meta-features, or a learned embedding
+        (``similarity=`` must then hold a fitted :class:`~metarec.similarity.SimilarityModel`).
+    blend : float, default=0.5
+        Weight of the neighbour score against the ranker score (1 = neighbours only,
+        0 = ranker only).
+    use_ranker : bool, default=True
+        Fit the LightGBM ranker (``blend`` is 1 without it).
+    fallback_quantile : float, default=0.98
+        Nearest-neighbour distance quantile (over known datasets) beyond which the
+        portfolio fallback is used.
+    random_state : int, default=0
+        Seed of the ranker.
+    similarity : object, optional
+        A fitted similarity model with ``embed(matrix)``, used when ``metric="learned"``.
+    """
+
+    def __init__(
+        self,
+        n_neighbors: int = 10,
+        metric: str = "l1",
+        blend: float = 0.5,
+        use_ranker: bool = True,
+        fallback_quantile: float = 0.98,
+        random_state: int = 0,
+        similarity: Any = None,
+    ) -> None:
+        self.n_neighbors = n_neighbors
+        self.metric = metric
+        self.blend = blend
+        self.use_ranker = use_ranker
+        self.fallback_quantile = fallback_quantile
+        self.random_state = random_state
+        self.similarity = similarity
+
+    # ---------------------------------------------------------------- fit
+    def fit(self, kb: KnowledgeBase) -> Recommender:
+        """Learn from a knowledge base (its datasets with runs)."""
+        hashes = kb.dataset_hashes
+        if len(hashes) < 2:
+            raise KnowledgeError("the knowledge base needs runs on at least 2 datasets")
+        self.kb_ = kb
+        self.hashes_ = hashes
+        self.scores_ = kb.score_matrix.loc[hashes]
+        self.clusters_ = kb.n_clusters_matrix.loc[hashes, self.scores_.columns]
+        self.configs_ = kb.configs.loc[self.scores_.columns, "config"]
+        self.scaler_ = MetaFeatureScaler().fit(kb.metafeatures.loc[hashes])
+        self.X_ = self.scaler_.transform(kb.metafeatures.loc[hashes])
+        self.space_ = self._embed(self.X_)
+        d = self._distances(self.space_, self.space_)
+        np.fill_diagonal(d, np.inf)
+        nearest = d.min(axis=1)
+        self.fallback_distance_ = float(np.quantile(nearest[np.isfinite(nearest)],
+                                                    self.fallback_quantile))
+        filled = self.scores_.fillna(0.0)
+        self.portfolio_ = filled.mean(axis=0).sort_values(ascending=False)
+        self.oracle_clusters_ = self._oracle_clusters()
+        self.encoder_ = ConfigEncoder()
+        self.config_features_ = self.encoder_.encode_all(self.configs_)
+        self.ranker_ = self._fit_ranker() if self.use_ranker else None
+        return self
+
+    def _embed(self, x: np.ndarray) -> np.ndarray:
+        if self.metric == "learned":
+            if self.similarity is None:
+                raise KnowledgeError("metric='learned' needs a fitted similarity model")
+            return np.asarray(self.similarity.embed(x))
+        if self.metric != "l1":
+            raise KnowledgeError(f"unknown metric {self.metric!r}; use 'l1' or 'learned'")
+        return x
+
+    def _distances(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        from scipy.spatial.distance import cdist
+
+        kind = "cityblock" if self.metric == "l1" else "euclidean"
+        return np.asarray(cdist(a, b, metric=kind))
+
+    def _oracle_clusters(self) -> np.ndarray:
+        best = self.scores_.fillna(-np.inf).to_numpy().argmax(axis=1)
+        found = self.clusters_.to_numpy()[np.arange(len(best)), best]
+        sizes = self.kb_.datasets.loc[self.hashes_, "n_classes"].to_numpy(dtype=float)
+        # Prefer the clusters the best configuration found; fall back to the class count.
+        return np.where(np.isfinite(found), found, sizes)
+
+    def _fit_ranker(self) -> Any:
+        import lightgbm as lgb
+
+        n_d, n_c = self.scores_.shape
+        y = self.scores_.to_numpy().ravel()
+        X = np.hstack(
+            [np.repeat(self.X_, n_c, axis=0), np.tile(self.config_features_, (n_d, 1))]
+        )
+        ok = np.isfinite(y)
+        model = lgb.LGBMRegressor(
+            n_estimators=300,
+            learning_rate=0.05,
+            num_leaves=31,
+            min_child_samples=20,
+            subsample=0.8,
+            subsample_freq=1,
+            colsample_bytree=0.5,
+            random_state=self.random_state,
+            n_jobs=1,
+            verbose=-1,
+        )
+        model.fit(X[ok], y[ok])
+        return model
+
+    # ---------------------------------------------------------- recommend
+    def recommend(self, metafeatures: pd.Series, top: int = 5) -> Recommendation:
+        """Ranked configurations for a dataset described by its meta-feature vector."""
+        x = self.scaler_.transform(metafeatures)
+        e = self._embed(x)
+        dist = self._distances(e, self.space_)[0]
+        k = min(self.n_neighbors, len(dist))
+        order = np.argsort(dist, kind="stable")[:k]
+        scale = float(np.median(dist[order])) or 1.0
+        w = np.exp(-dist[order] / scale)
+        w = w / w.sum()
+        s = self.scores_.to_numpy()[order]
+        valid = np.isfinite(s)
+        sw = np.where(valid, w[:, None], 0.0)
+        denom = sw.sum(axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            neigh = np.where(denom > 0, (sw * np.nan_to_num(s)).sum(axis=0) / denom, np.nan)
+            var = (sw * (np.nan_to_num(s) - np.nan_to_num(neigh)) ** 2).sum(axis=0) / denom
+        spread = np.sqrt(np.where(denom > 0, var, np.nan))
+        if self.ranker_ is not None:
+            feats = np.hstack([np.repeat(x, len(self.configs_), axis=0), self.config_features_])
+            ranked = np.asarray(self.ranker_.predict(feats))
+            score = self.blend * np.nan_to_num(neigh, nan=0.0) + (1 - self.blend) * ranked
+        else:
+            ranked = np.full(len(self.configs_), np.nan)
+            score = np.nan_to_num(neigh, nan=0.0)
+        fallback = bool(dist[order[0]] > self.fallback_distance_)
+        note = ""
+        if fallback:
+            portfolio = self.portfolio_.reindex(self.scores_.columns).to_numpy()
+            score = portfolio
+            note = (
+                f"far from every known dataset (nearest distance {dist[order[0]]:.1f} > "
+                f"{self.fallback_distance_:.1f}): robust portfolio configurations"
+            )
+        ranking = np.argsort(-score, kind="stable")[:top]
+        clusters = self.clusters_.to_numpy()[order]
+        names = self.kb_.datasets.loc[[self.hashes_[i] for i in order], "name"].tolist()
+        items = []
+        for r, j in enumerate(ranking, start=1):
+            cfg = self.configs_.iloc[j]
+            expected = self._expected_clusters(cfg, clusters[:, j], w, metafeatures)
+            support = [
+                {"dataset": names[i], "similarity": float(w[i]), "ari": _f(s[i, j])}
+                for i in range(min(3, k))
+            ]
+            items.append(
+                RecommendedConfig(
+                    rank=r,
+                    config=cfg,
+                    config_hash=str(self.configs_.index[j]),
+                    score=float(score[j]),
+                    uncertainty=_f(spread[j]),
+                    neighbour_score=_f(neigh[j]),
+                    ranker_score=_f(ranked[j]),
+                    expected_clusters=expected,
+                    support=support,
+                )
+            )
+        oracle_k = self.oracle_clusters_[order]
+        ok = np.isfinite(oracle_k)
+        if ok.any():
+            kk = _weighted_quantiles(oracle_k[ok], w[ok], [0.5, 0.1, 0.9])
+            n_clusters, lo, hi = (max(1, round(v)) for v in kk)
+        else:
+            n_clusters, lo, hi = 2, 2, 2
+        neighbours = pd.DataFrame(
+            {
+                "dataset": names,
+                "source": self.kb_.datasets.loc[[self.hashes_[i] for i in order], "source"],
+                "distance": dist[order],
+                "weight": w,
+                "best_ari": np.nanmax(np.where(np.isfinite(s), s, np.nan), axis=1),
+            }
+        ).reset_index(drop=True)
+        return Recommendation(
+            items=items,
+            neighbours=neighbours,
+            n_clusters=int(n_clusters),
+            n_clusters_interval=(int(lo), int(hi)),
+            fallback=fallback,
+            note=note,
+            metric=self.metric,
+        )
+
+    def _expected_clusters(
+        self, cfg: Mapping[str, Any], found: np.ndarray, w: np.ndarray, mf: pd.Series
+    ) -> float:
+        params = cfg["params"]
+        k = params.get("n_clusters", params.get("n_components"))
+        if k is not None:
+            n = mf.get("general.instances", np.nan)
+            cap = k_cap(int(n)) if np.isfinite(n) else k
+            return float(min(k, cap))
+        ok = np.isfinite(found)
+        if not ok.any():
+            return float("nan")
+        return float(_weighted_quantiles(found[ok], w[ok], [0.5])[0])
+
+
+def _f(v: Any) -> float:
+    v = float(v)
+    return v if np.isfinite(v) else float("nan")
+
+
+def _weighted_quantiles(values: np.ndarray, weights: np.ndarray, qs: list[float]) -> list[float]:
+    order = np.argsort(values)
+    v, w = values[order], weights[order]
+    cum = np.cumsum(w) / w.sum()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return [float(v[min(np.searchsorted(cum, q), len(v) - 1)]) for q in qs]
