@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from metarec.api import recommend, train
 from metarec.dataset import ColumnType, Dataset
 from metarec.exceptions import MetarecError
 from metarec.io import as_dataset, list_datasets, load_dataset
@@ -20,4 +21,6 @@ __all__ = [
     "extract_metafeatures",
     "list_datasets",
     "load_dataset",
+    "recommend",
+    "train",
 ]

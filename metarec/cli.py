@@ -20,9 +20,7 @@ __all__ = ["main"]
 # Subcommands that later releases fill in; they are listed so that --help shows
 # the whole workflow, and say plainly that they are not available yet.
 _PLANNED = {
-    "recommend": "recommend clustering configurations for a dataset",
     "tune": "warm-started Optuna tuning of a clustering pipeline",
-    "evaluate": "leave-one-dataset-out evaluation of the recommender",
 }
 
 
@@ -198,6 +196,68 @@ def _cmd_db_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def _knowledge(args: argparse.Namespace) -> Any:
+    return None if args.db in (None, "shipped") else args.db
+
+
+def _cmd_recommend(args: argparse.Namespace) -> int:
+    from metarec.api import recommend
+
+    dataset = _load(args)
+    rec = recommend(dataset, top=args.top, knowledge=_knowledge(args), models=args.models)
+    if args.json:
+        payload = {"dataset": dataset.name, "source": dataset.source, **rec.to_dict()}
+        print(json.dumps(payload, indent=2, default=str))
+        return 0
+    print(f"{dataset.name}: {dataset.shape[0]} rows x {dataset.shape[1]} columns")
+    if rec.fallback:
+        print(f"note: {rec.note}")
+    lo, hi = rec.n_clusters_interval
+    print(f"recommended number of clusters: {rec.n_clusters} (80% interval {lo}-{hi})")
+    print(f"{'#':>2} {'algorithm':<21}{'pred. ARI':>10}{'+/-':>7}{'clusters':>9}  parameters")
+    for it in rec.items:
+        params = ", ".join(f"{k}={v}" for k, v in it.config["params"].items())
+        pre = it.config["preprocessing"]
+        extra = f"scaler={pre['scaler']}" + (f", pca={pre['pca']}" if pre["pca"] != "none" else "")
+        unc = f"{it.uncertainty:.2f}" if it.uncertainty == it.uncertainty else "  -"
+        k = f"{it.expected_clusters:.0f}" if it.expected_clusters == it.expected_clusters else "-"
+        print(f"{it.rank:>2} {it.algorithm:<21}{it.score:>10.3f}{unc:>7}{k:>9}  {params}; {extra}")
+    print("most similar known datasets:")
+    for row in rec.neighbours.head(5).itertuples():
+        print(f"   {row.dataset:<32} weight {row.weight:.2f}  best ARI there {row.best_ari:.2f}")
+    return 0
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from metarec.api import train
+
+    rec = train(_knowledge(args), args.out, metric=args.metric, random_state=args.seed)
+    where = args.out or "meta_db/models"
+    print(
+        f"trained on {len(rec.hashes_)} datasets x {rec.scores_.shape[1]} configurations "
+        f"(metric {rec.metric}); saved to {where}"
+    )
+    return 0
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from metarec.evaluation import run_evaluation
+    from metarec.knowledge import KnowledgeBase
+
+    kb = KnowledgeBase.load(_knowledge(args))
+    result = run_evaluation(
+        kb,
+        args.out,
+        folds=args.folds,
+        learned=not args.no_learned,
+        run_missing=not args.no_run,
+        data_root=args.data_root,
+        progress=not args.quiet,
+    )
+    print(result)
+    return 0
+
+
 def _cmd_planned(args: argparse.Namespace) -> int:
     raise MetarecError(f"`metarec {args.command}` is not available in metarec {__version__} yet")
 
@@ -236,6 +296,33 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--sample-size", type=int, default=1000, help="row sample size")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=_cmd_metafeatures)
+
+    p = sub.add_parser("recommend", help="recommend clustering configurations for a dataset")
+    p.add_argument("name", help=name_help)
+    p.add_argument("--top", type=int, default=5, help="how many configurations (default 5)")
+    p.add_argument("--target", metavar="COL", help="file column holding labels (left out)")
+    p.add_argument("--db", help="knowledge: 'shipped' (default), a database URL or a folder")
+    p.add_argument("--models", help="trained models folder (default: the shipped models)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=_cmd_recommend)
+
+    p = sub.add_parser("train", help="train the recommender's models from a meta-database")
+    p.add_argument("--db", help="knowledge: 'shipped' (default), a database URL or a folder")
+    p.add_argument("--out", help="models folder (default: meta_db/models)")
+    p.add_argument("--metric", choices=["l1", "learned"], default="l1")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=_cmd_train)
+
+    p = sub.add_parser(
+        "evaluate", help="held-out (leave-one-dataset-out) evaluation against baselines"
+    )
+    p.add_argument("--db", help="knowledge: 'shipped' (default), a database URL or a folder")
+    p.add_argument("--folds", type=int, default=10, help="grouped folds (0: one per group)")
+    p.add_argument("--out", default="results/evaluation", help="output folder")
+    p.add_argument("--no-learned", action="store_true", help="skip the learned metric")
+    p.add_argument("--no-run", action="store_true", help="do not run configs missing in the db")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=_cmd_evaluate)
 
     db = sub.add_parser("db", help="manage the meta-database: stats, build, export, import, check")
     db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)

@@ -63,13 +63,28 @@ def _global_best(train: KnowledgeBase) -> Callable[[str, pd.Series], Sequence[An
 
 def _nearest_l1(train: KnowledgeBase, k: int = 5) -> Callable[[str, pd.Series], Sequence[Any]]:
     """auto-sklearn's meta-learning: best configurations of the L1-nearest datasets."""
+    return _nearest(train, "l1", k)
+
+
+def _nearest_learned(train: KnowledgeBase, k: int = 5) -> Callable[[str, pd.Series], Sequence[Any]]:
+    """Best configurations of the nearest datasets in the learned similarity space."""
+    return _nearest(train, "learned", k)
+
+
+def _nearest(
+    train: KnowledgeBase, metric: str, k: int
+) -> Callable[[str, pd.Series], Sequence[Any]]:
     hashes = train.dataset_hashes
     scaler = MetaFeatureScaler().fit(train.metafeatures.loc[hashes])
     x = scaler.transform(train.metafeatures.loc[hashes])
     best = train.score_matrix.loc[hashes].fillna(-1).idxmax(axis=1).to_numpy()
+    embed = _embedder(train, metric, x)
+    space = embed(x)
 
     def rank(_: str, mf: pd.Series) -> list[str]:
-        d = np.abs(x - scaler.transform(mf)).sum(axis=1)
+        q = embed(scaler.transform(mf))
+        diff = space - q
+        d = np.abs(diff).sum(axis=1) if metric == "l1" else (diff**2).sum(axis=1)
         out: list[str] = []
         for i in np.argsort(d, kind="stable"):
             if best[i] not in out:
@@ -81,6 +96,19 @@ def _nearest_l1(train: KnowledgeBase, k: int = 5) -> Callable[[str, pd.Series], 
     return rank
 
 
+def _embedder(train: KnowledgeBase, metric: str, x: np.ndarray) -> Callable[[np.ndarray], Any]:
+    if metric == "l1":
+        return lambda m: m
+    from metarec.similarity import SimilarityModel
+
+    groups = train.near_duplicate_groups()
+    hashes = train.dataset_hashes
+    model = SimilarityModel().fit(
+        x, train.score_matrix.loc[hashes], np.array([groups[h] for h in hashes])
+    )
+    return model.embed
+
+
 def _kmeans_default(_: KnowledgeBase) -> Callable[[str, pd.Series], Sequence[Any]]:
     h = config_hash(default_config("kmeans"))
     return lambda _h, _mf: [h]
@@ -89,8 +117,9 @@ def _kmeans_default(_: KnowledgeBase) -> Callable[[str, pd.Series], Sequence[Any
 def _kmeans_true_k(kb: KnowledgeBase) -> Method:
     def fit(_: KnowledgeBase) -> Callable[[str, pd.Series], Sequence[Any]]:
         def rank(h: str, _mf: pd.Series) -> list[dict[str, Any]]:
-            k = kb.datasets.at[h, "n_classes"]
-            k = int(k) if k is not None and math.isfinite(float(k)) and k >= 2 else 2
+            value: Any = kb.value(h, "n_classes")
+            ok = value is not None and math.isfinite(float(value)) and float(value) >= 2
+            k = int(value) if ok else 2
             return [{"algorithm": "kmeans", "params": {"n_clusters": min(k, 50)}}]
 
         return rank
@@ -105,6 +134,7 @@ def baseline_methods(kb: KnowledgeBase) -> dict[str, Method]:
         "kmeans_true_k": _kmeans_true_k(kb),
         "global_best": _global_best,
         "nearest_l1": _nearest_l1,
+        "nearest_learned": _nearest_learned,
         RANDOM: lambda _kb: lambda _h, _mf: [],
     }
 
@@ -163,7 +193,7 @@ def evaluate(
         for h in sorted(held):
             values = full.loc[h].to_numpy(dtype=float)
             oracle = float(np.nanmax(values)) if np.isfinite(values).any() else float("nan")
-            mf = kb.metafeatures.loc[h]
+            mf: Any = kb.metafeatures.loc[h]
             for name, rank in fitted.items():
                 if name == RANDOM:
                     top1 = float(np.nanmean(values))
@@ -174,10 +204,13 @@ def evaluate(
                     got = []
                     for item in ranked:
                         key = item if isinstance(item, str) else config_hash(item)
-                        if key in full.columns and math.isfinite(full.at[h, key]):
-                            got.append(float(full.at[h, key]))
+                        recorded: Any = full.at[h, key] if key in full.columns else math.nan
+                        if math.isfinite(float(recorded)):
+                            got.append(float(recorded))
                         elif score_missing is not None:
-                            cfg = item if not isinstance(item, str) else kb.configs.at[key, "config"]
+                            cfg: Any = (
+                                item if not isinstance(item, str) else kb.configs.at[key, "config"]
+                            )
                             got.append(float(score_missing(h, cfg)))
                         else:
                             got.append(float("nan"))
@@ -187,8 +220,8 @@ def evaluate(
                 rows.append(
                     {
                         "content_hash": h,
-                        "dataset": kb.datasets.at[h, "name"],
-                        "source": kb.datasets.at[h, "source"],
+                        "dataset": kb.value(h, "name"),
+                        "source": kb.value(h, "source"),
                         "corpus": kb.corpus_of(h),
                         "group": groups[h],
                         "method": name,
@@ -261,3 +294,183 @@ def summarize(per_dataset: pd.DataFrame, reference: str) -> EvaluationResult:
                 }
             )
     return EvaluationResult(pd.DataFrame(rows), pd.DataFrame(tests))
+
+
+class RunScorer:
+    """Scores configurations never run on a dataset by running them (results cached).
+
+    The dataset is rebuilt from its source with the build's subsampling and checked
+    against its stored content hash.
+    """
+
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        cache: str | None = None,
+        subsample: int = 1000,
+        random_state: int = 0,
+        data_root: str | None = None,
+    ) -> None:
+        import json
+        from pathlib import Path
+
+        self.kb = kb
+        self.subsample = subsample
+        self.random_state = random_state
+        self.data_root = data_root
+        self.cache_path = Path(cache) if cache else None
+        self.cache: dict[str, float] = {}
+        if self.cache_path and self.cache_path.is_file():
+            self.cache = json.loads(self.cache_path.read_text())
+
+    def __call__(self, content_hash: str, config: dict[str, Any]) -> float:
+        import json
+
+        from metarec.exceptions import MetarecError
+        from metarec.io import load_dataset
+        from metarec.runner import run_config
+
+        key = f"{content_hash}:{config_hash(config)}"
+        if key not in self.cache:
+            source = str(self.kb.value(content_hash, "source"))
+            try:
+                ds = load_dataset(source, data_root=self.data_root).subsample(
+                    self.subsample, self.random_state
+                )
+            except MetarecError:
+                return float("nan")
+            if ds.content_hash != content_hash:
+                return float("nan")
+            res = run_config(ds, config, seed=0, time_limit=120)
+            self.cache[key] = res.ari if res.status == "ok" else 0.0
+            if self.cache_path:
+                self.cache_path.parent.mkdir(parents=True, exist_ok=True)
+                self.cache_path.write_text(json.dumps(self.cache))
+        return float(self.cache[key])
+
+
+def plot_per_dataset(per_dataset: pd.DataFrame, reference: str, path: str) -> None:
+    """Scatter of the reference method's top-1 ARI against each baseline's, per dataset."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    wide = per_dataset.pivot_table(index="content_hash", columns="method", values="top1")
+    corpus = per_dataset.groupby("content_hash")["corpus"].first().reindex(wide.index)
+    others = [m for m in wide.columns if m != reference]
+    cols = min(3, len(others))
+    rows = math.ceil(len(others) / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 4 * rows), squeeze=False)
+    colors = {"clustbench": "tab:blue", "uci121": "tab:orange", "sklearn": "tab:green"}
+    for ax, other in zip(axes.ravel(), others, strict=False):
+        for c, part in wide.groupby(corpus):
+            ax.scatter(
+                part[other],
+                part[reference],
+                s=10,
+                alpha=0.7,
+                color=colors.get(str(c), "gray"),
+                label=str(c),
+            )
+        lo = float(np.nanmin(wide[[other, reference]].to_numpy()))
+        ax.plot([min(lo, 0), 1], [min(lo, 0), 1], color="black", lw=0.8)
+        ax.set_xlabel(f"{other} top-1 ARI")
+        ax.set_ylabel(f"{reference} top-1 ARI")
+        better = int((wide[reference] > wide[other]).sum())
+        worse = int((wide[reference] < wide[other]).sum())
+        ax.set_title(f"vs {other}: {better} above, {worse} below")
+    for ax in axes.ravel()[len(others) :]:
+        ax.axis("off")
+    axes.ravel()[0].legend(loc="lower right", fontsize=8)
+    fig.suptitle(f"Held-out top-1 ARI per dataset: {reference} (y) vs baselines (x)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def markdown_table(frame: pd.DataFrame, floatfmt: str = ".3f") -> str:
+    """A GitHub-flavoured Markdown table."""
+    cols = list(frame.columns)
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for _, row in frame.iterrows():
+        cells = [
+            format(v, floatfmt) if isinstance(v, float) and math.isfinite(v) else str(v)
+            for v in row
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def run_evaluation(
+    kb: KnowledgeBase,
+    out: str,
+    *,
+    folds: int = 10,
+    learned: bool = True,
+    run_missing: bool = True,
+    data_root: str | None = None,
+    progress: bool = True,
+    random_state: int = 0,
+) -> str:
+    """Evaluate metarec's variants and the baselines; write CSVs, a report and a plot.
+
+    Returns the report (Markdown) that is also written to ``out/report.md``.
+    """
+    from pathlib import Path
+
+    outdir = Path(out)
+    outdir.mkdir(parents=True, exist_ok=True)
+    methods: dict[str, Method] = {"metarec": recommender_method(random_state=random_state)}
+    methods["metarec_neighbours_only"] = recommender_method(use_ranker=False)
+    methods["metarec_ranker_only"] = recommender_method(blend=0.0, random_state=random_state)
+    if learned:
+        methods["metarec_learned"] = recommender_method(metric="learned", random_state=random_state)
+    methods.update(baseline_methods(kb))
+    if not learned:
+        methods.pop("nearest_learned")
+    scorer = (
+        RunScorer(kb, cache=str(outdir / "extra_runs.json"), data_root=data_root)
+        if run_missing
+        else None
+    )
+    per = evaluate(
+        kb,
+        methods,
+        folds=folds,
+        random_state=random_state,
+        score_missing=scorer,
+        progress=progress,
+    )
+    per.to_csv(outdir / "per_dataset.csv", index=False)
+    res = summarize(per, "metarec")
+    res.summary.to_csv(outdir / "summary.csv", index=False)
+    res.tests.to_csv(outdir / "tests.csv", index=False)
+    plot_per_dataset(per, "metarec", str(outdir / "per_dataset.png"))
+    summary = res.summary[res.summary["corpus"].isin(["all", "clustbench", "uci121"])]
+    show = summary[
+        [
+            "corpus",
+            "method",
+            "datasets",
+            "top1_mean",
+            "top1_median",
+            "top5_mean",
+            "oracle_mean",
+            "top1_over_oracle",
+            "top5_over_oracle",
+            "regret_mean",
+            "percentile_mean",
+        ]
+    ]
+    tests = res.tests[res.tests["corpus"].isin(["all", "clustbench", "uci121"])]
+    report = "\n\n".join(
+        [
+            f"Grouped folds: {folds or 'one per near-duplicate group'}; "
+            f"{per['content_hash'].nunique()} held-out datasets.",
+            markdown_table(show.reset_index(drop=True)),
+            markdown_table(tests.reset_index(drop=True), floatfmt=".3g"),
+        ]
+    )
+    (outdir / "report.md").write_text(report + "\n")
+    return report

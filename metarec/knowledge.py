@@ -194,20 +194,23 @@ class KnowledgeBase:
                 h = parent[h]
             return h
 
-        ds = self.datasets
-        fps = {h: np.asarray(ds.at[h, "fingerprint"], dtype=float) for h in hashes}
+        fps = {h: np.asarray(self.value(h, "fingerprint"), dtype=float) for h in hashes}
+        shapes = {h: (int(self.value(h, "n_rows")), int(self.value(h, "n_cols"))) for h in hashes}
         by_cols: dict[int, list[str]] = {}
         for h in hashes:
-            by_cols.setdefault(int(ds.at[h, "n_cols"]), []).append(h)
+            by_cols.setdefault(shapes[h][1], []).append(h)
         for group in by_cols.values():
             for i, a in enumerate(group):
                 for b in group[i + 1 :]:
-                    shape_a = (int(ds.at[a, "n_rows"]), int(ds.at[a, "n_cols"]))
-                    shape_b = (int(ds.at[b, "n_rows"]), int(ds.at[b, "n_cols"]))
+                    shape_a, shape_b = shapes[a], shapes[b]
                     if fingerprints_match(fps[a], shape_a, fps[b], shape_b, tol):
                         parent[find(a)] = find(b)
         roots = {r: i for i, r in enumerate(sorted({find(h) for h in hashes}))}
         return {h: roots[find(h)] for h in hashes}
+
+    def value(self, content_hash: str, column: str) -> Any:
+        """One field of a dataset's description."""
+        return self.datasets.at[content_hash, column]
 
     def corpus_of(self, content_hash: str) -> str:
         """Corpus a dataset came from (clustbench, uci121, sklearn, ...)."""

@@ -18,9 +18,12 @@ For a new dataset (seen only through its meta-features):
 
 from __future__ import annotations
 
+import json
+import os
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -101,9 +104,7 @@ class ConfigEncoder:
                 for c in p.choices:
                     v[self._index[f"{name}.{p.name}={c}"]] = float(value == c)
             else:
-                v[self._index[f"{name}.{p.name}"]] = (
-                    float(np.log(value)) if p.log else float(value)
-                )
+                v[self._index[f"{name}.{p.name}"]] = float(np.log(value)) if p.log else float(value)
         return v
 
     def encode_all(self, configs: pd.Series) -> np.ndarray:
@@ -215,9 +216,13 @@ class Recommender:
         portfolio fallback is used.
     random_state : int, default=0
         Seed of the ranker.
-    similarity : object, optional
-        A fitted similarity model with ``embed(matrix)``, used when ``metric="learned"``.
+    similarity : SimilarityModel, optional
+        A fitted similarity model used when ``metric="learned"``; when ``None`` one
+        is trained in :meth:`fit`.
     """
+
+    trained_on_: set[str]
+    stale_: bool = False
 
     def __init__(
         self,
@@ -250,12 +255,21 @@ class Recommender:
         self.configs_ = kb.configs.loc[self.scores_.columns, "config"]
         self.scaler_ = MetaFeatureScaler().fit(kb.metafeatures.loc[hashes])
         self.X_ = self.scaler_.transform(kb.metafeatures.loc[hashes])
+        self.similarity_ = self.similarity
+        if self.metric == "learned" and self.similarity_ is None:
+            from metarec.similarity import SimilarityModel
+
+            groups = kb.near_duplicate_groups()
+            self.similarity_ = SimilarityModel(random_state=self.random_state).fit(
+                self.X_, self.scores_, np.array([groups[h] for h in hashes])
+            )
         self.space_ = self._embed(self.X_)
         d = self._distances(self.space_, self.space_)
         np.fill_diagonal(d, np.inf)
         nearest = d.min(axis=1)
-        self.fallback_distance_ = float(np.quantile(nearest[np.isfinite(nearest)],
-                                                    self.fallback_quantile))
+        self.fallback_distance_ = float(
+            np.quantile(nearest[np.isfinite(nearest)], self.fallback_quantile)
+        )
         filled = self.scores_.fillna(0.0)
         self.portfolio_ = filled.mean(axis=0).sort_values(ascending=False)
         self.oracle_clusters_ = self._oracle_clusters()
@@ -266,9 +280,7 @@ class Recommender:
 
     def _embed(self, x: np.ndarray) -> np.ndarray:
         if self.metric == "learned":
-            if self.similarity is None:
-                raise KnowledgeError("metric='learned' needs a fitted similarity model")
-            return np.asarray(self.similarity.embed(x))
+            return np.asarray(self.similarity_.embed(x))
         if self.metric != "l1":
             raise KnowledgeError(f"unknown metric {self.metric!r}; use 'l1' or 'learned'")
         return x
@@ -291,9 +303,7 @@ class Recommender:
 
         n_d, n_c = self.scores_.shape
         y = self.scores_.to_numpy().ravel()
-        X = np.hstack(
-            [np.repeat(self.X_, n_c, axis=0), np.tile(self.config_features_, (n_d, 1))]
-        )
+        X = np.hstack([np.repeat(self.X_, n_c, axis=0), np.tile(self.config_features_, (n_d, 1))])
         ok = np.isfinite(y)
         model = lgb.LGBMRegressor(
             n_estimators=300,
@@ -309,6 +319,70 @@ class Recommender:
         )
         model.fit(X[ok], y[ok])
         return model
+
+    # -------------------------------------------------------- persistence
+    def save(self, directory: str | os.PathLike[str]) -> None:
+        """Write the trained parts: ``recommender.json``, ``ranker.txt`` (LightGBM text
+        model) and, for the learned metric, ``similarity.pt``/``.json``."""
+        d = Path(directory)
+        d.mkdir(parents=True, exist_ok=True)
+        params = self.get_params()
+        params.pop("similarity")
+        meta = {
+            "params": params,
+            "trained_on": sorted(self.hashes_),
+            "configurations": list(map(str, self.scores_.columns)),
+            "extractor_columns": self.scaler_.columns_,
+        }
+        (d / "recommender.json").write_text(json.dumps(meta, indent=1) + "\n")
+        if self.ranker_ is not None:
+            booster = getattr(self.ranker_, "booster_", self.ranker_)
+            booster.save_model(str(d / "ranker.txt"))
+        if self.similarity_ is not None:
+            self.similarity_.save(d)
+
+    @classmethod
+    def load(cls, directory: str | os.PathLike[str], kb: KnowledgeBase) -> Recommender:
+        """Load a saved recommender over ``kb`` (the knowledge base it was trained on).
+
+        Scalers, neighbours and the portfolio are recomputed from ``kb``; the ranker
+        and the similarity model are read from disk.
+        """
+        import lightgbm as lgb
+
+        d = Path(directory)
+        try:
+            meta = json.loads((d / "recommender.json").read_text())
+        except (OSError, ValueError) as exc:
+            raise KnowledgeError(
+                f"{d}: no trained recommender ({exc}); run `metarec train`"
+            ) from None
+        params = dict(meta["params"])
+        similarity = None
+        if params.get("metric") == "learned":
+            from metarec.similarity import SimilarityModel
+
+            similarity = SimilarityModel.load(d)
+        rec = cls(**{**params, "use_ranker": False, "similarity": similarity})
+        rec.fit(kb)
+        rec.use_ranker = params.get("use_ranker", True)
+        if rec.use_ranker:
+            rec.ranker_ = lgb.Booster(model_file=str(d / "ranker.txt"))
+        rec.trained_on_ = set(meta["trained_on"])
+        rec.stale_ = rec.trained_on_ != set(rec.hashes_)
+        return rec
+
+    def get_params(self) -> dict[str, Any]:
+        """Constructor parameters (scikit-learn style)."""
+        return {
+            "n_neighbors": self.n_neighbors,
+            "metric": self.metric,
+            "blend": self.blend,
+            "use_ranker": self.use_ranker,
+            "fallback_quantile": self.fallback_quantile,
+            "random_state": self.random_state,
+            "similarity": self.similarity,
+        }
 
     # ---------------------------------------------------------- recommend
     def recommend(self, metafeatures: pd.Series, top: int = 5) -> Recommendation:
@@ -417,8 +491,8 @@ def _f(v: Any) -> float:
 
 def _weighted_quantiles(values: np.ndarray, weights: np.ndarray, qs: list[float]) -> list[float]:
     order = np.argsort(values)
-    v, w = values[order], weights[order]
+    v, w = np.asarray(values)[order], np.asarray(weights)[order]
     cum = np.cumsum(w) / w.sum()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return [float(v[min(np.searchsorted(cum, q), len(v) - 1)]) for q in qs]
+        return [float(v[min(int(np.searchsorted(cum, q)), len(v) - 1)]) for q in qs]

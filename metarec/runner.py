@@ -94,40 +94,40 @@ class PreparedData:
         """Standard-scaled matrix used for internal indices."""
         return self.matrix("standard", "none")
 
-    def warm(self, config: Mapping[str, Any]) -> None:
-        """Compute what ``config`` needs now, so that forked runs share it."""
-        pre = canonicalize(config)["preprocessing"]
-        scales = self.scales(pre["scaler"], pre["pca"])
-        scales.warm()
-        _ = self.eval_matrix
 
 
-def _fit_and_score(
-    prepared: PreparedData,
-    X: np.ndarray,
-    estimator: Any,
-    density: bool,
-    seed: int,
-    keep_labels: bool,
-) -> RunResult:
+@dataclass
+class _Job:
+    """What a run's child process needs, and nothing more (it is pickled to the child)."""
+
+    X: np.ndarray
+    eval_X: np.ndarray
+    labelings: tuple[np.ndarray, ...]
+    noise_label: Any
+    estimator: Any
+    density: bool
+    seed: int
+    keep_labels: bool
+
+
+def _fit_and_score(job: _Job) -> RunResult:
     start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        labels = np.asarray(estimator.fit_predict(X))
+        labels = np.asarray(job.estimator.fit_predict(job.X))
     fit_time = time.perf_counter() - start
-    ds = prepared.dataset
-    result = RunResult(status="ok", seed=seed, fit_time=fit_time)
+    result = RunResult(status="ok", seed=job.seed, fit_time=fit_time)
     found = labels[labels != -1]
     result.n_clusters = len(np.unique(found))
     result.noise_fraction = float(np.mean(labels == -1))
-    if ds.labelings:
-        scores = external_scores(labels, ds.labelings, ds.metadata.get("noise_label"))
+    if job.labelings:
+        scores = external_scores(labels, job.labelings, job.noise_label)
         for k in EXTERNAL:
             setattr(result, k, scores[k])
-    internal = internal_scores(prepared.eval_matrix, labels, density=density, random_state=seed)
+    internal = internal_scores(job.eval_X, labels, density=job.density, random_state=job.seed)
     for k in INTERNAL:
         setattr(result, k, internal[k])
-    if keep_labels:
+    if job.keep_labels:
         result.labels = labels
     return result
 
@@ -137,16 +137,7 @@ def _failure(seed: int, exc: BaseException) -> RunResult:
     return RunResult(status="failed", seed=seed, error=last[:500])
 
 
-def _child(
-    conn: Any,
-    prepared: PreparedData,
-    X: np.ndarray,
-    estimator: Any,
-    density: bool,
-    seed: int,
-    memory_limit_mb: int | None,
-    keep_labels: bool,
-) -> None:
+def _child(conn: Any, job: _Job, memory_limit_mb: int | None) -> None:
     try:
         if memory_limit_mb:
             with open("/proc/self/statm") as fh:
@@ -156,13 +147,15 @@ def _child(
         from threadpoolctl import threadpool_limits
 
         with threadpool_limits(1):
-            result = _fit_and_score(prepared, X, estimator, density, seed, keep_labels)
+            result = _fit_and_score(job)
     except MemoryError:
         result = RunResult(
-            status="failed", seed=seed, error=f"MemoryError: over the {memory_limit_mb} MiB guard"
+            status="failed",
+            seed=job.seed,
+            error=f"MemoryError: over the {memory_limit_mb} MiB guard",
         )
     except Exception as exc:  # any error of the algorithm is the run's outcome
-        result = _failure(seed, exc)
+        result = _failure(job.seed, exc)
     conn.send(result)
     conn.close()
 
@@ -218,20 +211,34 @@ def run_config(
         estimator = build_estimator(canon, prepared.scales(pre["scaler"], pre["pca"]), seed)
     except (ValueError, ArithmeticError, np.linalg.LinAlgError) as exc:
         return _failure(seed, exc)  # e.g. PCA or distance scales impossible on this data
+    ds = prepared.dataset
+    job = _Job(
+        X=X,
+        eval_X=prepared.eval_matrix,
+        labelings=ds.labelings,
+        noise_label=ds.metadata.get("noise_label"),
+        estimator=estimator,
+        density=density,
+        seed=seed,
+        keep_labels=keep_labels,
+    )
     if not isolate or os.name != "posix":
         try:
-            return _fit_and_score(prepared, X, estimator, density, seed, keep_labels)
+            return _fit_and_score(job)
         except Exception as exc:  # the algorithm's failure is the result
             return _failure(seed, exc)
-    prepared.warm(canon)
     ctx = _context()
     parent, child = ctx.Pipe(duplex=False)
-    proc = ctx.Process(
-        target=_child,
-        args=(child, prepared, X, estimator, density, seed, memory_limit_mb, keep_labels),
-    )
+    proc = ctx.Process(target=_child, args=(child, job, memory_limit_mb))
     start = time.perf_counter()
-    proc.start()
+    try:
+        proc.start()
+    except OSError as exc:  # e.g. the child died while receiving its job
+        parent.close()
+        child.close()
+        return RunResult(
+            status="failed", seed=seed, error=f"could not start the run's process: {exc}"
+        )
     child.close()
     result: RunResult | None = None
     timeout = None if time_limit is None else max(time_limit, 0.0)

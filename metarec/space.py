@@ -174,10 +174,6 @@ class DataScales:
         v = float(np.quantile(self._pairwise, q))
         return v if v > 0 else 1e-6
 
-    def warm(self) -> None:
-        """Compute every scale now (so that forked child processes share them)."""
-        _ = self._sorted_neighbour_distances, self._pairwise, self.median_sq_distance
-
     @cached_property
     def median_sq_distance(self) -> float:
         """Median squared pairwise distance (kernel width reference)."""

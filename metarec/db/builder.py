@@ -51,6 +51,7 @@ class BuildSummary:
     runs_new: int = 0
     by_status: dict[str, int] = field(default_factory=dict)
     failed_datasets: list[str] = field(default_factory=list)
+    batch_errors: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
     def lines(self) -> list[str]:
@@ -63,6 +64,7 @@ class BuildSummary:
             "new runs by status: " + ", ".join(f"{k} {v}" for k, v in self.by_status.items()),
         ]
         out += [f"could not load: {name}" for name in self.failed_datasets]
+        out += [f"batch lost (rerun to resume): {err}" for err in self.batch_errors]
         return out
 
 
@@ -215,8 +217,13 @@ def build(
             total=sum(len(t) for _, _, t in jobs), desc="runs", disable=not progress, unit="run"
         )
         for fut in as_completed(batch_futures):
+            try:
+                results = fut.result()
+            except Exception as exc:  # a worker lost: its runs stay to do, for a resume
+                summary.batch_errors.append(f"{type(exc).__name__}: {exc}"[:300])
+                continue
             rows = []
-            for config_id, seed, res in fut.result():
+            for config_id, seed, res in results:
                 row = {**res.record(), "dataset_id": dataset_of[fut.key], "config_id": config_id}
                 rows.append({**row, "seed": seed, "study_id": study_id})
                 summary.by_status[res.status] = summary.by_status.get(res.status, 0) + 1
