@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from metarec.api import recommend, train
 from metarec.dataset import ColumnType, Dataset
+from metarec.estimator import MetaClusterer
 from metarec.exceptions import MetarecError
 from metarec.io import as_dataset, list_datasets, load_dataset
 from metarec.metafeatures import extract_metafeatures
@@ -14,6 +15,7 @@ __version__ = "0.1.0"
 __all__ = [
     "ColumnType",
     "Dataset",
+    "MetaClusterer",
     "MetarecError",
     "Preprocessor",
     "__version__",

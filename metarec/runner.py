@@ -95,7 +95,6 @@ class PreparedData:
         return self.matrix("standard", "none")
 
 
-
 @dataclass
 class _Job:
     """What a run's child process needs, and nothing more (it is pickled to the child)."""

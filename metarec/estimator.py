@@ -1,0 +1,106 @@
+"""``MetaClusterer``: a scikit-learn clusterer that asks metarec what to run."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClusterMixin
+from sklearn.utils.validation import check_is_fitted
+
+from metarec.dataset import Dataset
+from metarec.exceptions import MetarecError
+
+__all__ = ["MetaClusterer"]
+
+
+class MetaClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
+    """Recommend a clustering configuration for ``X`` and fit it.
+
+    Parameters
+    ----------
+    rank : int, default=1
+        Which recommendation to fit (1 = the top one).
+    top : int, default=5
+        How many recommendations to compute and keep in ``recommendation_``.
+    knowledge : str, optional
+        Knowledge base (see :func:`metarec.api.get_recommender`); default shipped.
+    random_state : int, default=0
+        Seed of the meta-feature extraction and of the fitted algorithm.
+
+    Attributes
+    ----------
+    labels_ : ndarray of shape (n_samples,)
+        Cluster labels (-1 for noise with density-based algorithms).
+    config_ : dict
+        The configuration that was fitted.
+    recommendation_ : Recommendation
+        The full recommendation (ranked configurations, neighbours, k estimate).
+    estimator_ : estimator
+        The fitted scikit-learn clusterer.
+    preprocessor_ : Preprocessor
+        The fitted preprocessing (encoding, scaling) in front of it.
+    n_features_in_ : int
+        Number of input columns.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from metarec import MetaClusterer
+    >>> model = MetaClusterer().fit(load_iris().data)  # doctest: +SKIP
+    >>> model.config_["algorithm"]  # doctest: +SKIP
+    'kmeans'
+    """
+
+    def __init__(
+        self,
+        rank: int = 1,
+        top: int = 5,
+        knowledge: Any = None,
+        random_state: int = 0,
+    ) -> None:
+        self.rank = rank
+        self.top = top
+        self.knowledge = knowledge
+        self.random_state = random_state
+
+    def fit(self, X: Any, y: Any = None) -> MetaClusterer:
+        """Recommend for ``X`` (``y`` is ignored) and fit the chosen configuration."""
+        from metarec.api import get_recommender
+        from metarec.metafeatures import extract_metafeatures
+        from metarec.preprocessing import Preprocessor
+        from metarec.space import DataScales, build_estimator
+
+        if self.rank < 1 or self.rank > self.top:
+            raise MetarecError(f"rank must be between 1 and top={self.top}, got {self.rank}")
+        dataset = Dataset.from_frame(X)
+        self.n_features_in_ = dataset.shape[1]
+        mf = extract_metafeatures(dataset, random_state=self.random_state)
+        self.recommendation_ = get_recommender(self.knowledge).recommend(mf, top=self.top)
+        item = self.recommendation_.items[min(self.rank, len(self.recommendation_.items)) - 1]
+        self.config_ = item.config
+        pre = self.config_["preprocessing"]
+        self.preprocessor_ = Preprocessor(scaling=pre["scaler"])
+        Xp = self.preprocessor_.fit_transform(dataset.features)
+        self.pca_ = None
+        if pre["pca"] != "none" and Xp.shape[1] > 1:
+            from sklearn.decomposition import PCA
+
+            self.pca_ = PCA(n_components=float(pre["pca"]), svd_solver="full").fit(Xp)
+            Xp = self.pca_.transform(Xp)
+        self.estimator_ = build_estimator(self.config_, DataScales(Xp), self.random_state)
+        self.labels_ = np.asarray(self.estimator_.fit_predict(Xp))
+        return self
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Cluster labels of new rows, when the chosen algorithm can assign them."""
+        check_is_fitted(self, "estimator_")
+        if not hasattr(self.estimator_, "predict"):
+            raise MetarecError(
+                f"{type(self.estimator_).__name__} cannot label new data; use fit_predict"
+            )
+        dataset = Dataset.from_frame(X)
+        Xp = self.preprocessor_.transform(dataset.features)
+        if self.pca_ is not None:
+            Xp = self.pca_.transform(Xp)
+        return np.asarray(self.estimator_.predict(Xp))
