@@ -117,6 +117,7 @@ class Dataset:
         extra_labelings: Iterable[Any] = (),
         qualities: Mapping[str, float] | None = None,
         metadata: Mapping[str, Any] | None = None,
+        min_rows: int = 2,
     ) -> Dataset:
         """Validate and normalize a table (DataFrame, 2-D array or nested lists).
 
@@ -135,9 +136,12 @@ class Dataset:
             Further valid reference labelings (as in the clustering benchmark suite).
         qualities, metadata : mapping, optional
             See the class docstring.
+        min_rows : int, default=2
+            Fewest rows accepted. With 1 (new rows to label with a fitted model) the
+            all-missing and all-constant checks are skipped too.
         """
-        frame = _as_frame(data)
-        features = _normalize_features(frame, set(categorical or ()))
+        frame = _as_frame(data, min_rows)
+        features = _normalize_features(frame, set(categorical or ()), check_content=min_rows > 1)
         labelings = tuple(
             _check_labels(lab, len(features))
             for lab in ([labels] if labels is not None else []) + list(extra_labelings)
@@ -366,7 +370,13 @@ def _is_categorical(s: pd.Series) -> bool:
     return isinstance(s.dtype, pd.CategoricalDtype)
 
 
-def _as_frame(data: Any) -> pd.DataFrame:
+def _as_frame(data: Any, min_rows: int = 2) -> pd.DataFrame:
+    import scipy.sparse
+
+    if scipy.sparse.issparse(data):
+        raise InvalidDataError(
+            "sparse input is not supported; pass a dense array (X.toarray()) or a DataFrame"
+        )
     if isinstance(data, pd.DataFrame):
         frame = data.copy()
     else:
@@ -378,19 +388,24 @@ def _as_frame(data: Any) -> pd.DataFrame:
             ) from None
         if arr.ndim == 1 and arr.size == 0:
             arr = arr.reshape(0, 0)
+        if np.iscomplexobj(arr):
+            raise NonNumericValueError("Complex data not supported; pass real numbers")
         if arr.ndim != 2:
             raise EmptyDataError(
                 f"expected a 2-D table, got an array with {arr.ndim} dimension(s); "
-                "reshape it to (n_rows, n_columns)"
+                "Reshape your data to (n_rows, n_columns)"
             )
         frame = pd.DataFrame(arr, columns=[f"x{j}" for j in range(arr.shape[1])])
     if frame.shape[0] == 0 or frame.shape[1] == 0:
+        n, d = frame.shape
         raise EmptyDataError(
-            f"the table is empty ({frame.shape[0]} rows, {frame.shape[1]} columns); "
-            "give at least 2 rows and 1 column"
+            f"the table is empty: {n} sample(s), {d} feature(s) (shape=({n}, {d})) while a "
+            "minimum of 1 is required; give at least 2 rows and 1 column"
         )
-    if frame.shape[0] < 2:
-        raise TooFewRowsError("the table has a single row; clustering needs at least 2 rows")
+    if frame.shape[0] < min_rows:
+        raise TooFewRowsError(
+            "the table has a single row (1 sample); clustering needs at least 2 rows"
+        )
     frame.columns = _unique_names(frame.columns)
     return frame.reset_index(drop=True)
 
@@ -408,7 +423,9 @@ def _unique_names(columns: Iterable[Any]) -> list[str]:
     return out
 
 
-def _normalize_features(frame: pd.DataFrame, categorical: set[str]) -> pd.DataFrame:
+def _normalize_features(
+    frame: pd.DataFrame, categorical: set[str], check_content: bool = True
+) -> pd.DataFrame:
     unknown = categorical - set(frame.columns)
     if unknown:
         raise InvalidDataError(
@@ -442,6 +459,8 @@ def _normalize_features(frame: pd.DataFrame, categorical: set[str]) -> pd.DataFr
     if others:
         parts.append(pd.DataFrame(others))
     out = parts[0] if len(parts) == 1 else pd.concat(parts, axis=1)[list(frame.columns)]
+    if not check_content:
+        return out
     profile = column_profile(out)
     if int(profile.distinct.max()) == 0:
         raise AllMissingError("every value in the table is missing; nothing to cluster")

@@ -9,7 +9,7 @@ from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.utils.validation import check_is_fitted
 
 from metarec.dataset import Dataset
-from metarec.exceptions import MetarecError
+from metarec.exceptions import InvalidDataError, MetarecError
 
 __all__ = ["MetaClusterer"]
 
@@ -99,7 +99,12 @@ class MetaClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
             raise MetarecError(
                 f"{type(self.estimator_).__name__} cannot label new data; use fit_predict"
             )
-        dataset = Dataset.from_frame(X)
+        dataset = Dataset.from_frame(X, min_rows=1)
+        if dataset.shape[1] != self.n_features_in_:
+            raise InvalidDataError(
+                f"X has {dataset.shape[1]} features, but MetaClusterer is expecting "
+                f"{self.n_features_in_} features as input"
+            )
         Xp = self.preprocessor_.transform(dataset.features)
         if self.pca_ is not None:
             Xp = self.pca_.transform(Xp)

@@ -111,3 +111,40 @@ def postgres_url() -> object:
     finally:
         run(pg_ctl, "-D", str(data), "-m", "fast", "-w", "stop")
         shutil.rmtree(base, ignore_errors=True)
+
+
+KB_NAMES = [
+    "sklearn:iris",
+    "uci121:iris",  # a near-duplicate of sklearn:iris
+    "sklearn:wine",
+    "clustbench:fcps/hepta",
+    "clustbench:fcps/lsun",
+    "clustbench:fcps/tetra",
+    "clustbench:wut/x2",
+    "uci121:glass",
+]
+
+
+@pytest.fixture(scope="session")
+def kb_dir(tmp_path_factory: pytest.TempPathFactory, corpus_root: Path) -> Path:
+    """A small real meta-database: 8 datasets x 24 configurations, exported."""
+    from metarec import extract_metafeatures, load_dataset
+    from metarec.db import MetaDatabase, export_tables
+    from metarec.runner import PreparedData, run_config
+    from metarec.space import config_hash, design
+
+    db = MetaDatabase("sqlite://")
+    configs = design(2, random_state=0)
+    ids = db.add_configurations(configs)
+    for name in KB_NAMES:
+        ds = load_dataset(name).subsample(300, 0)
+        did = db.add_dataset(ds, extract_metafeatures(ds))
+        prepared = PreparedData(ds)
+        rows = []
+        for cfg in configs:
+            res = run_config(prepared, cfg, isolate=False)
+            rows.append({**res.record(), "dataset_id": did, "config_id": ids[config_hash(cfg)]})
+        db.add_runs(rows)
+    out = tmp_path_factory.mktemp("kb")
+    export_tables(db, out)
+    return out

@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import KB_NAMES
 
-from metarec import Dataset, MetaClusterer, extract_metafeatures, load_dataset
+from metarec import Dataset, MetaClusterer, load_dataset
 from metarec.cli import main
-from metarec.db import MetaDatabase, export_tables
 from metarec.evaluation import (
     _expected_best_of,
     baseline_methods,
@@ -21,40 +21,10 @@ from metarec.evaluation import (
 )
 from metarec.knowledge import KnowledgeBase
 from metarec.recommender import ConfigEncoder, Recommender
-from metarec.runner import PreparedData, run_config
 from metarec.similarity import SimilarityModel, target_similarity
-from metarec.space import config_hash, design
+from metarec.space import design
 
-NAMES = [
-    "sklearn:iris",
-    "uci121:iris",  # a near-duplicate of sklearn:iris
-    "sklearn:wine",
-    "clustbench:fcps/hepta",
-    "clustbench:fcps/lsun",
-    "clustbench:fcps/tetra",
-    "clustbench:wut/x2",
-    "uci121:glass",
-]
-
-
-@pytest.fixture(scope="session")
-def kb_dir(tmp_path_factory: pytest.TempPathFactory, corpus_root: Path) -> Path:
-    """A small real meta-database: 8 datasets x 24 configurations, exported."""
-    db = MetaDatabase("sqlite://")
-    configs = design(2, random_state=0)
-    ids = db.add_configurations(configs)
-    for name in NAMES:
-        ds = load_dataset(name).subsample(300, 0)
-        did = db.add_dataset(ds, extract_metafeatures(ds))
-        prepared = PreparedData(ds)
-        rows = []
-        for cfg in configs:
-            res = run_config(prepared, cfg, isolate=False)
-            rows.append({**res.record(), "dataset_id": did, "config_id": ids[config_hash(cfg)]})
-        db.add_runs(rows)
-    out = tmp_path_factory.mktemp("kb")
-    export_tables(db, out)
-    return out
+NAMES = KB_NAMES
 
 
 @pytest.fixture
