@@ -253,6 +253,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         run_missing=not args.no_run,
         data_root=args.data_root,
         progress=not args.quiet,
+        tpe_csv=args.tpe,
     )
     print(result)
     return 0
@@ -321,6 +322,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="results/evaluation", help="output folder")
     p.add_argument("--no-learned", action="store_true", help="skip the learned metric")
     p.add_argument("--no-run", action="store_true", help="do not run configs missing in the db")
+    p.add_argument("--tpe", metavar="CSV", help="TPE baseline results (scripts/tpe_baseline.py)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=_cmd_evaluate)
 
