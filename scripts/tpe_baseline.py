@@ -18,8 +18,8 @@ import argparse
 import csv
 import multiprocessing as mp
 import sys
-from concurrent.futures import ProcessPoolExecutor
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
