@@ -90,6 +90,7 @@ def tune(
         direction = optuna.study.StudyDirection[OBJECTIVES[objective].upper()]
     else:
         direction = optuna.study.StudyDirection.MAXIMIZE
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(
         direction=direction,
         sampler=optuna.samplers.TPESampler(seed=seed),
@@ -113,6 +114,5 @@ def tune(
             return float(objective(result))
         return objective_value(result, objective)
 
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
     study.optimize(run, n_trials=n_trials, timeout=timeout, show_progress_bar=show_progress_bar)
     return study

@@ -84,7 +84,7 @@ def main() -> int:
             done = {row["content_hash"] for row in csv.DictReader(fh)}
     todo = [
         (h, str(kb.value(h, "source")), args.trials, args.subsample, args.seed)
-        for h in kb.dataset_hashes
+        for h in kb.metafeatures.index
         if h not in done
     ]
     print(f"{len(done)} datasets done, {len(todo)} to go", flush=True)
