@@ -180,6 +180,7 @@ def run_config(
     memory_limit_mb: int | None = 4096,
     isolate: bool = True,
     keep_labels: bool = False,
+    dbcv: bool | None = None,
 ) -> RunResult:
     """Fit ``config`` on ``data`` and score it; never raises for the algorithm's sake.
 
@@ -200,10 +201,13 @@ def run_config(
         Run in a forked child process (needed for the time limit and the guard).
     keep_labels : bool
         Return the cluster labels in :attr:`RunResult.labels`.
+    dbcv : bool, optional
+        Compute DBCV (quadratic, the slowest index); default: for density-based
+        algorithms only.
     """
     canon = canonicalize(config)
     prepared = data if isinstance(data, PreparedData) else PreparedData(data)
-    density = ALGORITHMS[canon["algorithm"]].density_based
+    density = ALGORITHMS[canon["algorithm"]].density_based if dbcv is None else dbcv
     pre = canon["preprocessing"]
     try:
         X = prepared.matrix(pre["scaler"], pre["pca"])

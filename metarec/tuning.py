@@ -101,7 +101,9 @@ def tune(
 
     def run(trial: optuna.Trial) -> float:
         config = suggest_config(trial, algorithms)
-        result = run_config(prepared, config, seed=seed, time_limit=time_limit)
+        result = run_config(
+            prepared, config, seed=seed, time_limit=time_limit, dbcv=objective == "dbcv"
+        )
         trial.set_user_attr("status", result.status)
         trial.set_user_attr("config", config)
         for key in ("ari", "ami", "nmi", "silhouette", "n_clusters"):
