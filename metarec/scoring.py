@@ -102,6 +102,7 @@ def _dbcv(X: np.ndarray, labels: np.ndarray, rng: np.random.Generator) -> float:
     try:
         with np.errstate(all="ignore"):
             value = float(validity_index(xs.astype(np.float64), ls.astype(np.intp)))
-    except (ValueError, ZeroDivisionError, FloatingPointError, IndexError):
+    except (ValueError, ZeroDivisionError, FloatingPointError, IndexError, AssertionError):
+        # hdbscan's DBCV asserts on clusters too small for an internal spanning tree.
         return float("nan")
     return value if np.isfinite(value) else float("nan")

@@ -85,3 +85,19 @@ def test_unlabeled_data_has_internal_scores_only() -> None:
     x = np.random.default_rng(0).normal(size=(100, 2))
     res = run_config(Dataset.from_frame(x), default_config("kmeans"))
     assert res.status == "ok" and np.isnan(res.ari) and np.isfinite(res.silhouette)
+
+
+def test_dbcv_errors_are_nan_not_a_failure(monkeypatch: pytest.MonkeyPatch) -> None:
+    """hdbscan's DBCV asserts on some clusterings (tiny clusters); the run stays ok."""
+    import hdbscan.validity
+
+    from metarec.scoring import internal_scores
+
+    def asserts(*args: object, **kwargs: object) -> float:
+        raise AssertionError
+
+    monkeypatch.setattr(hdbscan.validity, "validity_index", asserts)
+    rng = np.random.default_rng(0)
+    x = np.vstack([rng.normal(size=(60, 2)), rng.normal(size=(40, 2)) + 8])
+    scores = internal_scores(x, np.array([0] * 60 + [1] * 40), density=True)
+    assert np.isfinite(scores["silhouette"]) and np.isnan(scores["dbcv"])
