@@ -162,7 +162,7 @@ class Recommendation:
                     "predicted_ari": it.score,
                     "uncertainty": it.uncertainty,
                     "neighbour_ari": it.neighbour_score,
-                    "ranker_ari": it.ranker_score,
+                    "ranker_score": it.ranker_score,
                     "expected_clusters": it.expected_clusters,
                     "config_hash": it.config_hash,
                 }
@@ -186,7 +186,7 @@ class Recommendation:
                     "predicted_ari": it.score,
                     "uncertainty": it.uncertainty,
                     "neighbour_ari": it.neighbour_score,
-                    "ranker_ari": it.ranker_score,
+                    "ranker_score": it.ranker_score,
                     "expected_clusters": it.expected_clusters,
                     "support": it.support,
                 }
@@ -219,6 +219,11 @@ class Recommender:
     similarity : SimilarityModel, optional
         A fitted similarity model used when ``metric="learned"``; when ``None`` one
         is trained in :meth:`fit`.
+    target : {"ari", "relative"}, default="ari"
+        What neighbours and ranker score: the ARI itself, or its percentile among
+        the configurations run on the same dataset (so that datasets where every
+        configuration does well do not outweigh hard ones). The reported
+        ``predicted_ari`` is ARI-scaled either way.
     """
 
     trained_on_: set[str]
@@ -233,6 +238,7 @@ class Recommender:
         fallback_quantile: float = 0.98,
         random_state: int = 0,
         similarity: Any = None,
+        target: str = "ari",
     ) -> None:
         self.n_neighbors = n_neighbors
         self.metric = metric
@@ -241,6 +247,7 @@ class Recommender:
         self.fallback_quantile = fallback_quantile
         self.random_state = random_state
         self.similarity = similarity
+        self.target = target
 
     # ---------------------------------------------------------------- fit
     def fit(self, kb: KnowledgeBase) -> Recommender:
@@ -251,6 +258,11 @@ class Recommender:
         self.kb_ = kb
         self.hashes_ = hashes
         self.scores_ = kb.score_matrix.loc[hashes]
+        if self.target not in ("ari", "relative"):
+            raise KnowledgeError(f"unknown target {self.target!r}; use 'ari' or 'relative'")
+        self.targets_ = (
+            self.scores_ if self.target == "ari" else self.scores_.rank(axis=1, pct=True)
+        )
         self.clusters_ = kb.n_clusters_matrix.loc[hashes, self.scores_.columns]
         self.configs_ = kb.configs.loc[self.scores_.columns, "config"]
         self.scaler_ = MetaFeatureScaler().fit(kb.metafeatures.loc[hashes])
@@ -302,7 +314,7 @@ class Recommender:
         import lightgbm as lgb
 
         n_d, n_c = self.scores_.shape
-        y = self.scores_.to_numpy().ravel()
+        y = self.targets_.to_numpy().ravel()
         X = np.hstack([np.repeat(self.X_, n_c, axis=0), np.tile(self.config_features_, (n_d, 1))])
         ok = np.isfinite(y)
         model = lgb.LGBMRegressor(
@@ -382,6 +394,7 @@ class Recommender:
             "fallback_quantile": self.fallback_quantile,
             "random_state": self.random_state,
             "similarity": self.similarity,
+            "target": self.target,
         }
 
     # ---------------------------------------------------------- recommend
@@ -403,23 +416,35 @@ class Recommender:
             neigh = np.where(denom > 0, (sw * np.nan_to_num(s)).sum(axis=0) / denom, np.nan)
             var = (sw * (np.nan_to_num(s) - np.nan_to_num(neigh)) ** 2).sum(axis=0) / denom
         spread = np.sqrt(np.where(denom > 0, var, np.nan))
+        if self.target == "ari":
+            neigh_target = neigh
+        else:
+            t = self.targets_.to_numpy()[order]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                neigh_target = np.where(
+                    denom > 0, (sw * np.nan_to_num(t)).sum(axis=0) / denom, np.nan
+                )
         if self.ranker_ is not None:
             feats = np.hstack([np.repeat(x, len(self.configs_), axis=0), self.config_features_])
             ranked = np.asarray(self.ranker_.predict(feats))
-            score = self.blend * np.nan_to_num(neigh, nan=0.0) + (1 - self.blend) * ranked
+            rank_score = (
+                self.blend * np.nan_to_num(neigh_target, nan=0.0) + (1 - self.blend) * ranked
+            )
         else:
             ranked = np.full(len(self.configs_), np.nan)
-            score = np.nan_to_num(neigh, nan=0.0)
+            rank_score = np.nan_to_num(neigh_target, nan=0.0)
+        # The reported score is ARI-scaled; the ranking may use relative targets.
+        score = rank_score if self.target == "ari" else np.nan_to_num(neigh, nan=0.0)
         fallback = bool(dist[order[0]] > self.fallback_distance_)
         note = ""
         if fallback:
             portfolio = self.portfolio_.reindex(self.scores_.columns).to_numpy()
-            score = portfolio
+            score = rank_score = portfolio
             note = (
                 f"far from every known dataset (nearest distance {dist[order[0]]:.1f} > "
                 f"{self.fallback_distance_:.1f}): robust portfolio configurations"
             )
-        ranking = np.argsort(-score, kind="stable")[:top]
+        ranking = np.argsort(-rank_score, kind="stable")[:top]
         clusters = self.clusters_.to_numpy()[order]
         names = self.kb_.datasets.loc[[self.hashes_[i] for i in order], "name"].tolist()
         items = []
