@@ -74,3 +74,23 @@ def test_sigkill_mid_build_then_resume(tmp_path: Path, corpus_root: Path) -> Non
     assert all(
         sum(v.values()) == len(NAMES) * PER_ALGORITHM for v in stats["runs_by_algorithm"].values()
     )
+
+
+def test_build_on_an_existing_dask_cluster(tmp_path: Path, corpus_root: Path) -> None:
+    import dask
+    from distributed import LocalCluster
+
+    from metarec.db.builder import BuildSettings, build
+
+    dask.config.set({"distributed.worker.daemon": False})  # runs start processes
+    with LocalCluster(n_workers=1, threads_per_worker=1, dashboard_address=":0") as cluster:
+        db = MetaDatabase(tmp_path / "remote.sqlite")
+        summary = build(
+            db,
+            ["sklearn:iris"],
+            BuildSettings(configs_per_algorithm=1),
+            scheduler=cluster.scheduler_address,
+            progress=False,
+        )
+    assert summary.runs_new == len(ALGORITHMS) == db.count("runs")
+    assert summary.by_status.get("ok", 0) >= len(ALGORITHMS) - 1
