@@ -9,7 +9,7 @@ finished datasets are kept in the output CSV and skipped.
 Usage::
 
     python scripts/tpe_baseline.py [--db shipped] [--trials 50] [--workers 2] \
-        [--out results/tpe_baseline.csv]
+        [--out benchmarks/tpe_baseline.csv]
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--subsample", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", default="results/tpe_baseline.csv")
+    parser.add_argument("--out", default="benchmarks/tpe_baseline.csv")
     args = parser.parse_args()
     from metarec.knowledge import KnowledgeBase
 
