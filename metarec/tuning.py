@@ -33,14 +33,25 @@ OBJECTIVES = {
 WORST = {"silhouette": -1.0, "calinski_harabasz": 0.0, "davies_bouldin": 1e6, "dbcv": -1.0}
 
 
-def objective_value(result: RunResult, objective: str) -> float:
+def objective_value(result: RunResult, objective: str, X: Any = None) -> float:
     """The objective's value for a run.
 
     NaN (a failed Optuna trial) when the run failed or timed out; the index's worst
     value when it is undefined on the clustering found (e.g. a single cluster).
+    With ``X`` and the run's labels, silhouette is scikit-learn's over every point,
+    noise (-1) counted as one more cluster, so that declaring hard points noise
+    earns nothing (the stored run silhouette leaves noise out).
     """
     if result.status != "ok":
         return math.nan
+    if objective == "silhouette" and X is not None and result.labels is not None:
+        from sklearn.metrics import silhouette_score
+
+        labels = result.labels
+        k = len(set(labels.tolist()))
+        if k < 2 or k >= len(labels):
+            return WORST[objective]
+        return float(silhouette_score(X, labels, sample_size=2000, random_state=0))
     value = float(getattr(result, objective))
     return value if math.isfinite(value) else WORST[objective]
 
@@ -102,7 +113,12 @@ def tune(
     def run(trial: optuna.Trial) -> float:
         config = suggest_config(trial, algorithms)
         result = run_config(
-            prepared, config, seed=seed, time_limit=time_limit, dbcv=objective == "dbcv"
+            prepared,
+            config,
+            seed=seed,
+            time_limit=time_limit,
+            dbcv=objective == "dbcv",
+            keep_labels=objective == "silhouette",
         )
         trial.set_user_attr("status", result.status)
         trial.set_user_attr("config", config)
@@ -114,7 +130,7 @@ def tune(
             trial.set_user_attr("error", result.error)
         if callable(objective):
             return float(objective(result))
-        return objective_value(result, objective)
+        return objective_value(result, objective, prepared.eval_matrix)
 
     study.optimize(run, n_trials=n_trials, timeout=timeout, show_progress_bar=show_progress_bar)
     return study

@@ -31,3 +31,16 @@ def test_objective_values() -> None:
         tune("sklearn:iris", n_trials=1, objective="purity")
     custom = tune("sklearn:iris", n_trials=3, objective=lambda r: float(r.n_clusters or 0))
     assert custom.best_value >= 2
+
+
+def test_silhouette_objective_counts_noise() -> None:
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    x = np.vstack([rng.normal(size=(50, 2)), rng.normal(size=(50, 2)) + 6])
+    # Two tight pairs and everything else noise: excellent without noise, poor with it.
+    labels = np.full(100, -1)
+    labels[:2], labels[50:52] = 0, 1
+    res = RunResult(status="ok", seed=0, silhouette=0.99, labels=labels)
+    assert objective_value(res, "silhouette") == 0.99
+    assert objective_value(res, "silhouette", x) < 0.5
