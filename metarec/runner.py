@@ -28,8 +28,6 @@ from metarec.space import ALGORITHMS, DataScales, build_estimator, canonicalize
 
 __all__ = ["PreparedData", "RunResult", "run_config"]
 
-STATUSES = ("ok", "failed", "timeout")
-
 
 @dataclass
 class RunResult:

@@ -70,11 +70,7 @@ def internal_scores(
     if k < 2 or k >= len(ls):
         return out
     rng = np.random.default_rng(random_state)
-    idx = (
-        rng.choice(len(ls), INTERNAL_SAMPLE, replace=False)
-        if len(ls) > INTERNAL_SAMPLE
-        else np.arange(len(ls))
-    )
+    idx = _sample(len(ls), rng)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         if len(np.unique(ls[idx])) >= 2:
@@ -86,14 +82,15 @@ def internal_scores(
     return out
 
 
+def _sample(n: int, rng: np.random.Generator) -> np.ndarray:
+    """Row indices of a seeded sample of at most ``INTERNAL_SAMPLE`` rows."""
+    return rng.choice(n, INTERNAL_SAMPLE, replace=False) if n > INTERNAL_SAMPLE else np.arange(n)
+
+
 def _dbcv(X: np.ndarray, labels: np.ndarray, rng: np.random.Generator) -> float:
     from hdbscan.validity import validity_index
 
-    idx = (
-        rng.choice(len(labels), INTERNAL_SAMPLE, replace=False)
-        if len(labels) > INTERNAL_SAMPLE
-        else np.arange(len(labels))
-    )
+    idx = _sample(len(labels), rng)
     xs, ls = X[idx], labels[idx]
     if len(np.unique(ls[ls != -1])) < 2:
         return float("nan")

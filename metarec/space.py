@@ -191,8 +191,6 @@ class AlgorithmSpec:
     factory: Callable[[dict[str, Any], DataScales, int], Any]
     density_based: bool = False
     uses_k: bool = True
-    supports_predict: bool = False
-    defaults_note: str = ""
     by_name: dict[str, Param] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -342,14 +340,12 @@ ALGORITHMS: dict[str, AlgorithmSpec] = {
             "KMeans",
             (_K, Param("init", "cat", choices=("k-means++", "random"), default="k-means++")),
             _kmeans,
-            supports_predict=True,
         ),
         AlgorithmSpec(
             "minibatch_kmeans",
             "MiniBatchKMeans",
             (_K, Param("batch_size", "cat", choices=(256, 1024, 4096), default=1024)),
             _minibatch,
-            supports_predict=True,
         ),
         AlgorithmSpec(
             "bisecting_kmeans",
@@ -364,7 +360,6 @@ ALGORITHMS: dict[str, AlgorithmSpec] = {
                 ),
             ),
             _bisecting,
-            supports_predict=True,
         ),
         AlgorithmSpec(
             "gmm",
@@ -379,7 +374,6 @@ ALGORITHMS: dict[str, AlgorithmSpec] = {
                 ),
             ),
             _gmm,
-            supports_predict=True,
         ),
         AlgorithmSpec(
             "agglomerative",
@@ -400,7 +394,6 @@ ALGORITHMS: dict[str, AlgorithmSpec] = {
             "Birch",
             (_K, Param("threshold_scale", "float", 0.05, 4.0, log=True, default=1.0)),
             _birch,
-            supports_predict=True,
         ),
         AlgorithmSpec(
             "dbscan",
@@ -447,7 +440,6 @@ ALGORITHMS: dict[str, AlgorithmSpec] = {
             _meanshift,
             density_based=True,
             uses_k=False,
-            supports_predict=True,
         ),
         AlgorithmSpec(
             "spectral",
@@ -491,7 +483,6 @@ ALGORITHMS: dict[str, AlgorithmSpec] = {
             ),
             _affinity,
             uses_k=False,
-            supports_predict=True,
         ),
     )
 }

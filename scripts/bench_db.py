@@ -17,7 +17,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import tempfile
@@ -25,6 +24,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _results import write_results
 
 BUILD_SET = [
     "sklearn:iris",
@@ -166,10 +166,7 @@ def main() -> int:
             f"{res['parquet_median_s']:.3f} s, -> in-memory SQLite {res['sqlite_median_s']:.3f} s "
             f"(median of 5, target <= 1 s)"
         )
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2))
-    print(f"wrote {out}")
+    write_results(results, args.out)
     return 0
 
 

@@ -28,9 +28,9 @@ import statistics
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
+from _results import write_results
 
 CASES = ("digits", "numeric100k", "mnist70k")
 TARGETS = {"digits": 0.5, "numeric100k": 5.0, "mnist70k": 20.0}
@@ -147,10 +147,7 @@ def main() -> int:
                     f"+{ref['peak_extra_mib']:.0f} MiB, {ref['features']} features -> "
                     f"metarec {ratio:.1f}x faster"
                 )
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2))
-    print(f"wrote {out}")
+    write_results(results, args.out)
     return 0
 
 

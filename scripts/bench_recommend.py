@@ -19,7 +19,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import subprocess
 import sys
@@ -29,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from _results import write_results
 
 
 def bench_shipped() -> dict[str, object]:
@@ -159,9 +159,7 @@ def main() -> int:
         f"end to end: `metarec recommend` on 10,000 x 50 CSV {e['median_s']:.2f} s median "
         f"(target <= 3 s)"
     )
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2))
+    write_results(results, args.out)
     return 0
 
 
