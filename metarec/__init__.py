@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from metarec.api import recommend, train
+from metarec.api import predict_hyperparameters, recommend, train
 from metarec.dataset import ColumnType, Dataset
 from metarec.estimator import MetaClusterer
 from metarec.exceptions import MetarecError
@@ -23,6 +23,7 @@ __all__ = [
     "extract_metafeatures",
     "list_datasets",
     "load_dataset",
+    "predict_hyperparameters",
     "recommend",
     "train",
 ]

@@ -201,12 +201,20 @@ def _knowledge(args: argparse.Namespace) -> Any:
 
 
 def _cmd_recommend(args: argparse.Namespace) -> int:
-    from metarec.api import recommend
+    from metarec.api import get_recommender
+    from metarec.metafeatures import extract_metafeatures
 
     dataset = _load(args)
-    rec = recommend(dataset, top=args.top, knowledge=_knowledge(args), models=args.models)
+    recommender = get_recommender(_knowledge(args), args.models)
+    mf = extract_metafeatures(dataset)
+    rec = recommender.recommend(mf, top=args.top)
+    hyper = []
+    if recommender.hyper is not None:
+        algorithms = dict.fromkeys(it.algorithm for it in rec.items)
+        hyper = [recommender.hyper.predict(mf, a, n_rows=dataset.shape[0]) for a in algorithms]
     if args.json:
         payload = {"dataset": dataset.name, "source": dataset.source, **rec.to_dict()}
+        payload["neural_hyperparameters"] = [p.to_dict() for p in hyper]
         print(json.dumps(payload, indent=2, default=str))
         return 0
     print(f"{dataset.name}: {dataset.shape[0]} rows x {dataset.shape[1]} columns")
@@ -221,7 +229,20 @@ def _cmd_recommend(args: argparse.Namespace) -> int:
         extra = f"scaler={pre['scaler']}" + (f", pca={pre['pca']}" if pre["pca"] != "none" else "")
         unc = f"{it.uncertainty:.2f}" if it.uncertainty == it.uncertainty else "  -"
         k = f"{it.expected_clusters:.0f}" if it.expected_clusters == it.expected_clusters else "-"
-        print(f"{it.rank:>2} {it.algorithm:<21}{it.score:>10.3f}{unc:>7}{k:>9}  {params}; {extra}")
+        star = "*" if it.refined else " "
+        head = f"{it.rank:>2}{star}{it.algorithm:<21}{it.score:>10.3f}{unc:>7}{k:>9}"
+        print(f"{head}  {params}; {extra}")
+    if any(it.refined for it in rec.items):
+        print("   (* refined by the neural meta-learner)")
+    if hyper:
+        print("neural meta-learner's hyperparameters for these algorithms:")
+        for p in hyper:
+            params = ", ".join(f"{k}={v}" for k, v in p.config["params"].items())
+            pre = p.config["preprocessing"]
+            print(
+                f"   {p.algorithm:<21}{p.predicted_ari:>7.3f} +/- {p.uncertainty:.2f}  {params}; "
+                f"scaler={pre['scaler']}, pca={pre['pca']}"
+            )
     print("most similar known datasets:")
     for row in rec.neighbours.head(5).itertuples():
         print(f"   {row.dataset:<32} weight {row.weight:.2f}  best ARI there {row.best_ari:.2f}")
@@ -254,6 +275,8 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         data_root=args.data_root,
         progress=not args.quiet,
         tpe_csv=args.tpe,
+        corpus=args.corpus,
+        workers=args.workers,
     )
     print(result)
     return 0
@@ -315,7 +338,13 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_train)
 
     p = sub.add_parser(
-        "evaluate", help="held-out (leave-one-dataset-out) evaluation against baselines"
+        "evaluate",
+        help="held-out (leave-one-dataset-out) evaluation against baselines",
+        description="Held-out evaluation. With --corpus DIR, the datasets of DIR are evaluated "
+        "instead, every configuration run on them; DIR may hold NAME.data.gz + "
+        "NAME.labels0.gz (clustbench), NAME/NAME_py.dat + labels_py.dat (uci121), or "
+        "CSV/TSV/Parquet/ARFF files with a class/label/target/y/cluster/species column or a "
+        "NAME.labels sidecar file.",
     )
     p.add_argument("--db", help="knowledge: 'shipped' (default), a database URL or a folder")
     p.add_argument("--folds", type=int, default=10, help="grouped folds (0: one per group)")
@@ -323,6 +352,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--no-learned", action="store_true", help="skip the learned metric")
     p.add_argument("--no-run", action="store_true", help="do not run configs missing in the db")
     p.add_argument("--tpe", metavar="CSV", help="TPE baseline results (scripts/tpe_baseline.py)")
+    p.add_argument("--corpus", metavar="DIR", help="evaluate on an external labeled corpus")
+    p.add_argument("--workers", type=int, default=2, help="processes running --corpus configs")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=_cmd_evaluate)
 

@@ -15,7 +15,7 @@ for configurations never run on that dataset, by ``score_missing``.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,7 +32,9 @@ __all__ = [
     "Method",
     "baseline_methods",
     "evaluate",
+    "neighbour_average_config",
     "recommender_method",
+    "run_pairs",
     "summarize",
 ]
 
@@ -110,6 +112,41 @@ def _embedder(train: KnowledgeBase, metric: str, x: np.ndarray) -> Callable[[np.
     return model.embed
 
 
+def neighbour_average_config(
+    configs: Sequence[Mapping[str, Any]],
+    weights: Sequence[float],
+    n_rows: Sequence[int],
+) -> dict[str, Any]:
+    """Similarity-weighted average of one algorithm's configurations (baseline (b) of
+    the hyperparameter evaluation): numbers averaged (log-scale ones in log space,
+    k as found on each dataset: capped by its size), categories by weighted vote."""
+    from metarec.space import ALGORITHMS, PREPROCESSING, canonicalize, k_cap
+
+    algorithm = configs[0]["algorithm"]
+    w = np.asarray(weights, dtype=float) / float(np.sum(weights))
+
+    def vote(values: list[Any]) -> Any:
+        tally: dict[Any, float] = {}
+        for v, wi in zip(values, w, strict=True):
+            tally[v] = tally.get(v, 0.0) + wi
+        return max(tally, key=lambda v: tally[v])
+
+    params: dict[str, Any] = {}
+    for p in ALGORITHMS[algorithm].params:
+        values = [c["params"].get(p.name, p.default) for c in configs]
+        if p.kind == "cat":
+            params[p.name] = vote(values)
+            continue
+        v = np.asarray(values, dtype=float)
+        if p.name in ("n_clusters", "n_components"):
+            v = np.minimum(v, [k_cap(int(n)) for n in n_rows])
+        mean = float(np.exp(w @ np.log(v))) if p.log else float(w @ v)
+        mean = min(max(mean, p.low), p.high)
+        params[p.name] = round(mean) if p.kind == "int" else mean
+    pre = {p.name: vote([c["preprocessing"][p.name] for c in configs]) for p in PREPROCESSING}
+    return canonicalize({"algorithm": algorithm, "params": params, "preprocessing": pre})
+
+
 def _kmeans_default(_: KnowledgeBase) -> Callable[[str, pd.Series], Sequence[Any]]:
     h = config_hash(default_config("kmeans"))
     return lambda _h, _mf: [h]
@@ -181,6 +218,21 @@ def _groups_to_folds(groups: dict[str, int], folds: int, random_state: int) -> l
     return [{h for h, g in groups.items() if g in set(p)} for p in parts]
 
 
+def _target_folds(groups: dict[str, int], targets: set[str]) -> list[tuple[set[str], set[str]]]:
+    """(held-out targets, datasets removed from training) batches for an external corpus.
+
+    Targets whose near-duplicate groups hold the same known datasets share one fit.
+    """
+    members: dict[int, set[str]] = {}
+    for h, g in groups.items():
+        members.setdefault(g, set()).add(h)
+    batches: dict[frozenset[str], set[str]] = {}
+    for h in targets:
+        known = frozenset(members[groups[h]] - targets)
+        batches.setdefault(known, set()).add(h)
+    return [(held, targets | set(known)) for known, held in sorted(batches.items(), key=str)]
+
+
 def _expected_best_of(values: np.ndarray, m: int) -> float:
     """Expected maximum of ``m`` configurations drawn without replacement."""
     v = np.sort(values[np.isfinite(values)])
@@ -208,18 +260,27 @@ def evaluate(
     random_state: int = 0,
     score_missing: Callable[[str, dict[str, Any]], float] | None = None,
     progress: bool = True,
+    targets: Collection[str] | None = None,
 ) -> pd.DataFrame:
-    """Per-dataset, per-method scores (top-1, best of top 5, oracle, regret, percentile)."""
+    """Per-dataset, per-method scores (top-1, best of top 5, oracle, regret, percentile).
+
+    With ``targets`` (an external corpus merged into ``kb``), only those datasets are
+    held out and scored; each is recommended for by methods fitted on ``kb`` without
+    any target and without anything near-duplicate to it.
+    """
     from tqdm.auto import tqdm
 
     full = kb.score_matrix
     groups = kb.near_duplicate_groups()
     groups = {h: g for h, g in groups.items() if h in full.index}
-    fold_sets = _groups_to_folds(groups, folds, random_state)
+    if targets is None:
+        plan = [(held, held) for held in _groups_to_folds(groups, folds, random_state)]
+    else:
+        plan = _target_folds(groups, set(targets) & set(groups))
     rows = []
-    bar = tqdm(total=len(groups), desc="held-out datasets", disable=not progress)
-    for held in fold_sets:
-        train = kb.without(held)
+    bar = tqdm(total=sum(len(p[0]) for p in plan), desc="held-out datasets", disable=not progress)
+    for held, removed in plan:
+        train = kb.without(removed)
         fitted = {name: fit(train) for name, fit in methods.items()}
         for h in sorted(held):
             values = full.loc[h].to_numpy(dtype=float)
@@ -372,6 +433,102 @@ class RunScorer:
         return float(self.cache[key])
 
 
+def _load_checked(source: str, content_hash: str, subsample: int, data_root: str | None) -> Any:
+    """The dataset as the build stored it, or None when it cannot be rebuilt exactly."""
+    from metarec.exceptions import MetarecError
+    from metarec.io import load_dataset
+
+    try:
+        ds = load_dataset(source, data_root=data_root).subsample(subsample, 0)
+    except MetarecError:
+        return None
+    return ds if ds.content_hash == content_hash else None
+
+
+def _run_on_dataset(
+    job: tuple[str, str, list[dict[str, Any]], int, str | None],
+) -> list[tuple[str, str, float, str]]:
+    from metarec.runner import PreparedData, run_config
+
+    source, content_hash, configs, subsample, data_root = job
+    ds = _load_checked(source, content_hash, subsample, data_root)
+    if ds is None:
+        return []
+    prepared = PreparedData(ds)
+    out = []
+    for cfg in configs:
+        res = run_config(prepared, cfg, seed=0, time_limit=60, dbcv=False)
+        ari = res.ari if res.status == "ok" else 0.0
+        out.append((content_hash, config_hash(cfg), float(ari), res.status))
+    return out
+
+
+def run_pairs(
+    kb: KnowledgeBase,
+    pairs: Sequence[tuple[str, dict[str, Any]]],
+    cache: str,
+    *,
+    workers: int = 2,
+    subsample: int = 1000,
+    data_root: str | None = None,
+    progress: bool = True,
+) -> dict[tuple[str, str], float]:
+    """ARI of (content hash, configuration) pairs: recorded in ``kb``, cached, or run.
+
+    Configurations never run on a dataset are run in ``workers`` processes (one
+    dataset per task, rebuilt from its source and checked against its hash; a run
+    that fails scores 0) and appended to the CSV ``cache``, so a long evaluation
+    resumes where it stopped.
+    """
+    import csv
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from pathlib import Path
+
+    from tqdm.auto import tqdm
+
+    full = kb.score_matrix
+    out: dict[tuple[str, str], float] = {}
+    path = Path(cache)
+    if path.is_file():
+        for row in csv.DictReader(path.open()):
+            out[(row["content_hash"], row["config_hash"])] = float(row["ari"])
+    todo: dict[str, dict[str, dict[str, Any]]] = {}
+    for h, cfg in pairs:
+        key = config_hash(cfg)
+        if (h, key) in out:
+            continue
+        recorded: Any = full.at[h, key] if key in full.columns and h in full.index else math.nan
+        if math.isfinite(float(recorded)):
+            out[(h, key)] = float(recorded)
+        else:
+            todo.setdefault(h, {})[key] = cfg
+    if not todo:
+        return out
+    path.parent.mkdir(parents=True, exist_ok=True)
+    new = not path.is_file()
+    jobs = [
+        (str(kb.value(h, "source")), h, list(cfgs.values()), subsample, data_root)
+        for h, cfgs in todo.items()
+    ]
+    bar = tqdm(total=sum(len(j[2]) for j in jobs), desc="runs", unit="run", disable=not progress)
+    with path.open("a", newline="") as fh:
+        writer = csv.writer(fh)
+        if new:
+            writer.writerow(["content_hash", "config_hash", "ari", "status"])
+        # Not a multiprocessing.Pool: its daemonic workers may not start run processes.
+        with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) as pool:
+            futures = [pool.submit(_run_on_dataset, job) for job in jobs]
+            for fut in as_completed(futures):
+                for h, key, ari, status in fut.result():
+                    out[(h, key)] = ari
+                    writer.writerow([h, key, ari, status])
+                fh.flush()
+                bar.update(len(todo.get(fut.result()[0][0], {})) if fut.result() else 0)
+    bar.close()
+    return out
+
+
 def plot_per_dataset(per_dataset: pd.DataFrame, reference: str, path: str) -> None:
     """Scatter of the reference method's top-1 ARI against each baseline's, per dataset."""
     import matplotlib
@@ -425,6 +582,43 @@ def markdown_table(frame: pd.DataFrame, floatfmt: str = ".3f") -> str:
     return "\n".join(lines)
 
 
+def corpus_knowledge(
+    kb: KnowledgeBase,
+    corpus: str,
+    runs_db: str,
+    *,
+    workers: int = 2,
+    progress: bool = True,
+) -> tuple[KnowledgeBase, list[str]]:
+    """Run every configuration of ``kb`` on an external labeled corpus; merge the results.
+
+    The runs go to the database ``runs_db`` (a path or URL) through the builder, with
+    the shipped build's settings, so an interrupted evaluation resumes where it
+    stopped. Returns the merged knowledge base and the content hashes of the corpus.
+    """
+    from metarec.db import MetaDatabase
+    from metarec.db.builder import BuildSettings, build
+    from metarec.io import discover_corpus
+
+    names = discover_corpus(corpus)
+    per_algorithm = int(kb.configs["algorithm"].value_counts().max())
+    db = MetaDatabase(runs_db)
+    summary = build(
+        db,
+        names,
+        BuildSettings(configs_per_algorithm=per_algorithm),
+        workers=workers,
+        study="external-corpus",
+        progress=progress,
+    )
+    for line in summary.failed_datasets:
+        print(f"skipped {line}")
+    external = KnowledgeBase.from_database(db)
+    sources = set(names)
+    hashes = [h for h in external.dataset_hashes if str(external.value(h, "source")) in sources]
+    return kb.merged(external), hashes
+
+
 def run_evaluation(
     kb: KnowledgeBase,
     out: str,
@@ -436,11 +630,16 @@ def run_evaluation(
     progress: bool = True,
     random_state: int = 0,
     tpe_csv: str | None = None,
+    corpus: str | None = None,
+    workers: int = 2,
 ) -> str:
     """Evaluate metarec's variants and the baselines; write CSVs, a report and a plot.
 
     ``tpe_csv`` (from ``scripts/tpe_baseline.py``) adds the Optuna TPE cold-start
     baseline: the ARI of the best-silhouette trial of a 50-trial search.
+    ``corpus`` (a folder, see :mod:`metarec.io.labeled`) evaluates on those datasets
+    instead: every configuration is run on them (stored in ``out/corpus_runs.sqlite``)
+    and the methods are fitted on ``kb`` without anything near-duplicate to them.
 
     Returns the report (Markdown) that is also written to ``out/report.md``.
     """
@@ -448,6 +647,11 @@ def run_evaluation(
 
     outdir = Path(out)
     outdir.mkdir(parents=True, exist_ok=True)
+    targets = None
+    if corpus is not None:
+        kb, targets = corpus_knowledge(
+            kb, corpus, str(outdir / "corpus_runs.sqlite"), workers=workers, progress=progress
+        )
     methods: dict[str, Method] = {"metarec": recommender_method(random_state=random_state)}
     methods["metarec_neighbours_only"] = recommender_method(use_ranker=False)
     methods["metarec_ranker_only"] = recommender_method(blend=0.0, random_state=random_state)
@@ -472,13 +676,15 @@ def run_evaluation(
         random_state=random_state,
         score_missing=scorer,
         progress=progress,
+        targets=targets,
     )
     per.to_csv(outdir / "per_dataset.csv", index=False)
     res = summarize(per, "metarec")
     res.summary.to_csv(outdir / "summary.csv", index=False)
     res.tests.to_csv(outdir / "tests.csv", index=False)
     plot_per_dataset(per, "metarec", str(outdir / "per_dataset.png"))
-    summary = res.summary[res.summary["corpus"].isin(["all", "clustbench", "uci121"])]
+    shown = ["external"] if corpus is not None else ["all", "clustbench", "uci121"]
+    summary = res.summary[res.summary["corpus"].isin(shown)]
     show = summary[
         [
             "corpus",
@@ -494,14 +700,22 @@ def run_evaluation(
             "percentile_mean",
         ]
     ]
-    tests = res.tests[res.tests["corpus"].isin(["all", "clustbench", "uci121"])]
+    tests = res.tests[res.tests["corpus"].isin(shown)]
+    how = (
+        f"External corpus {corpus}; methods fitted without near-duplicates of each dataset"
+        if corpus is not None
+        else f"Grouped folds: {folds or 'one per near-duplicate group'}"
+    )
     report = "\n\n".join(
         [
-            f"Grouped folds: {folds or 'one per near-duplicate group'}; "
-            f"{per['content_hash'].nunique()} held-out datasets.",
+            f"{how}; {per['content_hash'].nunique()} held-out datasets.",
             markdown_table(show.reset_index(drop=True)),
             markdown_table(tests.reset_index(drop=True), floatfmt=".3g"),
         ]
     )
+    if corpus is not None:
+        wide = per.pivot_table(index="dataset", columns="method", values="top1", sort=False)
+        wide.insert(0, "oracle", per.groupby("dataset")["oracle"].first())
+        report += "\n\nTop-1 ARI per dataset:\n\n" + markdown_table(wide.reset_index())
     (outdir / "report.md").write_text(report + "\n")
     return report

@@ -178,6 +178,17 @@ class KnowledgeBase:
             runs=self.runs[~self.runs["content_hash"].isin(drop)].reset_index(drop=True),
         )
 
+    def merged(self, other: KnowledgeBase) -> KnowledgeBase:
+        """This knowledge base with ``other``'s datasets added (``other`` wins on a clash)."""
+        mine = self.without(set(other.datasets.index) | set(other.metafeatures.index))
+        configs = pd.concat([mine.configs, other.configs])
+        return KnowledgeBase(
+            pd.concat([mine.datasets, other.datasets]),
+            pd.concat([mine.metafeatures, other.metafeatures]),
+            configs[~configs.index.duplicated(keep="last")],
+            pd.concat([mine.runs, other.runs], ignore_index=True),
+        )
+
     def near_duplicate_groups(self, tol: float = 0.05) -> dict[str, int]:
         """Group id of every dataset: connected components of the near-duplicate relation.
 

@@ -125,6 +125,7 @@ class RecommendedConfig:
     ranker_score: float
     expected_clusters: float
     support: list[dict[str, Any]] = field(default_factory=list)
+    refined: bool = False
 
     @property
     def algorithm(self) -> str:
@@ -164,6 +165,7 @@ class Recommendation:
                     "neighbour_ari": it.neighbour_score,
                     "ranker_score": it.ranker_score,
                     "expected_clusters": it.expected_clusters,
+                    "refined": it.refined,
                     "config_hash": it.config_hash,
                 }
                 for it in self.items
@@ -188,6 +190,7 @@ class Recommendation:
                     "neighbour_ari": it.neighbour_score,
                     "ranker_score": it.ranker_score,
                     "expected_clusters": it.expected_clusters,
+                    "refined": it.refined,
                     "support": it.support,
                 }
                 for it in self.items
@@ -239,6 +242,8 @@ class Recommender:
         random_state: int = 0,
         similarity: Any = None,
         target: str = "ari",
+        hyper: Any = None,
+        refine: bool = False,
     ) -> None:
         self.n_neighbors = n_neighbors
         self.metric = metric
@@ -248,6 +253,8 @@ class Recommender:
         self.random_state = random_state
         self.similarity = similarity
         self.target = target
+        self.hyper = hyper
+        self.refine = refine
 
     # ---------------------------------------------------------------- fit
     def fit(self, kb: KnowledgeBase) -> Recommender:
@@ -340,6 +347,7 @@ class Recommender:
         d.mkdir(parents=True, exist_ok=True)
         params = self.get_params()
         params.pop("similarity")
+        params.pop("hyper")
         meta = {
             "params": params,
             "trained_on": sorted(self.hashes_),
@@ -352,6 +360,8 @@ class Recommender:
             booster.save_model(str(d / "ranker.txt"))
         if self.similarity_ is not None:
             self.similarity_.save(d)
+        if self.hyper is not None:
+            self.hyper.save(d)
 
     @classmethod
     def load(cls, directory: str | os.PathLike[str], kb: KnowledgeBase) -> Recommender:
@@ -375,7 +385,12 @@ class Recommender:
             from metarec.similarity import SimilarityModel
 
             similarity = SimilarityModel.load(d)
-        rec = cls(**{**params, "use_ranker": False, "similarity": similarity})
+        hyper = None
+        if (d / "hyperparams.json").is_file():
+            from metarec.hyperparams import HyperparameterModel
+
+            hyper = HyperparameterModel.load(d, kb)
+        rec = cls(**{**params, "use_ranker": False, "similarity": similarity, "hyper": hyper})
         rec.fit(kb)
         rec.use_ranker = params.get("use_ranker", True)
         if rec.use_ranker:
@@ -395,6 +410,8 @@ class Recommender:
             "random_state": self.random_state,
             "similarity": self.similarity,
             "target": self.target,
+            "hyper": self.hyper,
+            "refine": self.refine,
         }
 
     # ---------------------------------------------------------- recommend
@@ -470,7 +487,11 @@ class Recommender:
             )
         oracle_k = self.oracle_clusters_[order]
         ok = np.isfinite(oracle_k)
-        if ok.any():
+        if self.hyper is not None:
+            n_clusters, (lo, hi), _ = self.hyper.predict_k(metafeatures)
+            if self.refine and not fallback:
+                self._refine(items, metafeatures, x)
+        elif ok.any():
             kk = _weighted_quantiles(oracle_k[ok], w[ok], [0.5, 0.1, 0.9])
             n_clusters, lo, hi = (max(1, round(v)) for v in kk)
         else:
@@ -493,6 +514,32 @@ class Recommender:
             note=note,
             metric=self.metric,
         )
+
+    def _refine(self, items: list[RecommendedConfig], mf: pd.Series, x: np.ndarray) -> None:
+        """Swap in the meta-learner's configuration where the ranker prefers it."""
+        from metarec.space import config_hash
+
+        taken = {it.config_hash for it in items}
+        for it in items:
+            pred = self.hyper.predict(mf, it.algorithm)
+            h = config_hash(pred.config)
+            if h in taken:
+                continue
+            if self.ranker_ is not None:
+                feats = np.hstack([x, self.encoder_.encode(pred.config)[None, :]])
+                new = float(np.asarray(self.ranker_.predict(feats))[0])
+                old = it.ranker_score
+            else:
+                both, _ = self.hyper.score_configs(mf, [pred.config, it.config], pred.n_clusters)
+                new, old = float(both[0]), float(both[1])
+            if np.isfinite(old) and new <= old:
+                continue
+            taken.add(h)
+            it.config, it.config_hash, it.refined = pred.config, h, True
+            it.ranker_score, it.uncertainty = new, pred.uncertainty
+            it.expected_clusters = self._expected_clusters(
+                pred.config, np.array([np.nan]), np.array([1.0]), mf
+            )
 
     def _expected_clusters(
         self, cfg: Mapping[str, Any], found: np.ndarray, w: np.ndarray, mf: pd.Series

@@ -8,6 +8,8 @@ name                    loads
 ``uci121:abalone``      the uci121 corpus
 ``sklearn:iris``        scikit-learn's bundled iris/wine/breast_cancer/digits
 ``path/to/file.csv``    a CSV/TSV/Parquet/ARFF file (``file:`` prefix optional)
+``labeled:PATH``        a file or folder with its ground truth found automatically
+                        (see :mod:`metarec.io.labeled`)
 ======================  ==============================================
 """
 
@@ -31,9 +33,19 @@ from metarec.io.corpora import (
     load_uci121,
 )
 from metarec.io.files import SUPPORTED_SUFFIXES, load_file
+from metarec.io.labeled import discover_corpus, load_labeled
 from metarec.io.openml_loader import load_openml
 
-__all__ = ["CORPORA", "as_dataset", "list_datasets", "load_dataset", "load_file", "load_openml"]
+__all__ = [
+    "CORPORA",
+    "as_dataset",
+    "discover_corpus",
+    "list_datasets",
+    "load_dataset",
+    "load_file",
+    "load_labeled",
+    "load_openml",
+]
 
 #: Corpora that :func:`list_datasets` can enumerate.
 CORPORA = ("clustbench", "uci121", "sklearn")
@@ -67,7 +79,9 @@ def load_dataset(
     if isinstance(name, os.PathLike):
         name = os.fspath(name)
     scheme, sep, rest = name.partition(":")
-    if sep and scheme in ("openml", "clustbench", "uci121", "sklearn") and rest:
+    if sep and scheme in ("openml", "clustbench", "uci121", "sklearn", "labeled") and rest:
+        if scheme == "labeled":
+            return load_labeled(rest)
         if scheme == "openml":
             return load_openml(rest)
         if scheme == "clustbench":

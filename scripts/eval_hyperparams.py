@@ -1,0 +1,311 @@
+"""Held-out evaluation of the neural hyperparameter meta-learner (issue 6).
+
+In the harness's 10 folds of near-duplicate groups (the same folds as
+``metarec evaluate``), a :class:`~metarec.hyperparams.HyperparameterModel` is
+trained on the other folds; for every held-out dataset and every algorithm it
+predicts a configuration, compared with (a) scikit-learn's defaults, (b) the
+similarity-weighted average of the 5 L1-nearest training datasets' best
+configurations of that algorithm, (c) that algorithm's oracle configuration in
+the meta-database, and a plain regression head (the mode-averaging design the
+score model avoids). Configurations never run on a dataset are run (cached in
+``OUT/runs.csv``). The predicted number of clusters is compared with the
+silhouette's choice over k = 2..20 and the gap statistic's. The recommender's
+top-1 with and without the refinement is compared too.
+
+Usage::
+
+    python scripts/eval_hyperparams.py [--folds 10] [--members 5] [--workers 2] \
+        [--out benchmarks/hyperparams]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+METHODS = ("predicted", "regression_head", "neighbour_average", "default")
+
+
+def _k_job(args: tuple[str, str, int]) -> dict[str, Any] | None:
+    from metarec.evaluation import _load_checked
+    from metarec.kselection import gap_statistic_k, silhouette_k
+    from metarec.runner import PreparedData
+
+    source, content_hash, subsample = args
+    ds = _load_checked(source, content_hash, subsample, None)
+    if ds is None:
+        return None
+    X = PreparedData(ds.subsample(500, 0)).eval_matrix  # 500 rows keep 306 x 140 fits short
+    return {
+        "content_hash": content_hash,
+        "silhouette_k": silhouette_k(X),
+        "gap_k": gap_statistic_k(X),
+    }
+
+
+def make_plan(
+    kb: Any, folds: int, members: int, seed: int, max_folds: int | None = None
+) -> list[dict[str, Any]]:
+    from metarec.evaluation import _groups_to_folds, neighbour_average_config
+    from metarec.hyperparams import HyperparameterModel
+    from metarec.recommender import MetaFeatureScaler, Recommender
+    from metarec.space import ALGORITHMS, default_config
+
+    full = kb.score_matrix
+    groups = {h: g for h, g in kb.near_duplicate_groups().items() if h in full.index}
+    plan: list[dict[str, Any]] = []
+    for f, held in enumerate(_groups_to_folds(groups, folds, seed), start=1):
+        if max_folds is not None and f > max_folds:
+            break
+        start = time.perf_counter()
+        train = kb.without(held)
+        model = HyperparameterModel(n_members=members, random_state=seed).fit(train)
+        fit_s = time.perf_counter() - start
+        rec = Recommender(random_state=seed).fit(train)
+        hashes = train.dataset_hashes
+        scaler = MetaFeatureScaler().fit(train.metafeatures.loc[hashes])
+        X = scaler.transform(train.metafeatures.loc[hashes])
+        scores = train.score_matrix.loc[hashes]
+        algo_of = train.configs.loc[scores.columns, "algorithm"]
+        rows = train.datasets.loc[hashes, "n_rows"].to_numpy()
+        for h in sorted(held):
+            mf = kb.metafeatures.loc[h]
+            d = np.abs(X - scaler.transform(mf)).sum(axis=1)
+            near = np.argsort(d, kind="stable")[:5]
+            w = np.exp(-d[near] / (float(np.median(d[near])) or 1.0))
+            base = {"content_hash": h, "fold": f}
+            for algo in ALGORITHMS:
+                sub = scores.loc[:, (algo_of == algo).to_numpy()].iloc[near]
+                best = sub.fillna(-1).idxmax(axis=1)
+                neigh = [train.configs.at[c, "config"] for c in best]
+                configs = {
+                    "predicted": model.predict(mf, algo).config,
+                    "regression_head": model.predict(mf, algo, head="regression").config,
+                    "neighbour_average": neighbour_average_config(neigh, w, rows[near]),
+                    "default": default_config(algo),
+                }
+                for method, cfg in configs.items():
+                    plan.append(
+                        {
+                            **base,
+                            "kind": "algorithm",
+                            "algorithm": algo,
+                            "method": method,
+                            "config": cfg,
+                        }
+                    )
+            k, (lo, hi), _ = model.predict_k(mf)
+            plan.append({**base, "kind": "k", "k": k, "k_low": lo, "k_high": hi})
+            for variant, hyper in (("metarec", None), ("metarec_refined", model)):
+                rec.hyper, rec.refine = hyper, hyper is not None
+                for it in rec.recommend(mf, top=5).items:
+                    plan.append(
+                        {
+                            **base,
+                            "kind": "recommend",
+                            "method": variant,
+                            "rank": it.rank,
+                            "config": it.config,
+                            "refined": it.refined,
+                        }
+                    )
+        print(f"fold {f}: {len(held)} datasets, model fit {fit_s:.0f} s", flush=True)
+    return plan
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--folds", type=int, default=10)
+    parser.add_argument("--members", type=int, default=5)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", default="benchmarks/hyperparams")
+    parser.add_argument("--max-folds", type=int, help="stop after this many folds (a smoke test)")
+    args = parser.parse_args()
+
+    from metarec.evaluation import markdown_table, run_pairs
+    from metarec.knowledge import KnowledgeBase
+    from metarec.space import ALGORITHMS, config_hash
+
+    kb = KnowledgeBase.shipped()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    plan_path = out / "plan.jsonl"
+    if plan_path.is_file():
+        plan = [json.loads(line) for line in plan_path.read_text().splitlines()]
+    else:
+        plan = make_plan(kb, args.folds, args.members, args.seed, args.max_folds)
+        plan_path.write_text("".join(json.dumps(p) + "\n" for p in plan))
+    pairs = [(p["content_hash"], p["config"]) for p in plan if "config" in p]
+    ari = run_pairs(kb, pairs, str(out / "runs.csv"), workers=args.workers)
+    for p in plan:
+        if "config" in p:
+            p["ari"] = ari.get((p["content_hash"], config_hash(p["config"])), np.nan)
+
+    # ---- k baselines (resumable)
+    k_path = out / "k_baselines.csv"
+    k_done = pd.read_csv(k_path) if k_path.is_file() else pd.DataFrame()
+    hashes = sorted({p["content_hash"] for p in plan})
+    todo = [
+        (str(kb.value(h, "source")), h, 1000)
+        for h in hashes
+        if k_done.empty or h not in set(k_done["content_hash"])
+    ]
+    if todo:
+        with ProcessPoolExecutor(args.workers, mp_context=mp.get_context("spawn")) as pool:
+            new = [r for r in pool.map(_k_job, todo) if r is not None]
+        k_done = pd.concat([k_done, pd.DataFrame(new)], ignore_index=True)
+        k_done.to_csv(k_path, index=False)
+
+    frame = pd.DataFrame(plan)
+    corpus = {h: kb.corpus_of(h) for h in hashes}
+    frame["corpus"] = frame["content_hash"].map(corpus)
+    algo = frame[frame["kind"] == "algorithm"]
+    full = kb.score_matrix
+    algo_of = kb.configs.loc[full.columns, "algorithm"]
+    oracle = {
+        (h, a): float(full.loc[h, (algo_of == a).to_numpy()].max())
+        for h in hashes
+        for a in ALGORITHMS
+    }
+    wide = algo.pivot_table(index=["content_hash", "algorithm"], columns="method", values="ari")
+    wide["oracle"] = [oracle[i] for i in wide.index]
+    wide = wide.reset_index()
+    wide["corpus"] = wide["content_hash"].map(corpus)
+    wide.to_csv(out / "per_dataset_algorithm.csv", index=False)
+
+    def table(part: pd.DataFrame, by: str) -> pd.DataFrame:
+        rows = []
+        for key, g in part.groupby(by, sort=False):
+            row: dict[str, Any] = {by: key, "datasets": len(g)}
+            for m in (*METHODS, "oracle"):
+                row[m] = g[m].mean()
+            row["predicted/oracle"] = g["predicted"].mean() / g["oracle"].mean()
+            for m in ("default", "neighbour_average", "regression_head"):
+                diff = g["predicted"] - g[m]
+                row[f"p_vs_{m}"] = (
+                    float(stats.wilcoxon(g["predicted"], g[m], alternative="greater").pvalue)
+                    if (diff != 0).sum() >= 5
+                    else np.nan
+                )
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+    wide["all"] = "all algorithms"
+    per_algo = pd.concat(
+        [table(wide, "algorithm"), table(wide, "all").rename(columns={"all": "algorithm"})]
+    )
+    per_corpus = table(wide, "corpus")
+    per_algo.to_csv(out / "per_algorithm.csv", index=False)
+    per_corpus.to_csv(out / "per_corpus.csv", index=False)
+
+    # ---- number of clusters
+    ks = frame[frame["kind"] == "k"][["content_hash", "k", "k_low", "k_high", "corpus"]]
+    ks = ks.merge(k_done, on="content_hash", how="left")
+    ks["true_k"] = [int(kb.value(h, "n_classes")) for h in ks["content_hash"]]
+    for col in ("k", "silhouette_k", "gap_k"):
+        ks[f"{col}_within1"] = (ks[col] - ks["true_k"]).abs() <= 1
+    ks["in_interval"] = (ks["k_low"] <= ks["true_k"]) & (ks["true_k"] <= ks["k_high"])
+    ks.to_csv(out / "k_per_dataset.csv", index=False)
+    k_rows = []
+    for name, g in [("all", ks), *ks.groupby("corpus")]:
+        k_rows.append(
+            {
+                "corpus": name,
+                "datasets": len(g),
+                "neural_within1": g["k_within1"].mean(),
+                "silhouette_within1": g["silhouette_k_within1"].mean(),
+                "gap_within1": g["gap_k_within1"].mean(),
+                "neural_interval_covers": g["in_interval"].mean(),
+            }
+        )
+    k_table = pd.DataFrame(k_rows)
+    k_table.to_csv(out / "k_selection.csv", index=False)
+
+    # ---- refinement in the recommender
+    recs = frame[frame["kind"] == "recommend"]
+    top = (
+        recs.groupby(["content_hash", "method"])
+        .agg(top1=("ari", "first"), top5=("ari", "max"), refined=("refined", "sum"))
+        .reset_index()
+    )
+    top["corpus"] = top["content_hash"].map(corpus)
+    ref_rows = []
+    for name, g in [("all", top), *top.groupby("corpus")]:
+        a = g[g["method"] == "metarec"].set_index("content_hash")
+        b = g[g["method"] == "metarec_refined"].set_index("content_hash").reindex(a.index)
+        diff = b["top1"] - a["top1"]
+        ref_rows.append(
+            {
+                "corpus": name,
+                "datasets": len(a),
+                "top1_metarec": a["top1"].mean(),
+                "top1_refined": b["top1"].mean(),
+                "top5_metarec": a["top5"].mean(),
+                "top5_refined": b["top5"].mean(),
+                "refined_items_per_dataset": b["refined"].mean(),
+                "p_refined_greater": float(
+                    stats.wilcoxon(b["top1"], a["top1"], alternative="greater").pvalue
+                )
+                if (diff != 0).sum() >= 5
+                else np.nan,
+                "p_refined_less": float(
+                    stats.wilcoxon(b["top1"], a["top1"], alternative="less").pvalue
+                )
+                if (diff != 0).sum() >= 5
+                else np.nan,
+            }
+        )
+    refine = pd.DataFrame(ref_rows)
+    refine.to_csv(out / "refinement.csv", index=False)
+
+    _plot(per_algo, out / "per_algorithm.png")
+    report = "\n\n".join(
+        [
+            "Per algorithm, mean held-out ARI:",
+            markdown_table(per_algo),
+            "Per corpus (all algorithms):",
+            markdown_table(per_corpus),
+            "Number of clusters within +-1 of the true number of classes:",
+            markdown_table(k_table),
+            "Recommender with and without the refinement:",
+            markdown_table(refine, floatfmt=".3g"),
+        ]
+    )
+    (out / "report.md").write_text(report + "\n")
+    print(report)
+    return 0
+
+
+def _plot(per_algo: pd.DataFrame, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cols = ["default", "neighbour_average", "regression_head", "predicted", "oracle"]
+    data = per_algo.set_index("algorithm")[cols]
+    ax = data.plot.bar(figsize=(12, 4.5), width=0.8)
+    ax.set_ylabel("mean held-out ARI")
+    ax.set_title(
+        "Hyperparameters per algorithm: defaults, neighbour average, regression head, "
+        "score model (predicted), oracle"
+    )
+    ax.legend(fontsize=8)
+    plt.tight_layout()
+    plt.savefig(path, dpi=110)
+    plt.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
