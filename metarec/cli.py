@@ -19,9 +19,7 @@ __all__ = ["main"]
 
 # Subcommands that later releases fill in; they are listed so that --help shows
 # the whole workflow, and say plainly that they are not available yet.
-_PLANNED = {
-    "tune": "warm-started Optuna tuning of a clustering pipeline",
-}
+_PLANNED: dict[str, str] = {}
 
 
 def _load(args: argparse.Namespace) -> Any:
@@ -282,6 +280,68 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_tune(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    import pandas as pd
+
+    from metarec.runner import run_config
+    from metarec.tuning import plot_progress, tune
+
+    dataset = _load(args)
+    recommender = None
+    if not args.cold or args.objective == "auto":
+        from metarec.api import get_recommender
+
+        recommender = get_recommender(_knowledge(args), args.models)
+    study = tune(
+        dataset,
+        n_trials=args.trials,
+        objective=args.objective,
+        timeout=args.timeout,
+        storage=args.storage,
+        study_name=args.study,
+        seed=args.seed,
+        time_limit=args.time_limit,
+        warm=not args.cold,
+        recommender=recommender,
+        top=args.top,
+        show_progress_bar=not args.quiet,
+    )
+    done = [t for t in study.trials if t.value is not None]
+    if not done:
+        raise MetarecError("no trial finished; raise --time-limit or --trials")
+    best = study.best_trial
+    config = best.user_attrs["config"]
+    out = Path(args.out or f"tune-{dataset.name}")
+    out.mkdir(parents=True, exist_ok=True)
+    result = run_config(dataset, config, seed=args.seed, time_limit=None, keep_labels=True)
+    if result.labels is None:
+        raise MetarecError(f"the best configuration failed on refit ({result.error})")
+    pd.DataFrame({"label": result.labels}).to_csv(out / "best_labels.csv", index=False)
+    payload = {
+        "config": config,
+        "objective": study.user_attrs.get("objective", "callable"),
+        "value": best.value,
+        "trial": best.number,
+        "trials": len(study.trials),
+        "study": study.study_name,
+        "ari": best.user_attrs.get("ari"),
+    }
+    (out / "best_config.json").write_text(json.dumps(payload, indent=2, default=str) + "\n")
+    if args.plot:
+        plot_progress({study.study_name: study}, args.plot)
+    print(
+        f"{len(study.trials)} trials in study {study.study_name!r}; best "
+        f"{payload['objective']} {best.value:.4f} (trial {best.number}): {config['algorithm']} "
+        f"{config['params']}"
+    )
+    if "ari" in best.user_attrs:
+        print(f"ARI against the dataset's labels: {best.user_attrs['ari']:.3f}")
+    print(f"wrote {out / 'best_labels.csv'} and {out / 'best_config.json'}")
+    return 0
+
+
 def _cmd_planned(args: argparse.Namespace) -> int:
     raise MetarecError(f"`metarec {args.command}` is not available in metarec {__version__} yet")
 
@@ -390,6 +450,37 @@ def _parser() -> argparse.ArgumentParser:
             group.add_argument("--workers", type=int, default=2, help="local Dask workers")
             group.add_argument("--scheduler", metavar="ADDRESS", help="existing Dask scheduler")
             p.add_argument("--quiet", action="store_true", help="no progress bars")
+
+    p = sub.add_parser(
+        "tune",
+        help="warm-started Optuna search with an unsupervised objective",
+        description="Optuna TPE over the whole space, its first trials the recommended "
+        "configurations. Run it N times with the same --storage postgresql://... --study NAME "
+        "to search with N workers.",
+    )
+    p.add_argument("name", help=name_help)
+    p.add_argument("--trials", type=int, default=50, help="trials of this worker (default 50)")
+    p.add_argument("--timeout", type=float, help="seconds for the whole search")
+    p.add_argument(
+        "--objective",
+        default="auto",
+        choices=["auto", "silhouette", "calinski_harabasz", "davies_bouldin", "dbcv"],
+        help="internal index to optimize; auto: chosen from similar known datasets",
+    )
+    p.add_argument("--storage", help="Optuna storage: a database URL or journal:PATH")
+    p.add_argument("--study", help="study name (joins the study when it exists)")
+    p.add_argument("--cold", action="store_true", help="no warm start")
+    p.add_argument("--top", type=int, default=10, help="recommended configurations enqueued")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--time-limit", type=float, default=60.0, help="seconds per trial")
+    p.add_argument("--target", metavar="COL", help="file column holding labels (left out)")
+    p.add_argument("--labels", metavar="FILE", help="file with one ground-truth label per line")
+    p.add_argument("--db", help="knowledge: 'shipped' (default), a database URL or a folder")
+    p.add_argument("--models", help="trained models folder (default: the shipped models)")
+    p.add_argument("--out", metavar="DIR", help="output folder (default tune-NAME)")
+    p.add_argument("--plot", metavar="FILE", help="plot of best-so-far objective and ARI")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_tune)
 
     for name, text in _PLANNED.items():
         p = sub.add_parser(name, help=f"{text} (not available yet)")

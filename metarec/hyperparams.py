@@ -420,32 +420,47 @@ class HyperparameterModel:
         hi = int(K_VALUES[min(int(np.searchsorted(cum, 0.9)), len(p) - 1)])
         return int(K_VALUES[int(np.argmax(p))]), (lo, hi), p
 
-    def _candidates(self, algorithm: str, k: int, n_rows: int | None) -> list[dict[str, Any]]:
-        base = {config_hash(c): c for c in self.known_configs_.get(algorithm, [])}
-        default = default_config(algorithm)
-        base[config_hash(default)] = default
-        sampled = design(self.n_candidates, self.random_state + 1000, [algorithm])
-        for cfg in sampled:
-            base.setdefault(config_hash(cfg), cfg)
+    def _base_candidates(self, algorithm: str) -> tuple[list[dict[str, Any]], np.ndarray]:
+        """Known, default and space-filling configurations of an algorithm (k aside),
+        with their features; computed once per model."""
+        cache: dict[str, tuple[list[dict[str, Any]], np.ndarray]]
+        cache = self.__dict__.setdefault("_candidate_cache", {})
+        if algorithm not in cache:
+            base: dict[str, dict[str, Any]] = {}
+            default = default_config(algorithm)
+            sampled = design(self.n_candidates, self.random_state + 1000, [algorithm])
+            for cfg in [*self.known_configs_.get(algorithm, []), default, *sampled]:
+                c = _with_k(cfg, 2) if _k_of(cfg) is not None else cfg
+                base.setdefault(config_hash(c), c)
+            configs = list(base.values())
+            cache[algorithm] = (configs, self.features_.transform(configs))
+        return cache[algorithm]
+
+    def _candidates(
+        self, algorithm: str, k: int, n_rows: int | None
+    ) -> tuple[list[dict[str, Any]], np.ndarray]:
+        base, feats = self._base_candidates(algorithm)
         if not ALGORITHMS[algorithm].uses_k:
-            return list(base.values())
+            return base, feats
         cap = k_cap(n_rows) if n_rows else K_MAX
         ks = sorted({min(max(2, v), cap) for v in (k - 1, k, k + 1, round(1.5 * k), 2 * k)})
-        out: dict[str, dict[str, Any]] = {}
-        for cfg in base.values():
-            for kk in ks:
-                c = _with_k(cfg, kk)
-                out.setdefault(config_hash(c), c)
-        return list(out.values())
+        configs = [_with_k(cfg, kk) for kk in ks for cfg in base]
+        return configs, np.tile(feats, (len(ks), 1))  # k is not among the features
 
     def score_configs(
-        self, metafeatures: pd.Series, configs: Sequence[Mapping[str, Any]], k_ref: int
+        self,
+        metafeatures: pd.Series,
+        configs: Sequence[Mapping[str, Any]],
+        k_ref: int,
+        features: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Ensemble mean and spread of the predicted ARI of configurations."""
         import torch
 
         x = torch.tensor(self._inputs(metafeatures.to_frame().T), dtype=torch.float32)
-        cf = torch.tensor(self.features_.transform(list(configs)), dtype=torch.float32)
+        if features is None:
+            features = self.features_.transform(list(configs))
+        cf = torch.tensor(features, dtype=torch.float32)
         n = _rows_of(metafeatures)
         kr = []
         for cfg in configs:
@@ -500,8 +515,8 @@ class HyperparameterModel:
             )
         if head != "score":
             raise KnowledgeError(f"unknown head {head!r}; use 'score' or 'regression'")
-        candidates = self._candidates(algorithm, k, n)
-        mean, sd = self.score_configs(metafeatures, candidates, k)
+        candidates, feats = self._candidates(algorithm, k, n)
+        mean, sd = self.score_configs(metafeatures, candidates, k, feats)
         order = np.argsort(-mean, kind="stable")
         best = order[0]
         alternatives = [

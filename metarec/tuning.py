@@ -1,10 +1,21 @@
 """Optuna searches over the clustering space with an unsupervised objective.
 
-This module holds the cold-start search used as a baseline (and the base of
-warm-started tuning): every trial samples a configuration from the space of
-:mod:`metarec.space` (algorithm as a categorical, conditional hyperparameters),
-runs it with the isolated runner, and scores it with an internal validity index
-(labels, when known, are recorded as user attributes, never optimized).
+Every trial samples a configuration from the space of :mod:`metarec.space`
+(algorithm as a categorical, conditional hyperparameters), runs it with the
+isolated runner (a per-trial time limit; a crashing or hanging configuration is
+a failed trial, never a dead worker), and scores it with an internal validity
+index; labels, when known, are recorded as user attributes, never optimized.
+
+* **Warm start** (:func:`warm_start`): the recommender's top configurations and
+  the neural meta-learner's predictions for their algorithms are enqueued as
+  the first trials.
+* **Meta-learned objective** (``objective="auto"``, :func:`choose_objective`):
+  the internal index whose optimum agreed best with the ground truth on the
+  dataset's nearest known datasets (from their recorded runs).
+* **Storage**: an Optuna RDB URL (PostgreSQL for parallel workers: run
+  ``metarec tune --storage postgresql://... --study NAME`` N times), or
+  ``journal:PATH`` for a journal file on one machine; ``None`` keeps the study
+  in memory.
 """
 
 from __future__ import annotations
@@ -13,14 +24,25 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import optuna
+import pandas as pd
 
 from metarec.dataset import Dataset
 from metarec.exceptions import MetarecError
 from metarec.runner import PreparedData, RunResult, run_config
 from metarec.space import suggest_config
 
-__all__ = ["OBJECTIVES", "objective_value", "tune"]
+__all__ = [
+    "OBJECTIVES",
+    "best_so_far",
+    "choose_objective",
+    "objective_value",
+    "open_storage",
+    "plot_progress",
+    "tune",
+    "warm_start",
+]
 
 #: Internal indices usable as objectives, with their direction.
 OBJECTIVES = {
@@ -56,6 +78,109 @@ def objective_value(result: RunResult, objective: str, X: Any = None) -> float:
     return value if math.isfinite(value) else WORST[objective]
 
 
+def open_storage(storage: str | None) -> Any:
+    """An Optuna storage from a URL, ``journal:PATH``, or ``None`` (in memory)."""
+    if storage is None:
+        return None
+    if storage.startswith("journal:"):
+        from optuna.storages import JournalStorage
+        from optuna.storages.journal import JournalFileBackend
+
+        return JournalStorage(JournalFileBackend(storage[len("journal:") :]))
+    if "://" not in storage:
+        raise MetarecError(
+            f"storage {storage!r} is neither a database URL nor journal:PATH; "
+            "use e.g. postgresql://user@host/db or journal:study.log"
+        )
+    if storage.startswith("postgresql://"):  # psycopg 3, the driver metarec installs
+        storage = "postgresql+psycopg://" + storage[len("postgresql://") :]
+    return optuna.storages.RDBStorage(storage, heartbeat_interval=60, grace_period=120)
+
+
+def choose_objective(
+    metafeatures: Any,
+    recommender: Any,
+    candidates: tuple[str, ...] = ("silhouette", "calinski_harabasz", "davies_bouldin", "dbcv"),
+) -> tuple[str, dict[str, float]]:
+    """The internal index whose best run agreed best with ground truth on similar datasets.
+
+    For each of the recommender's nearest known datasets and each index, the ARI
+    of the run that index ranks best is read from the knowledge base; the index
+    with the highest similarity-weighted mean ARI is chosen. Returns it and the
+    weighted mean ARI of every index.
+    """
+    rec = recommender.recommend(metafeatures, top=1)
+    kb = recommender.kb_
+    runs = kb.runs[kb.runs["status"] == "ok"]
+    by_source = dict(zip(kb.datasets["source"], kb.datasets.index, strict=False))
+    agreement: dict[str, float] = {}
+    for index in candidates:
+        sign = -1.0 if OBJECTIVES[index] == "minimize" else 1.0
+        total = weight = 0.0
+        for row in rec.neighbours.itertuples():
+            h = by_source.get(row.source)
+            part = runs[runs["content_hash"] == h]
+            values = sign * part[index].astype(float)
+            if not values.notna().any():
+                continue
+            total += float(row.weight) * float(part["ari"].to_numpy()[int(np.nanargmax(values))])
+            weight += float(row.weight)
+        agreement[index] = total / weight if weight else float("nan")
+    finite = {k: v for k, v in agreement.items() if np.isfinite(v)}
+    best = max(finite, key=lambda k: finite[k]) if finite else "silhouette"
+    return best, agreement
+
+
+def warm_start(
+    study: optuna.Study,
+    data: Any = None,
+    *,
+    metafeatures: Any = None,
+    recommender: Any = None,
+    top: int = 10,
+    neural: bool = True,
+) -> list[dict[str, Any]]:
+    """Enqueue recommended configurations as the first trials of ``study``.
+
+    The recommender's ``top`` configurations come first, then the neural
+    meta-learner's prediction for each of their algorithms (when the recommender
+    has one). Trials already present with the same parameters are skipped, so
+    several workers may warm-start one shared study. Returns what was enqueued.
+
+    Parameters
+    ----------
+    study : optuna.Study
+        Any study over metarec's space (e.g. from :func:`tune` or the user's own,
+        sampling with :func:`metarec.space.suggest_config`).
+    data : Dataset, DataFrame, array, name or path, optional
+        The dataset (or pass its ``metafeatures``).
+    recommender : Recommender, optional
+        Default: the shipped one.
+    """
+    from metarec.api import get_recommender
+    from metarec.metafeatures import extract_metafeatures
+    from metarec.space import config_hash, to_optuna_params
+
+    if metafeatures is None:
+        from metarec.io import as_dataset
+
+        metafeatures = extract_metafeatures(as_dataset(data))
+    rec = recommender if recommender is not None else get_recommender()
+    configs = [it.config for it in rec.recommend(metafeatures, top=top).items]
+    if neural and rec.hyper is not None:
+        for algorithm in dict.fromkeys(c["algorithm"] for c in configs):
+            configs.append(rec.hyper.predict(metafeatures, algorithm).config)
+    seen: set[str] = set()
+    out = []
+    for cfg in configs:
+        if config_hash(cfg) in seen:
+            continue
+        seen.add(config_hash(cfg))
+        study.enqueue_trial(to_optuna_params(cfg), skip_if_exists=True)
+        out.append(cfg)
+    return out
+
+
 def tune(
     data: Any,
     n_trials: int = 50,
@@ -67,36 +192,65 @@ def tune(
     seed: int = 0,
     time_limit: float = 60.0,
     algorithms: list[str] | None = None,
+    warm: bool = False,
+    recommender: Any = None,
+    top: int = 10,
     show_progress_bar: bool = False,
 ) -> optuna.Study:
-    """Search the clustering space with Optuna's TPE sampler (cold start).
+    """Search the clustering space with Optuna's TPE sampler, cold or warm-started.
 
     Parameters
     ----------
     data : Dataset, DataFrame, array, name or path
         The data; reference labels, if any, are only recorded (``user_attrs["ari"]``).
     n_trials : int
-        Number of trials.
+        Number of trials (of this call: with a shared study, of this worker).
     objective : str or callable
-        An internal index of :data:`OBJECTIVES`, or a function of a
+        An internal index of :data:`OBJECTIVES`, ``"auto"`` (chosen per dataset by
+        :func:`choose_objective`), or a function of a
         :class:`~metarec.runner.RunResult` returning a value to maximize.
-    timeout, storage, study_name
-        As in :func:`optuna.create_study` / :meth:`optuna.Study.optimize`.
+    timeout : float, optional
+        Seconds for the whole search.
+    storage, study_name
+        See :func:`open_storage`; with a ``study_name`` an existing study is joined.
     seed : int
         Seed of the sampler and of every run.
     time_limit : float
         Seconds per trial; a trial over it (or crashing) is a failed trial.
     algorithms : list of str, optional
         Restrict the space to these algorithms.
+    warm : bool
+        Enqueue the recommended configurations first (:func:`warm_start`).
+    recommender : Recommender, optional
+        For ``warm`` and ``"auto"`` (default: the shipped one).
+    top : int
+        Recommended configurations enqueued when ``warm``.
+
+    Examples
+    --------
+    >>> from metarec.tuning import tune
+    >>> study = tune("sklearn:iris", n_trials=3, seed=0)  # doctest: +SKIP
+    >>> study.best_trial.user_attrs["config"]["algorithm"]  # doctest: +SKIP
     """
     from metarec.io import as_dataset
 
     dataset: Dataset = as_dataset(data)
     prepared = PreparedData(dataset)
+    mf = None
+    if warm or objective == "auto":
+        from metarec.api import get_recommender
+        from metarec.metafeatures import extract_metafeatures
+
+        recommender = recommender if recommender is not None else get_recommender()
+        mf = extract_metafeatures(dataset)
+    chosen: dict[str, float] = {}
+    if objective == "auto":
+        objective, chosen = choose_objective(mf, recommender)
     if isinstance(objective, str):
         if objective not in OBJECTIVES:
             raise MetarecError(
-                f"unknown objective {objective!r}; use one of {', '.join(OBJECTIVES)} or a callable"
+                f"unknown objective {objective!r}; use auto, one of {', '.join(OBJECTIVES)} "
+                "or a callable"
             )
         direction = optuna.study.StudyDirection[OBJECTIVES[objective].upper()]
     else:
@@ -105,10 +259,16 @@ def tune(
     study = optuna.create_study(
         direction=direction,
         sampler=optuna.samplers.TPESampler(seed=seed),
-        storage=storage,
+        storage=open_storage(storage),
         study_name=study_name,
         load_if_exists=study_name is not None,
     )
+    if isinstance(objective, str):
+        study.set_user_attr("objective", objective)
+        if chosen:
+            study.set_user_attr("objective_agreement", chosen)
+    if warm:
+        warm_start(study, metafeatures=mf, recommender=recommender, top=top)
 
     def run(trial: optuna.Trial) -> float:
         config = suggest_config(trial, algorithms)
@@ -122,7 +282,15 @@ def tune(
         )
         trial.set_user_attr("status", result.status)
         trial.set_user_attr("config", config)
-        for key in ("ari", "ami", "nmi", "silhouette", "n_clusters"):
+        for key in (
+            "ari",
+            "ami",
+            "nmi",
+            "silhouette",
+            "calinski_harabasz",
+            "davies_bouldin",
+            "n_clusters",
+        ):
             value = getattr(result, key)
             if value is not None and not (isinstance(value, float) and math.isnan(value)):
                 trial.set_user_attr(key, value)
@@ -134,3 +302,35 @@ def tune(
 
     study.optimize(run, n_trials=n_trials, timeout=timeout, show_progress_bar=show_progress_bar)
     return study
+
+
+def best_so_far(study: optuna.Study) -> pd.DataFrame:
+    """Per trial: the best objective so far and the ARI of the trial holding it."""
+    sign = -1.0 if study.direction == optuna.study.StudyDirection.MINIMIZE else 1.0
+    rows, best, best_ari = [], -math.inf, math.nan
+    for t in sorted(study.trials, key=lambda t: t.number):
+        if t.value is not None and sign * t.value > best:
+            best, best_ari = sign * t.value, float(t.user_attrs.get("ari", math.nan))
+        rows.append({"trial": t.number + 1, "objective": sign * best, "ari": best_ari})
+    return pd.DataFrame(rows)
+
+
+def plot_progress(studies: dict[str, optuna.Study], path: str) -> None:
+    """Best-so-far objective and its trial's ARI (when labels are known), per study."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    for name, study in studies.items():
+        curve = best_so_far(study)
+        axes[0].plot(curve["trial"], curve["objective"], label=name)
+        axes[1].plot(curve["trial"], curve["ari"], label=name)
+    objective = next(iter(studies.values())).user_attrs.get("objective", "objective")
+    axes[0].set(xlabel="trial", ylabel=f"best {objective} so far")
+    axes[1].set(xlabel="trial", ylabel="ARI of the best-so-far trial")
+    axes[0].legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import json
 import math
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from metarec.exceptions import MetarecError
 from metarec.runner import RunResult
-from metarec.tuning import objective_value, tune
+from metarec.tuning import (
+    OBJECTIVES,
+    choose_objective,
+    objective_value,
+    open_storage,
+    tune,
+    warm_start,
+)
 
 
 def test_cold_tpe_search_records_ari_but_optimizes_silhouette() -> None:
@@ -44,3 +55,103 @@ def test_silhouette_objective_counts_noise() -> None:
     res = RunResult(status="ok", seed=0, silhouette=0.99, labels=labels)
     assert objective_value(res, "silhouette") == 0.99
     assert objective_value(res, "silhouette", x) < 0.5
+
+
+def test_warm_start_enqueues_the_recommendations_first(kb_dir: Path) -> None:
+    from metarec.api import get_recommender
+    from metarec.space import config_hash
+
+    rec = get_recommender(str(kb_dir))
+    study = tune("sklearn:wine", n_trials=6, warm=True, recommender=rec, top=3, seed=0)
+    from metarec.io import load_dataset
+    from metarec.metafeatures import extract_metafeatures
+
+    expected = [
+        it.config_hash
+        for it in rec.recommend(extract_metafeatures(load_dataset("sklearn:wine")), top=3).items
+    ]
+    first = [config_hash(t.user_attrs["config"]) for t in study.trials[:3]]
+    assert first == expected
+    # warm-starting again enqueues nothing already tried
+    assert len(warm_start(study, "sklearn:wine", recommender=rec, top=3)) == 3
+    assert len([t for t in study.trials if t.state.name == "WAITING"]) == 0
+
+
+def test_auto_objective_is_chosen_from_similar_datasets(kb_dir: Path) -> None:
+    from metarec.api import get_recommender
+    from metarec.io import load_dataset
+    from metarec.metafeatures import extract_metafeatures
+
+    rec = get_recommender(str(kb_dir))
+    mf = extract_metafeatures(load_dataset("sklearn:wine"))
+    index, agreement = choose_objective(mf, rec)
+    assert index in OBJECTIVES and set(agreement) == set(OBJECTIVES)
+    assert agreement[index] == max(v for v in agreement.values() if v == v)
+    study = tune("sklearn:wine", n_trials=2, objective="auto", recommender=rec)
+    assert study.user_attrs["objective"] == index
+
+
+def test_crashing_trials_fail_and_the_search_goes_on() -> None:
+    study = tune("sklearn:digits", n_trials=3, time_limit=0.001, algorithms=["spectral"])
+    assert [t.state.name for t in study.trials] == ["FAIL"] * 3
+    assert {t.user_attrs["status"] for t in study.trials} == {"timeout"}
+
+
+def test_journal_storage_resumes_a_study(tmp_path: Path) -> None:
+    storage = f"journal:{tmp_path / 'study.log'}"
+    tune("sklearn:iris", n_trials=2, storage=storage, study_name="s", algorithms=["kmeans"])
+    again = tune("sklearn:iris", n_trials=2, storage=storage, study_name="s", algorithms=["kmeans"])
+    assert len(again.trials) == 4
+    with pytest.raises(MetarecError, match="neither a database URL"):
+        open_storage("study.db")
+
+
+def test_two_workers_share_a_postgresql_study(
+    postgres_url: str, tmp_path: Path, kb_dir: Path
+) -> None:
+    """Two `metarec tune` processes join one study through PostgreSQL."""
+    import optuna
+    import psycopg
+
+    admin = postgres_url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute("CREATE DATABASE optuna_test")
+    url = postgres_url.rsplit("/", 1)[0] + "/optuna_test"
+    cmd = [
+        sys.executable,
+        "-m",
+        "metarec.cli",
+        "tune",
+        "sklearn:iris",
+        "--trials",
+        "4",
+        "--storage",
+        url,
+        "--study",
+        "shared",
+        "--objective",
+        "silhouette",
+        "--quiet",
+        "--db",
+        str(kb_dir),
+        "--top",
+        "3",
+    ]
+    procs = [
+        subprocess.Popen(
+            [*cmd, "--seed", str(i), "--out", str(tmp_path / f"w{i}")],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        for i in range(2)
+    ]
+    outputs = [p.communicate(timeout=600)[0].decode() for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outputs
+    study = optuna.load_study(study_name="shared", storage=open_storage(url))
+    finished = [t for t in study.trials if t.state.name in ("COMPLETE", "FAIL")]
+    assert len(finished) == 8
+    # the enqueued recommendations ran once, though both workers warm-started
+    params = [tuple(sorted(t.params.items())) for t in study.trials[:3]]
+    assert len(set(params)) == 3
+    for i in range(2):
+        assert json.loads((tmp_path / f"w{i}" / "best_config.json").read_text())["trials"] >= 4

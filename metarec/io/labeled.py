@@ -63,9 +63,12 @@ def discover_corpus(directory: str | os.PathLike[str]) -> list[str]:
     for path in sorted(root.rglob("*")):
         if not path.is_file() or path.parent in folders or path.name.lower() == "readme.txt":
             continue
-        if path.name.endswith((".data.gz", ".data")) or (_is_table(path) and not any(
-            (path.parent / f"{_stem(path)}{s}").is_file() for s in (".data.gz", ".data")
-        )):
+        if path.name.endswith((".data.gz", ".data")) or (
+            _is_table(path)
+            and not any(
+                (path.parent / f"{_stem(path)}{s}").is_file() for s in (".data.gz", ".data")
+            )
+        ):
             found.add(path)
     if not found:
         raise UnknownDatasetError(
