@@ -331,6 +331,9 @@ def _cmd_tune(args: argparse.Namespace) -> int:
     (out / "best_config.json").write_text(json.dumps(payload, indent=2, default=str) + "\n")
     if args.plot:
         plot_progress({study.study_name: study}, args.plot)
+    failed = len(study.trials) - len(done)
+    if failed:
+        print(f"{failed} trials failed or timed out (their configurations scored nothing)")
     print(
         f"{len(study.trials)} trials in study {study.study_name!r}; best "
         f"{payload['objective']} {best.value:.4f} (trial {best.number}): {config['algorithm']} "

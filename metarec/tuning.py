@@ -255,7 +255,7 @@ def tune(
         direction = optuna.study.StudyDirection[OBJECTIVES[objective].upper()]
     else:
         direction = optuna.study.StudyDirection.MAXIMIZE
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    optuna.logging.set_verbosity(optuna.logging.ERROR)  # failed trials are counted, not logged
     study = optuna.create_study(
         direction=direction,
         sampler=optuna.samplers.TPESampler(seed=seed),
