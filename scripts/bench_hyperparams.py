@@ -20,10 +20,10 @@ def main() -> int:
     parser.add_argument("--out", default="benchmarks/hyperparams_train.json")
     args = parser.parse_args()
     import torch
+    from _results import write_results
 
     from metarec.hyperparams import HyperparameterModel
     from metarec.knowledge import KnowledgeBase
-    from _results import write_results
 
     kb = KnowledgeBase.shipped()
     start = time.perf_counter()

@@ -12,8 +12,8 @@ import metarec
 from metarec.cli import main
 from metarec.evaluation import neighbour_average_config
 from metarec.hyperparams import K_VALUES, HyperparameterModel
-from metarec.kselection import gap_statistic_k, silhouette_k
 from metarec.knowledge import KnowledgeBase
+from metarec.kselection import gap_statistic_k, silhouette_k
 from metarec.recommender import Recommender
 from metarec.space import ALGORITHMS, canonicalize, config_hash, k_cap
 
