@@ -94,7 +94,20 @@ def open_storage(storage: str | None) -> Any:
         )
     if storage.startswith("postgresql://"):  # psycopg 3, the driver metarec installs
         storage = "postgresql+psycopg://" + storage[len("postgresql://") :]
-    return optuna.storages.RDBStorage(storage, heartbeat_interval=60, grace_period=120)
+    import time
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    for attempt in range(6):
+        try:
+            return optuna.storages.RDBStorage(storage, heartbeat_interval=60, grace_period=120)
+        except SQLAlchemyError as exc:
+            # Workers starting together race to create Optuna's schema: the loser retries.
+            if attempt == 5:
+                msg = str(exc).splitlines()[0]
+                raise MetarecError(f"cannot open the study storage {storage!r}: {msg}") from None
+            time.sleep(0.5 * (attempt + 1))
+    raise AssertionError("unreachable")
 
 
 def choose_objective(
