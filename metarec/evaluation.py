@@ -32,6 +32,7 @@ __all__ = [
     "Method",
     "baseline_methods",
     "evaluate",
+    "load_as_built",
     "neighbour_average_config",
     "recommender_method",
     "run_pairs",
@@ -410,20 +411,15 @@ class RunScorer:
     def __call__(self, content_hash: str, config: dict[str, Any]) -> float:
         import json
 
-        from metarec.exceptions import MetarecError
-        from metarec.io import load_dataset
         from metarec.runner import run_config
 
         key = f"{content_hash}:{config_hash(config)}"
         if key not in self.cache:
             source = str(self.kb.value(content_hash, "source"))
-            try:
-                ds = load_dataset(source, data_root=self.data_root).subsample(
-                    self.subsample, self.random_state
-                )
-            except MetarecError:
-                return float("nan")
-            if ds.content_hash != content_hash:
+            ds = load_as_built(
+                source, content_hash, self.subsample, self.data_root, self.random_state
+            )
+            if ds is None:
                 return float("nan")
             res = run_config(ds, config, seed=0, time_limit=120)
             self.cache[key] = res.ari if res.status == "ok" else 0.0
@@ -433,13 +429,20 @@ class RunScorer:
         return float(self.cache[key])
 
 
-def _load_checked(source: str, content_hash: str, subsample: int, data_root: str | None) -> Any:
-    """The dataset as the build stored it, or None when it cannot be rebuilt exactly."""
+def load_as_built(
+    source: str,
+    content_hash: str,
+    subsample: int = 1000,
+    data_root: str | None = None,
+    random_state: int = 0,
+) -> Any:
+    """The dataset as the build stored it (rebuilt from its source, subsampled and
+    checked against its content hash), or None when it cannot be rebuilt exactly."""
     from metarec.exceptions import MetarecError
     from metarec.io import load_dataset
 
     try:
-        ds = load_dataset(source, data_root=data_root).subsample(subsample, 0)
+        ds = load_dataset(source, data_root=data_root).subsample(subsample, random_state)
     except MetarecError:
         return None
     return ds if ds.content_hash == content_hash else None
@@ -451,7 +454,7 @@ def _run_on_dataset(
     from metarec.runner import PreparedData, run_config
 
     source, content_hash, configs, subsample, data_root = job
-    ds = _load_checked(source, content_hash, subsample, data_root)
+    ds = load_as_built(source, content_hash, subsample, data_root)
     if ds is None:
         return []
     prepared = PreparedData(ds)
@@ -520,11 +523,12 @@ def run_pairs(
         with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) as pool:
             futures = [pool.submit(_run_on_dataset, job) for job in jobs]
             for fut in as_completed(futures):
-                for h, key, ari, status in fut.result():
+                results = fut.result()
+                for h, key, ari, status in results:
                     out[(h, key)] = ari
                     writer.writerow([h, key, ari, status])
                 fh.flush()
-                bar.update(len(todo.get(fut.result()[0][0], {})) if fut.result() else 0)
+                bar.update(len(results))
     bar.close()
     return out
 

@@ -34,13 +34,14 @@ import json
 import os
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from metarec._torchfit import fit_early_stopping, single_thread
 from metarec.knowledge import KnowledgeBase, KnowledgeError
 from metarec.recommender import ConfigEncoder, MetaFeatureScaler
 from metarec.space import (
@@ -75,15 +76,7 @@ class HyperparameterPrediction:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-data form (for JSON)."""
-        return {
-            "algorithm": self.algorithm,
-            "config": self.config,
-            "predicted_ari": self.predicted_ari,
-            "uncertainty": self.uncertainty,
-            "n_clusters": self.n_clusters,
-            "n_clusters_interval": list(self.n_clusters_interval),
-            "alternatives": self.alternatives,
-        }
+        return {**asdict(self), "n_clusters_interval": list(self.n_clusters_interval)}
 
 
 def _k_of(config: Mapping[str, Any]) -> int | None:
@@ -248,7 +241,6 @@ class HyperparameterModel:
     # ---------------------------------------------------------------- fit
     def fit(self, kb: KnowledgeBase) -> HyperparameterModel:
         """Train the ensemble on every run of the knowledge base."""
-        import torch
 
         hashes = kb.dataset_hashes
         if len(hashes) < 5:
@@ -266,15 +258,11 @@ class HyperparameterModel:
         data = self._training_data(kb, hashes, scores, configs, C)
         groups = kb.near_duplicate_groups()
         group_of = np.array([groups[h] for h in hashes])
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)
-        try:
+        with single_thread():
             self.members_ = [
                 self._fit_member(X, C, data, group_of, self.random_state + m)
                 for m in range(self.n_members)
             ]
-        finally:
-            torch.set_num_threads(threads)
         self.n_inputs_ = X.shape[1]
         return self
 
@@ -376,26 +364,14 @@ class HyperparameterModel:
             reg_loss = (((reg - t["reg_target"][ds]) ** 2).mean(2) * m).sum() / m.sum()
             return mse + rank + 0.3 * k_loss.mean() + 0.3 * reg_loss
 
-        best, best_state, wait = float("inf"), None, 0
-        for _ in range(self.epochs):
-            net.train()
-            opt.zero_grad()
-            loss = loss_of(~row_val, pairs[~pair_val], ~is_val)
-            loss.backward()
-            opt.step()
-            net.eval()
-            with torch.no_grad():
-                val = float(loss_of(row_val, pairs[pair_val], is_val))
-            if val < best - 1e-5:
-                best, wait = val, 0
-                best_state = {k: v.clone() for k, v in net.state_dict().items()}
-            else:
-                wait += 1
-                if wait >= self.patience:
-                    break
-        if best_state is not None:
-            net.load_state_dict(best_state)
-        net.eval()
+        fit_early_stopping(
+            net,
+            opt,
+            lambda: loss_of(~row_val, pairs[~pair_val], ~is_val),
+            lambda: loss_of(row_val, pairs[pair_val], is_val),
+            self.epochs,
+            self.patience,
+        )
         return net
 
     # ------------------------------------------------------------ predict

@@ -20,6 +20,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from metarec._torchfit import fit_early_stopping, single_thread
+
 __all__ = ["SimilarityModel", "target_similarity"]
 
 
@@ -94,14 +96,8 @@ class SimilarityModel:
 
     def fit(self, X: np.ndarray, scores: pd.DataFrame, groups: np.ndarray) -> SimilarityModel:
         """Train on scaled meta-features ``X`` (rows aligned with ``scores``' datasets)."""
-        import torch
-
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)  # tiny matrices: threads only add overhead
-        try:
+        with single_thread():
             return self._fit(X, scores, groups)
-        finally:
-            torch.set_num_threads(threads)
 
     def _fit(self, X: np.ndarray, scores: pd.DataFrame, groups: np.ndarray) -> SimilarityModel:
         import torch
@@ -117,29 +113,15 @@ class SimilarityModel:
         val_idx = torch.tensor(np.flatnonzero(is_val))
         net = self._net(X.shape[1])
         opt = torch.optim.Adam(net.parameters(), lr=1e-3, weight_decay=self.weight_decay)
-        best, best_state, wait = float("inf"), None, 0
-        self.history_: list[tuple[float, float]] = []
-        for _ in range(self.epochs):
-            net.train()
-            opt.zero_grad()
-            loss = self._loss(net(x), target, train_idx, train_idx)
-            loss.backward()
-            opt.step()
-            net.eval()
-            with torch.no_grad():
-                # Validation anchors rank training datasets (as at recommendation time).
-                val = float(self._loss(net(x), target, val_idx, train_idx))
-            self.history_.append((float(loss.detach()), val))
-            if val < best - 1e-5:
-                best, wait = val, 0
-                best_state = {k: v.clone() for k, v in net.state_dict().items()}
-            else:
-                wait += 1
-                if wait >= self.patience:
-                    break
-        if best_state is not None:
-            net.load_state_dict(best_state)
-        net.eval()
+        # Validation anchors rank training datasets (as at recommendation time).
+        best, self.history_ = fit_early_stopping(
+            net,
+            opt,
+            lambda: self._loss(net(x), target, train_idx, train_idx),
+            lambda: self._loss(net(x), target, val_idx, train_idx),
+            self.epochs,
+            self.patience,
+        )
         self.net_ = net
         self.n_features_in_ = X.shape[1]
         self.best_val_loss_ = best

@@ -29,6 +29,7 @@ import optuna
 import pandas as pd
 
 from metarec.dataset import Dataset
+from metarec.db.schema import SCORE_COLUMNS
 from metarec.exceptions import MetarecError
 from metarec.runner import PreparedData, RunResult, run_config
 from metarec.space import suggest_config
@@ -126,19 +127,18 @@ def choose_objective(
     kb = recommender.kb_
     runs = kb.runs[kb.runs["status"] == "ok"]
     by_source = dict(zip(kb.datasets["source"], kb.datasets.index, strict=False))
-    agreement: dict[str, float] = {}
-    for index in candidates:
-        sign = -1.0 if OBJECTIVES[index] == "minimize" else 1.0
-        total = weight = 0.0
-        for row in rec.neighbours.itertuples():
-            h = by_source.get(row.source)
-            part = runs[runs["content_hash"] == h]
-            values = sign * part[index].astype(float)
-            if not values.notna().any():
-                continue
-            total += float(row.weight) * float(part["ari"].to_numpy()[int(np.nanargmax(values))])
-            weight += float(row.weight)
-        agreement[index] = total / weight if weight else float("nan")
+    total = dict.fromkeys(candidates, 0.0)
+    weight = dict.fromkeys(candidates, 0.0)
+    for row in rec.neighbours.itertuples():
+        part = runs[runs["content_hash"] == by_source.get(row.source)]
+        ari = part["ari"].to_numpy(dtype=float)
+        for index in candidates:
+            sign = -1.0 if OBJECTIVES[index] == "minimize" else 1.0
+            values = sign * part[index].to_numpy(dtype=float)
+            if np.isfinite(values).any():
+                total[index] += float(row.weight) * float(ari[int(np.nanargmax(values))])
+                weight[index] += float(row.weight)
+    agreement = {i: total[i] / weight[i] if weight[i] else float("nan") for i in candidates}
     finite = {k: v for k, v in agreement.items() if np.isfinite(v)}
     best = max(finite, key=lambda k: finite[k]) if finite else "silhouette"
     return best, agreement
@@ -295,15 +295,7 @@ def tune(
         )
         trial.set_user_attr("status", result.status)
         trial.set_user_attr("config", config)
-        for key in (
-            "ari",
-            "ami",
-            "nmi",
-            "silhouette",
-            "calinski_harabasz",
-            "davies_bouldin",
-            "n_clusters",
-        ):
+        for key in (*SCORE_COLUMNS, "n_clusters"):
             value = getattr(result, key)
             if value is not None and not (isinstance(value, float) and math.isnan(value)):
                 trial.set_user_attr(key, value)

@@ -37,12 +37,12 @@ METHODS = ("predicted", "regression_head", "neighbour_average", "default")
 
 
 def _k_job(args: tuple[str, str, int]) -> dict[str, Any] | None:
-    from metarec.evaluation import _load_checked
+    from metarec.evaluation import load_as_built
     from metarec.kselection import gap_statistic_k, silhouette_k
     from metarec.runner import PreparedData
 
     source, content_hash, subsample = args
-    ds = _load_checked(source, content_hash, subsample, None)
+    ds = load_as_built(source, content_hash, subsample, None)
     if ds is None:
         return None
     X = PreparedData(ds.subsample(500, 0)).eval_matrix  # 500 rows keep 306 x 140 fits short

@@ -37,15 +37,11 @@ FIELDS = [
 
 def one(args: tuple[str, str, int, int, int]) -> dict[str, Any] | None:
     content_hash, source, trials, subsample, seed = args
-    from metarec.exceptions import MetarecError
-    from metarec.io import load_dataset
+    from metarec.evaluation import load_as_built
     from metarec.tuning import tune
 
-    try:
-        ds = load_dataset(source).subsample(subsample, 0)
-    except MetarecError:
-        return None
-    if ds.content_hash != content_hash:
+    ds = load_as_built(source, content_hash, subsample)
+    if ds is None:
         return None
     start = time.perf_counter()
     study = tune(ds, n_trials=trials, objective="silhouette", seed=seed)

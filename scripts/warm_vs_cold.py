@@ -39,7 +39,7 @@ FIELDS = ["content_hash", "corpus", "arm", "seed", "trial", "value", "ari", "sta
 
 
 def one_dataset(args: tuple[str, int, int]) -> list[dict[str, Any]]:
-    from metarec.evaluation import _load_checked
+    from metarec.evaluation import load_as_built
     from metarec.hyperparams import HyperparameterModel
     from metarec.knowledge import KnowledgeBase
     from metarec.recommender import Recommender
@@ -51,7 +51,7 @@ def one_dataset(args: tuple[str, int, int]) -> list[dict[str, Any]]:
     train = kb.without({x for x, g in groups.items() if g == groups[h]})
     hyper = HyperparameterModel(n_members=2).fit(train)
     rec = Recommender(hyper=hyper).fit(train)
-    ds = _load_checked(str(kb.value(h, "source")), h, 1000, None)
+    ds = load_as_built(str(kb.value(h, "source")), h, 1000, None)
     if ds is None:
         return []
     rows = []
