@@ -127,20 +127,23 @@ class MetaDatabase:
 
     # ---------------------------------------------------------------- schema
     @contextlib.contextmanager
-    def _migration_lock(self, conn: Connection) -> Iterator[None]:
-        if self.is_sqlite and self._path is not None:
-            lock_path = self._path.with_name(self._path.name + ".lock")
-            with open(lock_path, "w") as fh:
-                fcntl.flock(fh, fcntl.LOCK_EX)
-                try:
-                    yield
-                finally:
-                    fcntl.flock(fh, fcntl.LOCK_UN)
-        elif not self.is_sqlite:
-            conn.execute(text("SELECT pg_advisory_xact_lock(745021)"))
+    def _file_lock(self) -> Iterator[None]:
+        """Serialise schema work between processes sharing one SQLite file.
+
+        Taken before the first connection is opened, so the switch to WAL mode and
+        the migration never race another process's writes (SQLite answers such
+        lock upgrades with an immediate "database is locked").
+        """
+        if self._path is None:
             yield
-        else:
-            yield
+            return
+        lock_path = self._path.with_name(self._path.name + ".lock")
+        with open(lock_path, "w") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
 
     def ensure_schema(self) -> None:
         """Create or upgrade the schema to the newest Alembic revision."""
@@ -149,7 +152,9 @@ class MetaDatabase:
 
         script_location = str(resources.files("metarec.db") / "migrations")
         try:
-            with self.engine.begin() as conn, self._migration_lock(conn):
+            with self._file_lock(), self.engine.begin() as conn:
+                if not self.is_sqlite:
+                    conn.execute(text("SELECT pg_advisory_xact_lock(745021)"))
                 cfg = Config()
                 cfg.set_main_option("script_location", script_location)
                 cfg.attributes["connection"] = conn
