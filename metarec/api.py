@@ -29,9 +29,23 @@ def default_models_dir() -> Path:
     return shipped_path() / "models"
 
 
+def _models_dir(knowledge: str, models: str | os.PathLike[str] | None) -> str | None:
+    """The models folder to use: the given one, else the user's (for the default
+    knowledge, once trained) or the shipped one; ``None`` means train on the spot."""
+    from metarec.config import user_models_dir
+
+    if models is not None:
+        return str(models)
+    if knowledge == "default" and (user_models_dir() / "recommender.json").is_file():
+        return str(user_models_dir())
+    if knowledge in ("default", "shipped"):
+        return str(default_models_dir())
+    return None
+
+
 @functools.lru_cache(maxsize=4)
 def _cached(knowledge: str, models: str | None) -> Recommender:
-    kb = KnowledgeBase.load(None if knowledge == "shipped" else knowledge)
+    kb = KnowledgeBase.load(None if knowledge == "default" else knowledge)
     if models and (Path(models) / "recommender.json").is_file():
         return Recommender.load(models, kb)
     return Recommender().fit(kb)
@@ -40,21 +54,31 @@ def _cached(knowledge: str, models: str | None) -> Recommender:
 def get_recommender(
     knowledge: Any = None, models: str | os.PathLike[str] | None = None
 ) -> Recommender:
-    """A fitted recommender: the shipped one by default, cached per process.
+    """A fitted recommender, cached per process.
 
-    ``knowledge`` is ``None``/``"shipped"``, an exported folder, a database URL or a
-    :class:`~metarec.knowledge.KnowledgeBase`; ``models`` a folder written by
-    :func:`train` (default: the shipped models, used with the shipped knowledge).
-    Without saved models the recommender is trained on the spot.
+    ``knowledge`` is ``None`` (the shipped meta-database with the user's own
+    database layered over it), ``"shipped"`` (the shipped one alone), an exported
+    folder, a database URL or a :class:`~metarec.knowledge.KnowledgeBase`;
+    ``models`` a folder written by :func:`train` (default: the user's trained
+    models if any, else the shipped ones). Without saved models the recommender
+    is trained on the spot. Models trained on a different state of the knowledge
+    are used, with a :class:`~metarec.exceptions.StaleModelWarning`.
     """
     if isinstance(knowledge, KnowledgeBase):
         if models and (Path(models) / "recommender.json").is_file():
-            return Recommender.load(models, knowledge)
-        return Recommender().fit(knowledge)
-    key = "shipped" if knowledge in (None, "shipped") else str(knowledge)
-    if models is None and key == "shipped":
-        models = default_models_dir()
-    return _cached(key, None if models is None else str(models))
+            rec = Recommender.load(models, knowledge)
+        else:
+            rec = Recommender().fit(knowledge)
+    else:
+        key = "default" if knowledge is None else str(knowledge)
+        rec = _cached(key, _models_dir(key, models))
+    if rec.stale_:
+        import warnings
+
+        from metarec.exceptions import StaleModelWarning
+
+        warnings.warn(StaleModelWarning(rec.staleness()), stacklevel=2)
+    return rec
 
 
 def recommend(
@@ -143,12 +167,35 @@ def train(
     hyper: bool = True,
 ) -> Recommender:
     """Train the recommender (ranker, similarity model for ``metric="learned"``, and the
-    neural hyperparameter meta-learner unless ``hyper=False``) and save it."""
+    neural hyperparameter meta-learner unless ``hyper=False``) and save it.
+
+    ``out`` defaults to the shipped models folder when ``knowledge="shipped"``,
+    else to the user's models folder (:func:`metarec.config.user_models_dir`),
+    which :func:`get_recommender` then prefers. What the models were trained on
+    is saved with them and recorded in the database they were trained from
+    (the user's database for the default knowledge).
+    """
+    from metarec.config import user_models_dir
+    from metarec.db.store import MetaDatabase, default_url
     from metarec.hyperparams import HyperparameterModel
 
     kb = KnowledgeBase.load(knowledge)
     model = HyperparameterModel(random_state=random_state).fit(kb) if hyper else None
     rec = Recommender(metric=metric, random_state=random_state, hyper=model).fit(kb)
-    rec.save(out or default_models_dir())
+    if out is None:
+        out = default_models_dir() if knowledge == "shipped" else user_models_dir()
+    rec.save(out)
+    db_url = None
+    if knowledge is None and KnowledgeBase.user() is not None:
+        db_url = default_url()
+    elif isinstance(knowledge, str) and knowledge != "shipped" and not Path(knowledge).is_dir():
+        db_url = knowledge
+    if db_url is not None:
+        db = MetaDatabase(db_url)
+        names = ["recommender", *(["hyperparams"] if hyper else [])]
+        names += ["similarity"] if metric == "learned" else []
+        for name in names:
+            db.record_artifact(name, str(Path(out).resolve()), rec.knowledge_)
+        db.close()
     _cached.cache_clear()
     return rec

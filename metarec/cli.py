@@ -17,6 +17,11 @@ from metarec.exceptions import MetarecError
 
 __all__ = ["main"]
 
+KNOWLEDGE_HELP = (
+    "knowledge: the shipped meta-database with your own database layered over it (default), "
+    "'shipped' alone, a database URL or an exported folder"
+)
+
 # Subcommands that later releases fill in; they are listed so that --help shows
 # the whole workflow, and say plainly that they are not available yet.
 _PLANNED: dict[str, str] = {}
@@ -195,7 +200,7 @@ def _cmd_db_build(args: argparse.Namespace) -> int:
 
 
 def _knowledge(args: argparse.Namespace) -> Any:
-    return None if args.db in (None, "shipped") else args.db
+    return args.db  # None: the shipped knowledge with the user database layered over it
 
 
 def _cmd_recommend(args: argparse.Namespace) -> int:
@@ -251,11 +256,74 @@ def _cmd_train(args: argparse.Namespace) -> int:
     from metarec.api import train
 
     rec = train(_knowledge(args), args.out, metric=args.metric, random_state=args.seed)
-    where = args.out or "meta_db/models"
+    k = rec.knowledge_
     print(
-        f"trained on {len(rec.hashes_)} datasets x {rec.scores_.shape[1]} configurations "
-        f"(metric {rec.metric}); saved to {where}"
+        f"trained on {k['datasets']} datasets, {k['runs']} runs, {rec.scores_.shape[1]} "
+        f"configurations (metric {rec.metric}); saved to {rec.models_dir_}"
     )
+    return 0
+
+
+def _cmd_ingest(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from metarec.db import MetaDatabase
+    from metarec.db.ingest import IngestError, ingest_runs_file, ingest_study
+
+    openml = args.openml or args.openml_tag or args.openml_suite
+    given = [x for x in (args.source, args.optuna_study, openml) if x]
+    if len(given) != 1:
+        raise IngestError(
+            "ingest one thing: a runs file or exported folder, --optuna-study NAME "
+            "--storage URL, or --openml ID... / --openml-tag / --openml-suite"
+        )
+    db = MetaDatabase(args.db) if args.db else MetaDatabase()
+    if args.optuna_study:
+        import optuna
+
+        from metarec.tuning import open_storage
+
+        if not args.storage:
+            raise IngestError("--optuna-study needs --storage URL (or journal:PATH)")
+        try:
+            study = optuna.load_study(
+                study_name=args.optuna_study, storage=open_storage(args.storage)
+            )
+        except KeyError:
+            raise IngestError(
+                f"no study {args.optuna_study!r} in {args.storage}; check --optuna-study"
+            ) from None
+        report = ingest_study(db, study, args.dataset, name=args.study, data_root=args.data_root)
+    elif openml:
+        from metarec.db.builder import BuildSettings
+        from metarec.db.ingest import ingest_openml
+
+        summary, problems = ingest_openml(
+            db,
+            args.openml or (),
+            tag=args.openml_tag,
+            suite=args.openml_suite,
+            with_runs=args.with_runs,
+            settings=BuildSettings(subsample=args.subsample),
+            workers=args.workers,
+            progress=not args.quiet,
+        )
+        for line in summary.lines():
+            print(line)
+        for line in problems:
+            print(f"could not fetch: {line}")
+        return 0 if summary.datasets else 1
+    elif Path(args.source).is_dir():
+        from metarec.db import import_tables
+
+        result = import_tables(db, args.source)
+        print(f"imported {args.source}: {result['runs_new']} new runs of {result['runs']}")
+        return 0
+    else:
+        report = ingest_runs_file(db, args.source, study=args.study, data_root=args.data_root)
+    for line in report.lines():
+        print(line)
+    print(f"into {db.url}; run `metarec train` to refit the models")
     return 0
 
 
@@ -388,17 +456,45 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("name", help=name_help)
     p.add_argument("--top", type=int, default=5, help="how many configurations (default 5)")
     p.add_argument("--target", metavar="COL", help="file column holding labels (left out)")
-    p.add_argument("--db", help="knowledge: 'shipped' (default), a database URL or a folder")
+    p.add_argument("--db", help=KNOWLEDGE_HELP)
     p.add_argument("--models", help="trained models folder (default: the shipped models)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=_cmd_recommend)
 
     p = sub.add_parser("train", help="train the recommender's models from a meta-database")
-    p.add_argument("--db", help="knowledge: 'shipped' (default), a database URL or a folder")
-    p.add_argument("--out", help="models folder (default: meta_db/models)")
+    p.add_argument("--db", help=KNOWLEDGE_HELP)
+    p.add_argument(
+        "--out", help="models folder (default: meta_db/models for --db shipped, else yours)"
+    )
     p.add_argument("--metric", choices=["l1", "learned"], default="l1")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=_cmd_train)
+
+    p = sub.add_parser(
+        "ingest",
+        help="add runs to the meta-database: a runs file, an Optuna study or OpenML datasets",
+        description="Grow the meta-database (default: your own, $METAREC_DB or the per-user "
+        "SQLite file, layered over the shipped one). SOURCE is a CSV/Parquet runs file "
+        "(columns dataset and/or content_hash, config or algorithm + params, seed, status, "
+        "scores) or a folder written by `metarec db export`. Everything is validated first; "
+        "a bad row is named and nothing is written.",
+    )
+    p.add_argument("source", nargs="?", help="runs file (.csv/.parquet) or exported folder")
+    p.add_argument("--db", metavar="URL", help="database (default: the user database)")
+    p.add_argument("--study", help="name the runs are recorded under")
+    p.add_argument("--optuna-study", metavar="NAME", help="ingest this Optuna study's trials")
+    p.add_argument("--storage", metavar="URL", help="Optuna storage of --optuna-study")
+    p.add_argument("--dataset", help="the data the Optuna study ran on (default: recorded)")
+    p.add_argument("--openml", nargs="+", type=int, metavar="ID", help="OpenML dataset ids")
+    p.add_argument("--openml-tag", metavar="TAG", help="every OpenML dataset with this tag")
+    p.add_argument("--openml-suite", metavar="SUITE", help="an OpenML benchmark suite")
+    p.add_argument(
+        "--with-runs", action="store_true", help="also run OpenML's own clustering runs' configs"
+    )
+    p.add_argument("--subsample", type=int, default=1000, help="rows per OpenML dataset at most")
+    p.add_argument("--workers", type=int, default=2, help="local Dask workers for OpenML runs")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=_cmd_ingest)
 
     p = sub.add_parser(
         "evaluate",
@@ -409,7 +505,7 @@ def _parser() -> argparse.ArgumentParser:
         "CSV/TSV/Parquet/ARFF files with a class/label/target/y/cluster/species column or a "
         "NAME.labels sidecar file.",
     )
-    p.add_argument("--db", help="knowledge: 'shipped' (default), a database URL or a folder")
+    p.add_argument("--db", help=KNOWLEDGE_HELP)
     p.add_argument("--folds", type=int, default=10, help="grouped folds (0: one per group)")
     p.add_argument("--out", default="results/evaluation", help="output folder")
     p.add_argument("--no-learned", action="store_true", help="skip the learned metric")
@@ -478,7 +574,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--time-limit", type=float, default=60.0, help="seconds per trial")
     p.add_argument("--target", metavar="COL", help="file column holding labels (left out)")
     p.add_argument("--labels", metavar="FILE", help="file with one ground-truth label per line")
-    p.add_argument("--db", help="knowledge: 'shipped' (default), a database URL or a folder")
+    p.add_argument("--db", help=KNOWLEDGE_HELP)
     p.add_argument("--models", help="trained models folder (default: the shipped models)")
     p.add_argument("--out", metavar="DIR", help="output folder (default tune-NAME)")
     p.add_argument("--plot", metavar="FILE", help="plot of best-so-far objective and ARI")
@@ -492,12 +588,28 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _show_warning(message: Any, category: Any, *rest: Any, **kwargs: Any) -> None:
+    """metarec's own warnings print as ``metarec: warning: <message>``."""
+    import warnings
+
+    from metarec.exceptions import StaleModelWarning
+
+    if issubclass(category, StaleModelWarning):
+        print(f"metarec: warning: {message}", file=sys.stderr)
+    else:
+        warnings._showwarning_orig(message, category, *rest, **kwargs)  # type: ignore[attr-defined]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; return the exit status."""
     parser = _parser()
     args = parser.parse_args(argv)
+    import warnings
+
     try:
-        return int(args.func(args))
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            return int(args.func(args))
     except MetarecError as exc:
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         print(f"metarec: {message}", file=sys.stderr)

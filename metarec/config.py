@@ -14,7 +14,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["DATA_ENV", "corpus_root", "find_corpus_root", "user_data_dir"]
+__all__ = [
+    "DATA_ENV",
+    "corpus_root",
+    "find_corpus_root",
+    "user_data_dir",
+    "user_models_dir",
+]
 
 DATA_ENV = "METAREC_DATA"
 HOME_ENV = "METAREC_HOME"
@@ -68,3 +74,8 @@ def user_data_dir() -> Path:
     import platformdirs
 
     return Path(platformdirs.user_data_dir("metarec", appauthor=False))
+
+
+def user_models_dir() -> Path:
+    """Where ``metarec train`` saves models trained on the user's knowledge."""
+    return user_data_dir() / "models"

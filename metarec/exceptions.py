@@ -21,6 +21,7 @@ __all__ = [
     "OpenMLDatasetNotFoundError",
     "OpenMLError",
     "OpenMLUnavailableError",
+    "StaleModelWarning",
     "TooFewRowsError",
     "UnknownDatasetError",
 ]
@@ -84,3 +85,7 @@ class OpenMLUnavailableError(OpenMLError, ConnectionError):
 
 class MetaFeatureError(MetarecError, ValueError):
     """Bad arguments to the meta-feature extractor (unknown group, bad sample size)."""
+
+
+class StaleModelWarning(UserWarning):
+    """Saved models were trained on a different state of the meta-database."""

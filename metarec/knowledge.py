@@ -115,11 +115,43 @@ class KnowledgeBase:
         return cls.from_parquet(path)
 
     @classmethod
+    def default(cls) -> KnowledgeBase:
+        """The shipped knowledge with the user's own database layered over it.
+
+        The user database (``$METAREC_DB`` or the per-user SQLite file, where
+        ``metarec ingest`` and ``metarec db build`` write by default) is read when
+        it exists; the shipped meta-database is never written to, so package
+        upgrades never touch a user's runs.
+        """
+        shipped = cls.shipped()
+        user = cls.user()
+        return shipped if user is None else shipped.merged(user)
+
+    @classmethod
+    def user(cls) -> KnowledgeBase | None:
+        """The user's own database, or ``None`` when it does not exist or holds no runs."""
+        from metarec.db.store import MetaDatabase, default_url
+
+        url = default_url()
+        if url.startswith("sqlite:///") and not Path(url[len("sqlite:///") :]).is_file():
+            return None
+        db = MetaDatabase(url)
+        try:
+            if db.count("runs") == 0:
+                return None
+            return cls.from_database(db)
+        finally:
+            db.close()
+
+    @classmethod
     def load(cls, source: Any = None) -> KnowledgeBase:
-        """``None``/"shipped" -> shipped; a folder -> Parquet; a URL/path -> database."""
+        """``None`` -> :meth:`default` (shipped + user database); "shipped" -> shipped only;
+        a folder -> Parquet; a URL/path -> database."""
         if isinstance(source, KnowledgeBase):
             return source
-        if source is None or source == "shipped":
+        if source is None:
+            return cls.default()
+        if source == "shipped":
             return cls.shipped()
         if isinstance(source, (str, Path)) and Path(source).is_dir():
             return cls.from_parquet(source)
@@ -179,15 +211,43 @@ class KnowledgeBase:
         )
 
     def merged(self, other: KnowledgeBase) -> KnowledgeBase:
-        """This knowledge base with ``other``'s datasets added (``other`` wins on a clash)."""
-        mine = self.without(set(other.datasets.index) | set(other.metafeatures.index))
-        configs = pd.concat([mine.configs, other.configs])
+        """The union of two knowledge bases (``other`` layered over this one).
+
+        Datasets, meta-features and configurations are united (``other``'s
+        description wins on a clash); runs are united on (dataset, configuration,
+        seed), ``other``'s copy kept.
+        """
+
+        def union(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
+            both = pd.concat([a, b]) if len(a) else b
+            return both[~both.index.duplicated(keep="last")]
+
+        key = ["content_hash", "config_hash", "seed"]
+        runs = pd.concat([self.runs, other.runs], ignore_index=True)
         return KnowledgeBase(
-            pd.concat([mine.datasets, other.datasets]),
-            pd.concat([mine.metafeatures, other.metafeatures]),
-            configs[~configs.index.duplicated(keep="last")],
-            pd.concat([mine.runs, other.runs], ignore_index=True),
+            union(self.datasets, other.datasets),
+            union(self.metafeatures, other.metafeatures),
+            union(self.configs, other.configs),
+            runs.drop_duplicates(key, keep="last").reset_index(drop=True),
         )
+
+    def digest(self) -> dict[str, Any]:
+        """What a model trained on this knowledge base has seen: counts and a content hash.
+
+        Two knowledge bases with the same datasets and the same runs per dataset
+        have the same digest; a model whose recorded digest differs from the
+        current knowledge's is stale.
+        """
+        import hashlib
+
+        per_dataset = self.runs.groupby("content_hash").size()
+        items = sorted((h, int(per_dataset.get(h, 0))) for h in self.dataset_hashes)
+        blob = json.dumps(items, separators=(",", ":")).encode()
+        return {
+            "datasets": len(items),
+            "runs": int(sum(n for _, n in items)),
+            "hash": hashlib.sha256(blob).hexdigest()[:16],
+        }
 
     def near_duplicate_groups(self, tol: float = 0.05) -> dict[str, int]:
         """Group id of every dataset: connected components of the near-duplicate relation.

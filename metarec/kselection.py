@@ -62,14 +62,14 @@ def gap_statistic_k(
     rotated = centred @ vt.T
     lo, hi = rotated.min(axis=0), rotated.max(axis=0)
     refs = [rng.uniform(lo, hi, size=rotated.shape) @ vt for _ in range(n_refs)]
-    gaps, sds = [], []
-    for k in ks:
+    gaps: list[float] = []
+    sds: list[float] = []
+    for k in ks:  # Tibshirani's rule needs gap(k + 1): stop at the first k that passes
         if k >= len(X):
             break
         ref = np.array([_log_dispersion(r, k, random_state) for r in refs])
-        gaps.append(ref.mean() - _log_dispersion(X, k, random_state))
-        sds.append(ref.std() * np.sqrt(1 + 1 / n_refs))
-    for i in range(len(gaps) - 1):
-        if gaps[i] >= gaps[i + 1] - sds[i + 1]:
-            return int(ks[i])
+        gaps.append(float(ref.mean() - _log_dispersion(X, k, random_state)))
+        sds.append(float(ref.std() * np.sqrt(1 + 1 / n_refs)))
+        if len(gaps) >= 2 and gaps[-2] >= gaps[-1] - sds[-1]:
+            return int(ks[len(gaps) - 2])
     return int(ks[len(gaps) - 1])

@@ -230,6 +230,9 @@ class Recommender:
     """
 
     trained_on_: set[str]
+    knowledge_: dict[str, Any]
+    trained_knowledge_: dict[str, Any]
+    models_dir_: str
     stale_: bool = False
 
     def __init__(
@@ -264,6 +267,9 @@ class Recommender:
             raise KnowledgeError("the knowledge base needs runs on at least 2 datasets")
         self.kb_ = kb
         self.hashes_ = hashes
+        self.knowledge_ = kb.digest()
+        self.trained_knowledge_ = self.knowledge_
+        self.stale_ = False
         self.scores_ = kb.score_matrix.loc[hashes]
         if self.target not in ("ari", "relative"):
             raise KnowledgeError(f"unknown target {self.target!r}; use 'ari' or 'relative'")
@@ -345,12 +351,14 @@ class Recommender:
         model) and, for the learned metric, ``similarity.pt``/``.json``."""
         d = Path(directory)
         d.mkdir(parents=True, exist_ok=True)
+        self.models_dir_ = str(d)
         params = self.get_params()
         params.pop("similarity")
         params.pop("hyper")
         meta = {
             "params": params,
             "trained_on": sorted(self.hashes_),
+            "knowledge": self.knowledge_,
             "configurations": list(map(str, self.scores_.columns)),
             "extractor_columns": self.scaler_.columns_,
         }
@@ -396,8 +404,25 @@ class Recommender:
         if rec.use_ranker:
             rec.ranker_ = lgb.Booster(model_file=str(d / "ranker.txt"))
         rec.trained_on_ = set(meta["trained_on"])
-        rec.stale_ = rec.trained_on_ != set(rec.hashes_)
+        rec.trained_knowledge_ = meta.get("knowledge", {})
+        if rec.trained_knowledge_:
+            rec.stale_ = rec.trained_knowledge_.get("hash") != rec.knowledge_["hash"]
+        else:  # saved before digests were recorded
+            rec.stale_ = rec.trained_on_ != set(rec.hashes_)
+        rec.models_dir_ = str(d)
         return rec
+
+    def staleness(self) -> str:
+        """One line: what the saved models were trained on against the knowledge now."""
+        then, now = self.trained_knowledge_, self.knowledge_
+        where = getattr(self, "models_dir_", "the saved models")
+        if not self.stale_:
+            return f"{where} are up to date ({now['datasets']} datasets, {now['runs']} runs)"
+        seen = f"{then['datasets']} datasets, {then['runs']} runs" if then else "other datasets"
+        return (
+            f"models in {where} were trained on {seen}; the knowledge now has "
+            f"{now['datasets']} datasets, {now['runs']} runs: run `metarec train` to refit them"
+        )
 
     def get_params(self) -> dict[str, Any]:
         """Constructor parameters (scikit-learn style)."""

@@ -276,6 +276,13 @@ def tune(
         study_name=study_name,
         load_if_exists=study_name is not None,
     )
+    # What `metarec ingest` needs to store the trials as runs on the right dataset.
+    study.set_user_attr("dataset", dataset.name)
+    study.set_user_attr("dataset_source", dataset.source)
+    study.set_user_attr("content_hash", dataset.content_hash)
+    if dataset.metadata.get("file") and dataset.metadata.get("target"):
+        study.set_user_attr("label_column", dataset.metadata["target"])
+    study.set_user_attr("seed", seed)
     if isinstance(objective, str):
         study.set_user_attr("objective", objective)
         if chosen:

@@ -71,7 +71,7 @@ def main() -> int:
     args = parser.parse_args()
     from metarec.knowledge import KnowledgeBase
 
-    kb = KnowledgeBase.load(None if args.db == "shipped" else args.db)
+    kb = KnowledgeBase.load(args.db)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     done: set[str] = set()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,10 @@ import pytest
 from metarec.config import find_corpus_root
 
 ROOT = find_corpus_root()
+
+# Tests never read or write the developer's own database and models.
+os.environ["METAREC_HOME"] = tempfile.mkdtemp(prefix="metarec-home-")
+os.environ.pop("METAREC_DB", None)
 OPENML_TEST_SERVER = "https://test.openml.org/api/v1/xml"
 
 

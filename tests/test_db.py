@@ -46,7 +46,7 @@ def _fill(db: MetaDatabase, n_datasets: int = 2) -> int:
 
 def test_schema_is_migrated_and_writes_are_idempotent(tmp_path: Path) -> None:
     db = MetaDatabase(tmp_path / "m.sqlite")
-    assert db.revision() == "0001"
+    assert db.revision() == "0002"
     n = _fill(db)
     assert n == 2 * 24
     assert _fill(db) == 0  # re-ingesting is a no-op
@@ -155,4 +155,4 @@ def test_four_processes_ingest_into_sqlite(tmp_path: Path) -> None:
 def test_four_processes_ingest_into_postgresql(postgres_url: str) -> None:
     _concurrent_ingest(postgres_url)
     db = MetaDatabase(postgres_url)
-    assert db.revision() == "0001" and db.stats()["runs_by_status"]["ok"] == 1000
+    assert db.revision() == "0002" and db.stats()["runs_by_status"]["ok"] == 1000

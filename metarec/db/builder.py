@@ -21,7 +21,7 @@ import pandas as pd
 from metarec.dataset import Dataset
 from metarec.db.store import MetaDatabase
 from metarec.runner import PreparedData, RunResult, run_config
-from metarec.space import config_hash, design
+from metarec.space import canonicalize, config_hash, design
 
 __all__ = ["BuildSettings", "BuildSummary", "build"]
 
@@ -143,6 +143,7 @@ def build(
     study: str = "build",
     progress: bool = True,
     command: str | None = None,
+    extra: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
 ) -> BuildSummary:
     """Evaluate the design over the named datasets, storing every run in ``db``.
 
@@ -158,6 +159,8 @@ def build(
         A local Dask cluster of ``workers`` processes, or an existing scheduler.
     study : str
         Name of the study the runs are recorded under.
+    extra : mapping, optional
+        Configurations to run besides the design, per dataset name.
     """
     from tqdm.auto import tqdm
 
@@ -165,8 +168,9 @@ def build(
     start = time.perf_counter()
     summary = BuildSummary()
     configs = design(settings.configs_per_algorithm, settings.random_state)
-    ids = db.add_configurations(configs)
-    summary.configurations = len(configs)
+    extra = {n: [canonicalize(c) for c in cs] for n, cs in (extra or {}).items()}
+    ids = db.add_configurations([*configs, *(c for cs in extra.values() for c in cs)])
+    summary.configurations = len(ids)
     provenance = {
         "settings": settings.__dict__,
         "command": command,
@@ -195,7 +199,7 @@ def build(
             seen.add(ds.content_hash)
             done = db.done(dataset_id)
             todo: list[tuple[int, int, Mapping[str, Any]]] = []
-            for cfg in configs:
+            for cfg in [*configs, *extra.get(name, [])]:
                 cid = ids[config_hash(cfg)]
                 for seed in settings.seeds:
                     summary.runs_planned += 1

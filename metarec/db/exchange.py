@@ -124,6 +124,15 @@ def import_tables(db: MetaDatabase, directory: str | Path) -> dict[str, int]:
                 raise DatabaseError(f"configuration {h} does not hash to its key")
     except MetarecError as exc:
         raise DatabaseError(f"configurations.parquet: {exc}") from None
+    from metarec.db.ingest import IngestError, validate_run
+
+    try:
+        checked = [
+            validate_run(r, f"runs.parquet row {i + 1}")
+            for i, r in enumerate(rf.replace({np.nan: None}).to_dict("records"))
+        ]
+    except IngestError as exc:
+        raise DatabaseError(f"{src}: {exc}") from None
     with db.transaction() as conn:
         insert = db._insert
         rows = [
@@ -158,8 +167,8 @@ def import_tables(db: MetaDatabase, directory: str | Path) -> dict[str, int]:
             for r in st.to_dict("records")
         }
         run_rows = []
-        for r in rf.to_dict("records"):
-            row = {f: r.get(f) for f in RUN_FIELDS}
+        for r, fields in zip(rf.to_dict("records"), checked, strict=True):
+            row = {f: fields.get(f) for f in RUN_FIELDS}
             row["dataset_id"] = ids[r["content_hash"]]
             row["config_id"] = cfg_ids[r["config_hash"]]
             study = r.get("study")

@@ -24,6 +24,7 @@ from sqlalchemy import (
 
 __all__ = [
     "SCORE_COLUMNS",
+    "artifacts",
     "configurations",
     "datasets",
     "metadata",
@@ -110,3 +111,13 @@ runs = Table(
 )
 Index("ix_runs_config", runs.c.config_id)
 Index("ix_runs_status", runs.c.status)
+
+artifacts = Table(
+    "artifacts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(64), nullable=False),
+    Column("location", String(1024), nullable=False),
+    Column("knowledge", Text, nullable=False),
+    Column("trained_at", DateTime(timezone=True), server_default=func.now()),
+)

@@ -28,6 +28,7 @@ from metarec.config import user_data_dir
 from metarec.dataset import Dataset
 from metarec.db.schema import (
     SCORE_COLUMNS,
+    artifacts,
     configurations,
     datasets,
     metafeatures,
@@ -184,6 +185,8 @@ class MetaDatabase:
     ) -> int:
         """Insert a dataset (no-op when its content hash is known) and its meta-features."""
         info = {k: v for k, v in dataset.metadata.items() if k != "description"}
+        if dataset.qualities:  # the source's own meta-features (OpenML), kept beside ours
+            info["openml_qualities"] = dataset.qualities
         row = {
             "content_hash": dataset.content_hash,
             "name": dataset.name[:255],
@@ -283,6 +286,19 @@ class MetaDatabase:
         with self._begin(conn) as c:
             return len(c.execute(stmt, clean).all())
 
+    def record_artifact(self, name: str, location: str, knowledge: Mapping[str, Any]) -> None:
+        """Record that the artifact ``name`` saved at ``location`` was trained on ``knowledge``
+        (a :meth:`~metarec.knowledge.KnowledgeBase.digest`)."""
+        row = {"name": name, "location": location, "knowledge": json.dumps(dict(knowledge))}
+        with self._begin(None) as c:
+            c.execute(artifacts.insert(), [row])
+
+    def artifacts(self) -> pd.DataFrame:
+        """Trained artifacts recorded in this database, newest last."""
+        frame = self.table("artifacts").sort_values("id")
+        frame["knowledge"] = frame["knowledge"].map(json.loads)
+        return frame.reset_index(drop=True)
+
     @contextlib.contextmanager
     def _begin(self, conn: Connection | None) -> Iterator[Connection]:
         if conn is not None:
@@ -324,7 +340,8 @@ class MetaDatabase:
 
     def count(self, name: str) -> int:
         """Rows in a table."""
-        table = {t.name: t for t in (datasets, metafeatures, configurations, studies, runs)}[name]
+        tables = (datasets, metafeatures, configurations, studies, runs, artifacts)
+        table = {t.name: t for t in tables}[name]
         with self.engine.connect() as conn:
             return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
 

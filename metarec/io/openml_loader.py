@@ -24,7 +24,12 @@ from metarec.exceptions import (
     UnknownDatasetError,
 )
 
-__all__ = ["load_openml", "openml_config"]
+__all__ = [
+    "load_openml",
+    "openml_clustering_configs",
+    "openml_config",
+    "openml_dataset_ids",
+]
 
 CACHE_ENV = "METAREC_OPENML_CACHE"
 SERVER_ENV = "METAREC_OPENML_SERVER"
@@ -138,3 +143,129 @@ def _ignored(ds: Any) -> list[str]:
             continue
         out.extend([attr] if isinstance(attr, str) else list(attr))
     return out
+
+
+def _why(exc: Exception) -> str:
+    first = str(exc).splitlines()[0] if str(exc) else ""
+    return f"{type(exc).__name__}: {first}"[:200]
+
+
+def openml_dataset_ids(
+    *, tag: str | None = None, suite: str | int | None = None
+) -> tuple[list[int], list[str]]:
+    """Dataset ids of an OpenML tag and/or benchmark suite.
+
+    Returns the ids found and, for what could not be fetched (no network and
+    nothing cached), one line each saying what and why.
+    """
+    import requests
+    from openml.exceptions import OpenMLServerException
+
+    ids: list[int] = []
+    problems: list[str] = []
+    failures = (OpenMLServerException, requests.exceptions.RequestException, OSError)
+    with openml_config() as openml:
+        if tag is not None:
+            try:
+                listed = openml.datasets.list_datasets(tag=tag, output_format="dataframe")
+                ids += [int(i) for i in listed["did"]]
+            except failures as exc:
+                problems.append(
+                    f"OpenML tag {tag!r}: could not list its datasets from "
+                    f"{openml.config.server} ({_why(exc)})"
+                )
+        if suite is not None:
+            try:
+                ids += [int(i) for i in (openml.study.get_suite(suite).data or [])]
+            except failures as exc:
+                problems.append(
+                    f"OpenML suite {suite!r}: could not fetch it from "
+                    f"{openml.config.server} ({_why(exc)})"
+                )
+    return ids, problems
+
+
+# sklearn estimators of OpenML clustering flows -> metarec algorithms.
+_FLOW_ALGORITHMS = {
+    "KMeans": "kmeans",
+    "MiniBatchKMeans": "minibatch_kmeans",
+    "BisectingKMeans": "bisecting_kmeans",
+    "GaussianMixture": "gmm",
+    "AgglomerativeClustering": "agglomerative",
+    "Birch": "birch",
+    "DBSCAN": "dbscan",
+    "HDBSCAN": "hdbscan",
+    "OPTICS": "optics",
+    "MeanShift": "meanshift",
+    "SpectralClustering": "spectral",
+    "AffinityPropagation": "affinity_propagation",
+}
+
+
+def openml_clustering_configs(
+    dataset_id: int, max_runs: int = 200
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """Configurations of OpenML's own clustering runs on a dataset, mapped onto metarec's space.
+
+    OpenML stores clustering runs under clustering tasks; the flows that are
+    scikit-learn clusterers are translated (parameter values the space does not
+    hold are dropped with a note). Their scores are not taken over: the
+    configurations are run again by metarec, so that every score in the
+    meta-database is computed the same way.
+    """
+    import json
+
+    import requests
+    from openml.exceptions import OpenMLServerException
+
+    from metarec.space import ALGORITHMS, ConfigError, canonicalize
+
+    failures = (OpenMLServerException, requests.exceptions.RequestException, OSError)
+    configs: dict[str, dict[str, Any]] = {}
+    problems: list[str] = []
+    with openml_config() as openml:
+        try:
+            tasks = openml.tasks.list_tasks(
+                task_type=openml.tasks.TaskType.CLUSTERING,
+                data_id=int(dataset_id),
+                output_format="dataframe",
+            )
+            task_ids = [int(t) for t in tasks["tid"]] if len(tasks) else []
+            run_ids: list[int] = []
+            if task_ids:
+                runs = openml.runs.list_runs(
+                    task=task_ids, size=max_runs, output_format="dataframe"
+                )
+                run_ids = [int(r) for r in runs["run_id"]] if len(runs) else []
+        except failures as exc:
+            return [], [
+                f"openml:{dataset_id}: could not list OpenML's clustering runs from "
+                f"{openml.config.server} ({_why(exc)})"
+            ]
+        for run_id in run_ids:
+            try:
+                run = openml.runs.get_run(run_id)
+            except failures as exc:
+                problems.append(f"OpenML run {run_id}: could not fetch it ({_why(exc)})")
+                continue
+            estimator = str(run.flow_name).split("(")[0].split(".")[-1]
+            algorithm = _FLOW_ALGORITHMS.get(estimator)
+            if algorithm is None:
+                problems.append(f"OpenML run {run_id}: flow {run.flow_name} has no metarec twin")
+                continue
+            names = set(ALGORITHMS[algorithm].by_name)
+            params = {}
+            for setting in run.parameter_settings or []:
+                key = setting.get("oml:name")
+                if key in names:
+                    try:
+                        params[key] = json.loads(setting.get("oml:value"))
+                    except (TypeError, ValueError):
+                        params[key] = setting.get("oml:value")
+            try:
+                config = canonicalize({"algorithm": algorithm, "params": params})
+            except ConfigError as exc:
+                problems.append(f"OpenML run {run_id}: outside metarec's space ({exc})")
+                continue
+            configs[json.dumps(config, sort_keys=True)] = config
+    return list(configs.values()), problems
