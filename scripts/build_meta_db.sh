@@ -21,3 +21,5 @@ metarec db build --db "$DB" --corpus clustbench,uci121,sklearn \
 metarec db check --db "$DB"
 metarec db export meta_db --db "$DB"
 metarec db stats --db shipped
+
+metarec train --db shipped   # refit meta_db/models on the new build
