@@ -409,6 +409,13 @@ def _cmd_tune(args: argparse.Namespace) -> int:
     )
     if "ari" in best.user_attrs:
         print(f"ARI against the dataset's labels: {best.user_attrs['ari']:.3f}")
+    if args.ingest:
+        from metarec.db import MetaDatabase
+        from metarec.db.ingest import ingest_study
+
+        db = MetaDatabase(None if args.ingest == "default" else args.ingest)
+        for line in ingest_study(db, study, dataset).lines():
+            print(line)
     print(f"wrote {out / 'best_labels.csv'} and {out / 'best_config.json'}")
     return 0
 
@@ -578,6 +585,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--models", help="trained models folder (default: the shipped models)")
     p.add_argument("--out", metavar="DIR", help="output folder (default tune-NAME)")
     p.add_argument("--plot", metavar="FILE", help="plot of best-so-far objective and ARI")
+    p.add_argument(
+        "--ingest",
+        nargs="?",
+        const="default",
+        metavar="URL",
+        help="write the study's runs to the meta-database (default: your database)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_tune)
 

@@ -163,3 +163,17 @@ def test_two_workers_share_a_postgresql_study(
     assert {it.config_hash for it in top} <= ran
     for i in range(2):
         assert json.loads((tmp_path / f"w{i}" / "best_config.json").read_text())["trials"] >= 4
+
+
+def test_tune_writes_its_study_back_to_the_meta_database(tmp_path: Path) -> None:
+    from metarec.cli import main
+    from metarec.db import MetaDatabase
+
+    url = f"sqlite:///{tmp_path / 'mine.sqlite'}"
+    argv = ["tune", "sklearn:iris", "--trials", "3", "--cold", "--objective", "silhouette"]
+    argv += ["--quiet", "--out", str(tmp_path / "out"), "--ingest", url]
+    assert main(argv) == 0
+    runs = MetaDatabase(url).runs_frame()
+    assert 1 <= len(runs) <= 3 and runs["study"].str.startswith("optuna:").all()
+    ok = runs[runs["status"] == "ok"]
+    assert ok["ari"].between(-1, 1).all() and ok["silhouette"].notna().all()
