@@ -128,7 +128,7 @@ def import_tables(db: MetaDatabase, directory: str | Path) -> dict[str, int]:
 
     try:
         checked = [
-            validate_run(r, f"runs.parquet row {i + 1}")
+            validate_run({str(k): v for k, v in r.items()}, f"runs.parquet row {i + 1}")
             for i, r in enumerate(rf.replace({np.nan: None}).to_dict("records"))
         ]
     except IngestError as exc:
