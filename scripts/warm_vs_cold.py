@@ -143,11 +143,35 @@ def report(out: Path) -> str:
         f"{wide['warm_auto']['n100'].mean():.3f}.",
         "Per corpus:",
         markdown_table(d.groupby(["corpus", "arm"])[[f"n{n}" for n in NS]].mean().reset_index()),
+        "What the objective gets wrong, per search (mean over datasets and seeds): the ARI "
+        "of its best trial, the best ARI among all the search's trials, and the Spearman "
+        "correlation of objective and ARI over the trials:",
+        markdown_table(_agreement(trials)),
     ]
     text = "\n\n".join(lines)
     (out / "report.md").write_text(text + "\n")
     _plot(c, out / "warm_vs_cold.png")
     return text
+
+
+def _agreement(trials: pd.DataFrame) -> pd.DataFrame:
+    from scipy import stats
+
+    from metarec.tuning import OBJECTIVES
+
+    rows = []
+    for (_, arm, _), g in trials.groupby(["content_hash", "arm", "seed"]):
+        g = g[np.isfinite(g["value"])]
+        sign = -1.0 if OBJECTIVES.get(g["objective"].iloc[0]) == "minimize" else 1.0
+        rows.append(
+            {
+                "arm": arm,
+                "ari_of_objective_best": g.loc[(sign * g["value"]).idxmax(), "ari"],
+                "best_ari_found": g["ari"].max(),
+                "spearman_objective_ari": stats.spearmanr(sign * g["value"], g["ari"]).statistic,
+            }
+        )
+    return pd.DataFrame(rows).groupby("arm").mean().reindex(ARMS).reset_index()
 
 
 def _plot(c: pd.DataFrame, path: Path) -> None:
