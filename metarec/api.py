@@ -176,8 +176,9 @@ def train(
     (the user's database for the default knowledge).
     """
     from metarec.config import user_models_dir
-    from metarec.db.store import MetaDatabase, default_url
+    from metarec.db.store import MetaDatabase
     from metarec.hyperparams import HyperparameterModel
+    from metarec.knowledge import user_database
 
     kb = KnowledgeBase.load(knowledge)
     model = HyperparameterModel(random_state=random_state).fit(kb) if hyper else None
@@ -185,13 +186,12 @@ def train(
     if out is None:
         out = default_models_dir() if knowledge == "shipped" else user_models_dir()
     rec.save(out)
-    db_url = None
-    if knowledge is None and KnowledgeBase.user() is not None:
-        db_url = default_url()
+    db = None  # where the artifacts are recorded: the database the knowledge came from
+    if knowledge is None:
+        db = user_database()
     elif isinstance(knowledge, str) and knowledge != "shipped" and not Path(knowledge).is_dir():
-        db_url = knowledge
-    if db_url is not None:
-        db = MetaDatabase(db_url)
+        db = MetaDatabase(knowledge)
+    if db is not None:
         names = ["recommender", *(["hyperparams"] if hyper else [])]
         names += ["similarity"] if metric == "learned" else []
         for name in names:

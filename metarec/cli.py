@@ -277,7 +277,10 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
             "ingest one thing: a runs file or exported folder, --optuna-study NAME "
             "--storage URL, or --openml ID... / --openml-tag / --openml-suite"
         )
-    db = MetaDatabase(args.db) if args.db else MetaDatabase()
+    if args.source and Path(args.source).is_dir():  # an exported folder: `db import`
+        args.directory = args.source
+        return _cmd_db_import(args)
+    db = MetaDatabase(args.db)
     if args.optuna_study:
         import optuna
 
@@ -313,12 +316,6 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
         for line in problems:
             print(f"could not fetch: {line}")
         return 0 if summary.datasets else 1
-    elif Path(args.source).is_dir():
-        from metarec.db import import_tables
-
-        result = import_tables(db, args.source)
-        print(f"imported {args.source}: {result['runs_new']} new runs of {result['runs']}")
-        return 0
     else:
         report = ingest_runs_file(db, args.source, study=args.study, data_root=args.data_root)
     for line in report.lines():

@@ -21,7 +21,7 @@ import pandas as pd
 from metarec.dataset import fingerprints_match
 from metarec.exceptions import MetarecError
 
-__all__ = ["KnowledgeBase", "KnowledgeError"]
+__all__ = ["KnowledgeBase", "KnowledgeError", "user_database"]
 
 #: Score given to a failed or timed-out run when building score matrices.
 FAILED_SCORE = 0.0
@@ -29,6 +29,21 @@ FAILED_SCORE = 0.0
 
 class KnowledgeError(MetarecError):
     """The knowledge base is empty or lacks what a meta-learner needs."""
+
+
+def user_database() -> Any:
+    """The user's own :class:`~metarec.db.MetaDatabase` (``$METAREC_DB`` or the
+    per-user SQLite file), or ``None`` when it does not exist or holds no runs."""
+    from metarec.db.store import MetaDatabase, default_url
+
+    url = default_url()
+    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///") :]).is_file():
+        return None
+    db = MetaDatabase(url)
+    if db.count("runs") == 0:
+        db.close()
+        return None
+    return db
 
 
 @dataclass(frozen=True)
@@ -130,15 +145,10 @@ class KnowledgeBase:
     @classmethod
     def user(cls) -> KnowledgeBase | None:
         """The user's own database, or ``None`` when it does not exist or holds no runs."""
-        from metarec.db.store import MetaDatabase, default_url
-
-        url = default_url()
-        if url.startswith("sqlite:///") and not Path(url[len("sqlite:///") :]).is_file():
+        db = user_database()
+        if db is None:
             return None
-        db = MetaDatabase(url)
         try:
-            if db.count("runs") == 0:
-                return None
             return cls.from_database(db)
         finally:
             db.close()

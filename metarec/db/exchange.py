@@ -126,11 +126,9 @@ def import_tables(db: MetaDatabase, directory: str | Path) -> dict[str, int]:
         raise DatabaseError(f"configurations.parquet: {exc}") from None
     from metarec.db.ingest import IngestError, validate_run
 
+    records = [{str(k): v for k, v in r.items()} for r in rf.to_dict("records")]
     try:
-        checked = [
-            validate_run({str(k): v for k, v in r.items()}, f"runs.parquet row {i + 1}")
-            for i, r in enumerate(rf.replace({np.nan: None}).to_dict("records"))
-        ]
+        checked = [validate_run(r, f"runs.parquet row {i + 1}") for i, r in enumerate(records)]
     except IngestError as exc:
         raise DatabaseError(f"{src}: {exc}") from None
     with db.transaction() as conn:
@@ -167,7 +165,7 @@ def import_tables(db: MetaDatabase, directory: str | Path) -> dict[str, int]:
             for r in st.to_dict("records")
         }
         run_rows = []
-        for r, fields in zip(rf.to_dict("records"), checked, strict=True):
+        for r, fields in zip(records, checked, strict=True):
             row = {f: fields.get(f) for f in RUN_FIELDS}
             row["dataset_id"] = ids[r["content_hash"]]
             row["config_id"] = cfg_ids[r["config_hash"]]

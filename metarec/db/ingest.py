@@ -166,10 +166,10 @@ class _Datasets:
     """Resolves dataset references once each, checking hashes against the database."""
 
     def __init__(self, db: MetaDatabase, data_root: str | None, random_state: int) -> None:
-        self.db = db
         self.data_root = data_root
         self.random_state = random_state
         self.stored = db.table("datasets")[["content_hash", "name", "source", "n_original"]]
+        self.known = set(self.stored["content_hash"])
         self.loaded: dict[str, Dataset] = {}
         self.new: dict[str, Dataset] = {}
 
@@ -179,7 +179,7 @@ class _Datasets:
         if _missing(reference):
             if given is None:
                 raise IngestError(f"{where}: no dataset; give a dataset or content_hash column")
-            if given not in set(self.stored["content_hash"]) and given not in self.new:
+            if given not in self.known and given not in self.new:
                 raise IngestError(
                     f"{where}: dataset {given} is not in the database; add a dataset column "
                     "that loads it"
@@ -195,22 +195,23 @@ class _Datasets:
 
     def add(self, ds: Dataset, where: str) -> str:
         """Register a dataset (new ones are written with the runs)."""
+        h = ds.content_hash
+        if h in self.known or h in self.new:
+            return h
         same_source = self.stored[self.stored["source"] == ds.source]
         clash = same_source[
-            (same_source["content_hash"] != ds.content_hash)
+            (same_source["content_hash"] != h)
             # a stored subsample of this very data is not a clash
             & (same_source["n_original"].fillna(-1) != ds.shape[0])
         ]
-        known = ds.content_hash in set(self.stored["content_hash"])
-        if ds.source != "memory" and len(clash) and not known:
+        if ds.source != "memory" and len(clash):
             raise IngestError(
                 f"{where}: the database holds {ds.source!r} with content hash "
-                f"{clash['content_hash'].iloc[0]}, but it now loads as {ds.content_hash}; "
+                f"{clash['content_hash'].iloc[0]}, but it now loads as {h}; "
                 "load the new version under another name"
             )
-        if not known:
-            self.new[ds.content_hash] = ds
-        return ds.content_hash
+        self.new[h] = ds
+        return h
 
     def _load(self, reference: str, where: str) -> Dataset:
         if reference not in self.loaded:
