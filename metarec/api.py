@@ -124,7 +124,11 @@ def predict_hyperparameters(
     models: str | os.PathLike[str] | None = None,
     random_state: int = 0,
 ) -> list[HyperparameterPrediction]:
-    """Hyperparameters the neural meta-learner predicts for ``data``.
+    """Hyperparameters predicted for ``data``, one configuration per algorithm.
+
+    The neural meta-learner proposes a configuration; the recommender's ranker
+    keeps a known configuration of the algorithm instead when it scores it higher
+    (``source`` says which: see :meth:`~metarec.recommender.Recommender.hyperparameters`).
 
     Parameters
     ----------
@@ -154,7 +158,7 @@ def predict_hyperparameters(
     dataset = as_dataset(data)
     mf = extract_metafeatures(dataset, random_state=random_state)
     names = [algorithm] if algorithm is not None else list(ALGORITHMS)
-    preds = [rec.hyper.predict(mf, a, n_rows=dataset.shape[0]) for a in names]
+    preds = [rec.hyperparameters(mf, a, n_rows=dataset.shape[0]) for a in names]
     return sorted(preds, key=lambda p: -p.predicted_ari)
 
 
@@ -166,8 +170,9 @@ def train(
     random_state: int = 0,
     hyper: bool = True,
 ) -> Recommender:
-    """Train the recommender (ranker, similarity model for ``metric="learned"``, and the
-    neural hyperparameter meta-learner unless ``hyper=False``) and save it.
+    """Train the recommender (ranker, similarity model for ``metric="learned"``, the
+    surrogate objective of tuning, and the neural hyperparameter meta-learner unless
+    ``hyper=False``) and save it.
 
     ``out`` defaults to the shipped models folder when ``knowledge="shipped"``,
     else to the user's models folder (:func:`metarec.config.user_models_dir`),
@@ -179,10 +184,14 @@ def train(
     from metarec.db.store import MetaDatabase
     from metarec.hyperparams import HyperparameterModel
     from metarec.knowledge import user_database
+    from metarec.surrogate import SurrogateObjective
 
     kb = KnowledgeBase.load(knowledge)
     model = HyperparameterModel(random_state=random_state).fit(kb) if hyper else None
-    rec = Recommender(metric=metric, random_state=random_state, hyper=model).fit(kb)
+    surrogate = SurrogateObjective(random_state=random_state).fit(kb)
+    rec = Recommender(
+        metric=metric, random_state=random_state, hyper=model, surrogate=surrogate
+    ).fit(kb)
     if out is None:
         out = default_models_dir() if knowledge == "shipped" else user_models_dir()
     rec.save(out)
@@ -192,7 +201,7 @@ def train(
     elif isinstance(knowledge, str) and knowledge != "shipped" and not Path(knowledge).is_dir():
         db = MetaDatabase(knowledge)
     if db is not None:
-        names = ["recommender", *(["hyperparams"] if hyper else [])]
+        names = ["recommender", "surrogate", *(["hyperparams"] if hyper else [])]
         names += ["similarity"] if metric == "learned" else []
         for name in names:
             db.record_artifact(name, str(Path(out).resolve()), rec.knowledge_)

@@ -214,7 +214,7 @@ def _cmd_recommend(args: argparse.Namespace) -> int:
     hyper = []
     if recommender.hyper is not None:
         algorithms = dict.fromkeys(it.algorithm for it in rec.items)
-        hyper = [recommender.hyper.predict(mf, a, n_rows=dataset.shape[0]) for a in algorithms]
+        hyper = [recommender.hyperparameters(mf, a, n_rows=dataset.shape[0]) for a in algorithms]
     if args.json:
         payload = {"dataset": dataset.name, "source": dataset.source, **rec.to_dict()}
         payload["neural_hyperparameters"] = [p.to_dict() for p in hyper]
@@ -238,13 +238,15 @@ def _cmd_recommend(args: argparse.Namespace) -> int:
     if any(it.refined for it in rec.items):
         print("   (* refined by the neural meta-learner)")
     if hyper:
-        print("neural meta-learner's hyperparameters for these algorithms:")
+        print("hyperparameters for these algorithms (neural meta-learner; + = a known")
+        print("configuration the ranker scores higher than the meta-learner's):")
         for p in hyper:
             params = ", ".join(f"{k}={v}" for k, v in p.config["params"].items())
             pre = p.config["preprocessing"]
+            mark = "+" if p.source == "meta-database" else " "
             print(
-                f"   {p.algorithm:<21}{p.predicted_ari:>7.3f} +/- {p.uncertainty:.2f}  {params}; "
-                f"scaler={pre['scaler']}, pca={pre['pca']}"
+                f"  {mark}{p.algorithm:<21}{p.predicted_ari:>7.3f} +/- {p.uncertainty:.2f}  "
+                f"{params}; scaler={pre['scaler']}, pca={pre['pca']}"
             )
     print("most similar known datasets:")
     for row in rec.neighbours.head(5).itertuples():
@@ -355,7 +357,7 @@ def _cmd_tune(args: argparse.Namespace) -> int:
 
     dataset = _load(args)
     recommender = None
-    if not args.cold or args.objective == "auto":
+    if not args.cold or args.objective in ("auto", "index"):
         from metarec.api import get_recommender
 
         recommender = get_recommender(_knowledge(args), args.models)
@@ -371,6 +373,7 @@ def _cmd_tune(args: argparse.Namespace) -> int:
         warm=not args.cold,
         recommender=recommender,
         top=args.top,
+        narrow=args.narrow,
         show_progress_bar=not args.quiet,
     )
     done = [t for t in study.trials if t.value is not None]
@@ -567,12 +570,19 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--objective",
         default="auto",
-        choices=["auto", "silhouette", "calinski_harabasz", "davies_bouldin", "dbcv"],
-        help="internal index to optimize; auto: chosen from similar known datasets",
+        choices=["auto", "index", "silhouette", "calinski_harabasz", "davies_bouldin", "dbcv"],
+        help="what to maximize without labels; auto: the learned surrogate objective "
+        "(default); index: the internal index that agreed best with ground truth on "
+        "similar known datasets; or a named internal index",
     )
     p.add_argument("--storage", help="Optuna storage: a database URL or journal:PATH")
     p.add_argument("--study", help="study name (joins the study when it exists)")
     p.add_argument("--cold", action="store_true", help="no warm start")
+    p.add_argument(
+        "--narrow",
+        action="store_true",
+        help="search only the algorithms of the warm-start configurations",
+    )
     p.add_argument("--top", type=int, default=10, help="recommended configurations enqueued")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--time-limit", type=float, default=60.0, help="seconds per trial")

@@ -73,6 +73,11 @@ class HyperparameterPrediction:
     n_clusters: int
     n_clusters_interval: tuple[int, int]
     alternatives: list[dict[str, Any]] = field(default_factory=list)
+    #: "meta-learner" (the score model's own configuration) or "meta-database" (a
+    #: known configuration the recommender's ranker scored higher).
+    source: str = "meta-learner"
+    #: The recommender's ranker score of ``config`` (NaN when not checked by it).
+    ranker_score: float = float("nan")
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-data form (for JSON)."""

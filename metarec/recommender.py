@@ -22,9 +22,9 @@ import json
 import os
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -32,6 +32,9 @@ import pandas as pd
 from metarec.knowledge import KnowledgeBase, KnowledgeError
 from metarec.metafeatures import MetaFeatureImputer
 from metarec.space import ALGORITHMS, PREPROCESSING, k_cap
+
+if TYPE_CHECKING:
+    from metarec.hyperparams import HyperparameterPrediction
 
 __all__ = [
     "ConfigEncoder",
@@ -227,6 +230,15 @@ class Recommender:
         the configurations run on the same dataset (so that datasets where every
         configuration does well do not outweigh hard ones). The reported
         ``predicted_ari`` is ARI-scaled either way.
+    hyper : HyperparameterModel, optional
+        A fitted neural meta-learner: the k estimate, :meth:`hyperparameters`, and the
+        refinement.
+    refine : bool, default=False
+        Swap the meta-learner's configuration into a recommended item when the
+        ranker scores it higher.
+    surrogate : SurrogateObjective, optional
+        A fitted learned objective, saved and loaded with the models (used by
+        :func:`metarec.tuning.tune`).
     """
 
     trained_on_: set[str]
@@ -247,6 +259,7 @@ class Recommender:
         target: str = "ari",
         hyper: Any = None,
         refine: bool = False,
+        surrogate: Any = None,
     ) -> None:
         self.n_neighbors = n_neighbors
         self.metric = metric
@@ -258,6 +271,7 @@ class Recommender:
         self.target = target
         self.hyper = hyper
         self.refine = refine
+        self.surrogate = surrogate
 
     # ---------------------------------------------------------------- fit
     def fit(self, kb: KnowledgeBase) -> Recommender:
@@ -355,6 +369,7 @@ class Recommender:
         params = self.get_params()
         params.pop("similarity")
         params.pop("hyper")
+        params.pop("surrogate")
         meta = {
             "params": params,
             "trained_on": sorted(self.hashes_),
@@ -370,6 +385,8 @@ class Recommender:
             self.similarity_.save(d)
         if self.hyper is not None:
             self.hyper.save(d)
+        if self.surrogate is not None:
+            self.surrogate.save(d)
 
     @classmethod
     def load(cls, directory: str | os.PathLike[str], kb: KnowledgeBase) -> Recommender:
@@ -398,7 +415,20 @@ class Recommender:
             from metarec.hyperparams import HyperparameterModel
 
             hyper = HyperparameterModel.load(d, kb)
-        rec = cls(**{**params, "use_ranker": False, "similarity": similarity, "hyper": hyper})
+        surrogate = None
+        if (d / "surrogate.json").is_file():
+            from metarec.surrogate import SurrogateObjective
+
+            surrogate = SurrogateObjective.load(d)
+        rec = cls(
+            **{
+                **params,
+                "use_ranker": False,
+                "similarity": similarity,
+                "hyper": hyper,
+                "surrogate": surrogate,
+            }
+        )
         rec.fit(kb)
         rec.use_ranker = params.get("use_ranker", True)
         if rec.use_ranker:
@@ -437,6 +467,7 @@ class Recommender:
             "target": self.target,
             "hyper": self.hyper,
             "refine": self.refine,
+            "surrogate": self.surrogate,
         }
 
     # ---------------------------------------------------------- recommend
@@ -538,6 +569,69 @@ class Recommender:
             fallback=fallback,
             note=note,
             metric=self.metric,
+        )
+
+    def hyperparameters(
+        self, metafeatures: pd.Series, algorithm: str, n_rows: int | None = None
+    ) -> HyperparameterPrediction:
+        """One algorithm's configuration: the neural meta-learner's, unless a known one
+        scores better under the ranker.
+
+        The meta-learner's prediction and every configuration of ``algorithm`` in
+        the knowledge base are scored by the ranker (which scores any configuration
+        from meta-features and configuration features); the best is returned, its
+        ``source`` saying which it is ("meta-learner" or "meta-database"). Without a
+        ranker the meta-learner's prediction is returned as it is.
+
+        Examples
+        --------
+        >>> from metarec.api import get_recommender
+        >>> from metarec import extract_metafeatures, load_dataset
+        >>> rec = get_recommender()
+        >>> mf = extract_metafeatures(load_dataset("sklearn:iris"))
+        >>> rec.hyperparameters(mf, "kmeans").source in ("meta-learner", "meta-database")
+        True
+        """
+        from metarec.space import config_hash
+
+        if self.hyper is None:
+            raise KnowledgeError(
+                "this recommender has no neural meta-learner; train one with metarec train"
+            )
+        pred = self.hyper.predict(metafeatures, algorithm, n_rows=n_rows)
+        if self.ranker_ is None:
+            return pred
+        known = [c for c in self.configs_ if c["algorithm"] == algorithm]
+        known = [c for c in known if config_hash(c) != config_hash(pred.config)]
+        candidates = [pred.config, *known]
+        x = self.scaler_.transform(metafeatures)
+        feats = np.hstack(
+            [
+                np.repeat(x, len(candidates), axis=0),
+                np.vstack([self.encoder_.encode(c) for c in candidates]),
+            ]
+        )
+        ranked = np.asarray(self.ranker_.predict(feats), dtype=float)
+        best = int(np.argmax(ranked))
+        pred.ranker_score = float(ranked[0])
+        if best == 0:
+            return pred
+        mean, sd = self.hyper.score_configs(metafeatures, [candidates[best]], pred.n_clusters)
+        kept = {
+            "config": pred.config,
+            "predicted_ari": pred.predicted_ari,
+            "uncertainty": pred.uncertainty,
+            "ranker_score": pred.ranker_score,
+            "source": pred.source,
+        }
+        return replace(
+            pred,
+            config=candidates[best],
+            predicted_ari=float(mean[0]),
+            uncertainty=float(sd[0]),
+            ranker_score=float(ranked[best]),
+            source="meta-database",
+            alternatives=[kept, *pred.alternatives[:2]],
         )
 
     def _refine(self, items: list[RecommendedConfig], mf: pd.Series, x: np.ndarray) -> None:

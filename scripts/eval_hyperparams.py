@@ -7,7 +7,10 @@ predicts a configuration, compared with (a) scikit-learn's defaults, (b) the
 similarity-weighted average of the 5 L1-nearest training datasets' best
 configurations of that algorithm, (c) that algorithm's oracle configuration in
 the meta-database, and a plain regression head (the mode-averaging design the
-score model avoids). Configurations never run on a dataset are run (cached in
+score model avoids). "predicted" is what metarec returns
+(:meth:`~metarec.recommender.Recommender.hyperparameters`: the score model's
+configuration unless the ranker scores a known one higher); "neural" is the
+score model's own configuration. Configurations never run on a dataset are run (cached in
 ``OUT/runs.csv``). The predicted number of clusters is compared with the
 silhouette's choice over k = 2..20 and the gap statistic's. The recommender's
 top-1 with and without the refinement is compared too.
@@ -33,7 +36,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-METHODS = ("predicted", "regression_head", "neighbour_average", "default")
+METHODS = ("predicted", "neural", "regression_head", "neighbour_average", "default")
 
 
 def _k_job(args: tuple[str, str, int]) -> dict[str, Any] | None:
@@ -84,12 +87,15 @@ def make_plan(
             near = np.argsort(d, kind="stable")[:5]
             w = np.exp(-d[near] / (float(np.median(d[near])) or 1.0))
             base = {"content_hash": h, "fold": f}
+            rec.hyper, rec.refine = model, False
             for algo in ALGORITHMS:
                 sub = scores.loc[:, (algo_of == algo).to_numpy()].iloc[near]
                 best = sub.fillna(-1).idxmax(axis=1)
                 neigh = [train.configs.at[c, "config"] for c in best]
+                chosen = rec.hyperparameters(mf, algo)
                 configs = {
-                    "predicted": model.predict(mf, algo).config,
+                    "predicted": chosen.config,
+                    "neural": model.predict(mf, algo).config,
                     "regression_head": model.predict(mf, algo, head="regression").config,
                     "neighbour_average": neighbour_average_config(neigh, w, rows[near]),
                     "default": default_config(algo),
@@ -102,6 +108,7 @@ def make_plan(
                             "algorithm": algo,
                             "method": method,
                             "config": cfg,
+                            **({"source": chosen.source} if method == "predicted" else {}),
                         }
                     )
             k, (lo, hi), _ = model.predict_k(mf)
@@ -199,6 +206,8 @@ def main() -> int:
     }
     wide = algo.pivot_table(index=["content_hash", "algorithm"], columns="method", values="ari")
     wide["oracle"] = [oracle[i] for i in wide.index]
+    chosen = algo[algo["method"] == "predicted"].set_index(["content_hash", "algorithm"])
+    wide["source"] = chosen["source"].reindex(wide.index)
     wide = wide.reset_index()
     wide["corpus"] = wide["content_hash"].map(corpus)
     wide.to_csv(out / "per_dataset_algorithm.csv", index=False)
@@ -214,7 +223,8 @@ def main() -> int:
             for m in (*METHODS, "oracle"):
                 row[m] = g[m].mean()
             row["predicted/oracle"] = g["predicted"].mean() / g["oracle"].mean()
-            for m in ("default", "neighbour_average", "regression_head"):
+            row["kept_known"] = (g["source"] == "meta-database").mean()
+            for m in ("neural", "default", "neighbour_average", "regression_head"):
                 diff = g["predicted"] - g[m]
                 row[f"p_vs_{m}"] = (
                     float(stats.wilcoxon(g["predicted"], g[m], alternative="greater").pvalue)

@@ -2,16 +2,22 @@
 
 For each held-out dataset (a seeded sample of clustbench and uci121 datasets of
 the shipped meta-database), the recommender and the neural meta-learner are
-refitted without the dataset's near-duplicate group; then, for each seed,
-three searches of ``--trials`` trials run on the dataset as the build stored it:
+refitted without the dataset's near-duplicate group (and so is the surrogate
+objective); then, for each seed, searches of ``--trials`` trials run on the
+dataset as the build stored it:
 
 * ``cold``: TPE, silhouette objective;
 * ``warm``: TPE, silhouette objective, the recommender's top 10 and the neural
   predictions for their algorithms enqueued first;
-* ``warm_auto``: as ``warm``, with the meta-learned objective (``auto``).
+* ``warm_index``: as ``warm``, with the internal index chosen per dataset
+  (``objective="index"``);
+* ``cold_surrogate`` / ``warm_surrogate``: cold and warm TPE with the learned
+  surrogate objective (``objective="auto"``, the default);
+* ``warm_surrogate_narrow``: as ``warm_surrogate``, the space narrowed to the
+  algorithms of the enqueued configurations.
 
 Every trial (objective value, ARI) is appended to ``OUT/trials.csv``; finished
-datasets are skipped on a rerun. ``--report`` summarises: the ARI of the trial
+(dataset, arm) pairs are skipped on a rerun. ``--report`` summarises: the ARI of the trial
 the objective ranks best after n = 1, 5, 10, 25, 50, 100 trials.
 
 Usage::
@@ -33,36 +39,48 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-ARMS = ("cold", "warm", "warm_auto")
+ARMS = (
+    "cold",
+    "warm",
+    "warm_index",
+    "cold_surrogate",
+    "warm_surrogate",
+    "warm_surrogate_narrow",
+)
+OBJECTIVE_OF = {"cold": "silhouette", "warm": "silhouette", "warm_index": "index"}
+#: (warm, cold) pairs compared with the same objective
+PAIRS = (("warm", "cold"), ("warm_surrogate", "cold_surrogate"))
 NS = (1, 5, 10, 25, 50, 100)
 FIELDS = ["content_hash", "corpus", "arm", "seed", "trial", "value", "ari", "status", "objective"]
 
 
-def one_dataset(args: tuple[str, int, int]) -> list[dict[str, Any]]:
+def one_dataset(args: tuple[str, int, int, tuple[str, ...]]) -> list[dict[str, Any]]:
     from metarec.evaluation import load_as_built
     from metarec.hyperparams import HyperparameterModel
     from metarec.knowledge import KnowledgeBase
     from metarec.recommender import Recommender
+    from metarec.surrogate import SurrogateObjective
     from metarec.tuning import tune
 
-    h, seeds, trials = args
+    h, seeds, trials, arms = args
     kb = KnowledgeBase.shipped()
     groups = kb.near_duplicate_groups()
     train = kb.without({x for x, g in groups.items() if g == groups[h]})
     hyper = HyperparameterModel(n_members=2).fit(train)
-    rec = Recommender(hyper=hyper).fit(train)
+    rec = Recommender(hyper=hyper, surrogate=SurrogateObjective().fit(train)).fit(train)
     ds = load_as_built(str(kb.value(h, "source")), h, 1000, None)
     if ds is None:
         return []
     rows = []
     for seed in range(seeds):
-        for arm in ARMS:
+        for arm in arms:
             study = tune(
                 ds,
                 n_trials=trials,
-                objective="auto" if arm == "warm_auto" else "silhouette",
+                objective=OBJECTIVE_OF.get(arm, "auto"),
                 seed=seed,
-                warm=arm != "cold",
+                warm=arm.startswith("warm"),
+                narrow=arm.endswith("narrow"),
                 recommender=rec,
                 time_limit=60,
             )
@@ -84,8 +102,6 @@ def one_dataset(args: tuple[str, int, int]) -> list[dict[str, Any]]:
 
 
 def report(out: Path) -> str:
-    from scipy import stats
-
     from metarec.evaluation import markdown_table
     from metarec.tuning import OBJECTIVES
 
@@ -115,32 +131,77 @@ def report(out: Path) -> str:
     c.to_csv(out / "best_so_far.csv", index=False)
     # per dataset: mean over seeds
     d = c.groupby(["content_hash", "corpus", "arm"]).mean(numeric_only=True).reset_index()
-    wide = {arm: d[d["arm"] == arm].set_index("content_hash") for arm in ARMS}
-    mean = d.groupby("arm")[[f"n{n}" for n in NS]].mean().reindex(ARMS)
-    share = {}
-    for arm in ("warm", "warm_auto"):
-        ge = np.ones(len(wide["cold"]), dtype=bool)
-        for n in NS:
-            ge &= (wide[arm][f"n{n}"] >= wide["cold"][f"n{n}"]).to_numpy()
-        share[arm] = float(ge.mean())
-    w10, c100 = wide["warm"]["n10"], wide["cold"]["n100"]
+    arms = [a for a in ARMS if a in set(d["arm"])]
+    wide = {arm: d[d["arm"] == arm].set_index("content_hash").sort_index() for arm in arms}
+    mean = d.groupby("arm")[[f"n{n}" for n in NS]].mean().reindex(arms)
     zero_shot = (
         trials[(trials["arm"] == "warm") & (trials["trial"] == 1)]
         .groupby("content_hash")["ari"]
         .mean()
+        .sort_index()
     )
     lines = [
         f"{d['content_hash'].nunique()} held-out datasets x {int(c['seed'].nunique())} seeds; "
         "mean over datasets of the ARI of the objective's best trial after n trials:",
         markdown_table(mean.reset_index()),
-        f"warm after 10 trials {w10.mean():.3f} vs cold after 100 {c100.mean():.3f} "
-        f"(Wilcoxon p, warm greater: "
-        f"{stats.wilcoxon(w10, c100, alternative='greater').pvalue:.3g}).",
-        f"datasets where warm >= cold at every n: {share['warm']:.0%} (warm_auto: "
-        f"{share['warm_auto']:.0%}).",
-        f"zero-shot top-1 recommendation (the first warm trial): {zero_shot.mean():.3f}; "
-        f"warm after 100 trials {wide['warm']['n100'].mean():.3f}; warm_auto after 100 "
-        f"{wide['warm_auto']['n100'].mean():.3f}.",
+        f"zero-shot top-1 recommendation (the first warm trial): {zero_shot.mean():.3f}.",
+    ]
+    rows = []
+    for warm, cold in PAIRS:
+        if warm not in wide or cold not in wide:
+            continue
+        w, c0 = wide[warm], wide[cold].reindex(wide[warm].index)
+        ge = np.ones(len(w), dtype=bool)
+        for n in NS:
+            ge &= (w[f"n{n}"] >= c0[f"n{n}"]).to_numpy()
+        rows.append(
+            {
+                "warm": warm,
+                "cold": cold,
+                "warm_n10": w["n10"].mean(),
+                "cold_n100": c0["n100"].mean(),
+                "p_warm10_greater": _p(w["n10"], c0["n100"]),
+                "share_warm_ge_cold_every_n": float(ge.mean()),
+                "warm_n100": w["n100"].mean(),
+                "zero_shot": zero_shot.reindex(w.index).mean(),
+                "p_warm100_ge_zero_shot": _p(w["n100"], zero_shot.reindex(w.index)),
+            }
+        )
+    lines += [
+        "The issue's targets, per objective (warm vs cold with the same objective; p: "
+        "one-sided Wilcoxon over datasets):",
+        markdown_table(pd.DataFrame(rows)),
+    ]
+    versus = [
+        (a, b)
+        for a, b in (
+            ("warm_surrogate", "warm"),
+            ("cold_surrogate", "cold"),
+            ("warm_index", "warm"),
+            ("warm_surrogate", "warm_index"),
+            ("warm_surrogate_narrow", "warm_surrogate"),
+        )
+        if a in wide and b in wide
+    ]
+    lines += [
+        "Objectives and narrowing compared (mean ARI of the objective's best trial after "
+        "n = 100 trials; p: one-sided Wilcoxon, first greater):",
+        markdown_table(
+            pd.DataFrame(
+                [
+                    {
+                        "arm": a,
+                        "vs": b,
+                        "arm_n100": wide[a]["n100"].mean(),
+                        "vs_n100": wide[b]["n100"].mean(),
+                        "p": _p(wide[a]["n100"], wide[b]["n100"].reindex(wide[a].index)),
+                    }
+                    for a, b in versus
+                ]
+            )
+        ),
+    ]
+    lines += [
         "Per corpus:",
         markdown_table(d.groupby(["corpus", "arm"])[[f"n{n}" for n in NS]].mean().reset_index()),
         "What the objective gets wrong, per search (mean over datasets and seeds): the ARI "
@@ -152,6 +213,16 @@ def report(out: Path) -> str:
     (out / "report.md").write_text(text + "\n")
     _plot(c, out / "warm_vs_cold.png")
     return text
+
+
+def _p(a: pd.Series, b: pd.Series) -> float:
+    """One-sided Wilcoxon p (a greater), NaN when too few datasets differ."""
+    from scipy import stats
+
+    diff = a.to_numpy() - b.to_numpy()
+    if (diff != 0).sum() < 5:
+        return float("nan")
+    return float(stats.wilcoxon(a.to_numpy(), b.to_numpy(), alternative="greater").pvalue)
 
 
 def _agreement(trials: pd.DataFrame) -> pd.DataFrame:
@@ -171,7 +242,8 @@ def _agreement(trials: pd.DataFrame) -> pd.DataFrame:
                 "spearman_objective_ari": stats.spearmanr(sign * g["value"], g["ari"]).statistic,
             }
         )
-    return pd.DataFrame(rows).groupby("arm").mean().reindex(ARMS).reset_index()
+    present = [a for a in ARMS if a in set(trials["arm"])]
+    return pd.DataFrame(rows).groupby("arm").mean().reindex(present).reset_index()
 
 
 def _plot(c: pd.DataFrame, path: Path) -> None:
@@ -181,7 +253,7 @@ def _plot(c: pd.DataFrame, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6, 4))
-    for arm in ARMS:
+    for arm in [a for a in ARMS if a in set(c["arm"])]:
         m = c[c["arm"] == arm][[f"n{n}" for n in NS]].mean()
         ax.plot(NS, m.to_numpy(), marker="o", label=arm)
     ax.set_xscale("log")
@@ -217,8 +289,15 @@ def main() -> int:
             pool = sorted(h for h in kb.dataset_hashes if kb.corpus_of(h) == corpus)
             chosen += list(rng.choice(pool, size=args.datasets // 2, replace=False))
         path = out / "trials.csv"
-        done = set(pd.read_csv(path)["content_hash"]) if path.is_file() else set()
-        todo = [(h, args.seeds, args.trials) for h in chosen if h not in done]
+        done = set()
+        if path.is_file():
+            old = pd.read_csv(path)
+            done = set(zip(old["content_hash"], old["arm"], strict=True))
+        todo = []
+        for h in chosen:
+            arms = tuple(a for a in ARMS if (h, a) not in done)
+            if arms:
+                todo.append((h, args.seeds, args.trials, arms))
         print(f"{len(chosen) - len(todo)} datasets done, {len(todo)} to go", flush=True)
         new = not path.is_file()
         with path.open("a", newline="") as fh:

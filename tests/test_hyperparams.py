@@ -12,7 +12,7 @@ import metarec
 from metarec.cli import main
 from metarec.evaluation import neighbour_average_config
 from metarec.hyperparams import K_VALUES, HyperparameterModel
-from metarec.knowledge import KnowledgeBase
+from metarec.knowledge import KnowledgeBase, KnowledgeError
 from metarec.kselection import gap_statistic_k, silhouette_k
 from metarec.recommender import Recommender
 from metarec.space import ALGORITHMS, canonicalize, config_hash, k_cap
@@ -178,4 +178,34 @@ def test_predict_hyperparameters_api_and_cli(
     capsys.readouterr()
     args = ["recommend", "sklearn:wine", "--db", str(kb_dir), "--models", str(tmp_path / "m")]
     assert main(args) == 0
-    assert "neural meta-learner's hyperparameters" in capsys.readouterr().out
+    assert "hyperparameters for these algorithms (neural meta-learner" in capsys.readouterr().out
+
+
+def test_recommender_keeps_a_known_configuration_when_the_ranker_prefers_it(
+    kb: KnowledgeBase, model: HyperparameterModel
+) -> None:
+    rec = Recommender(hyper=model).fit(kb)
+    for i in range(min(len(kb.dataset_hashes), 6)):
+        mf = kb.metafeatures.loc[kb.dataset_hashes[i]]
+        x = rec.scaler_.transform(mf)
+        for algorithm in ("kmeans", "dbscan", "gmm"):
+            own = model.predict(mf, algorithm)
+            got = rec.hyperparameters(mf, algorithm)
+            known = [c for c in rec.configs_ if c["algorithm"] == algorithm]
+            scores = {
+                config_hash(c): float(
+                    rec.ranker_.predict(np.hstack([x, rec.encoder_.encode(c)[None, :]]))[0]
+                )
+                for c in [own.config, *known]
+            }
+            # the ranker's favourite among the meta-learner's and the known configurations
+            assert config_hash(got.config) == max(scores, key=lambda h: scores[h])
+            assert got.ranker_score == pytest.approx(max(scores.values()))
+            if got.source == "meta-learner":
+                assert got.config == own.config
+            else:
+                assert got.source == "meta-database" and got.config in known
+                assert got.alternatives[0]["config"] == own.config
+            assert got.n_clusters == own.n_clusters
+    with pytest.raises(KnowledgeError, match="metarec train"):
+        Recommender().fit(kb).hyperparameters(kb.metafeatures.iloc[0], "kmeans")

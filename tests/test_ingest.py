@@ -305,8 +305,9 @@ def test_models_record_what_they_were_trained_on(kb_dir: Path, tmp_path: Path) -
     models = tmp_path / "models"
     rec = train(url, models, hyper=False)
     recorded = db.artifacts()
-    assert list(recorded["name"]) == ["recommender"]
-    assert recorded["knowledge"].iloc[0] == rec.knowledge_
+    assert list(recorded["name"]) == ["recommender", "surrogate"]
+    assert all(k == rec.knowledge_ for k in recorded["knowledge"])
+    assert (models / "surrogate.txt").is_file() and not (models / "hyperparams.json").exists()
     with warnings.catch_warnings():
         warnings.simplefilter("error", StaleModelWarning)
         assert not get_recommender(url, models).stale_

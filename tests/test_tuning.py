@@ -7,6 +7,7 @@ import math
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,13 +24,14 @@ from metarec.tuning import (
 
 
 def test_cold_tpe_search_records_ari_but_optimizes_silhouette() -> None:
-    study = tune("sklearn:iris", n_trials=6, seed=1, algorithms=["kmeans", "dbscan"])
+    kw: dict[str, Any] = {"objective": "silhouette", "algorithms": ["kmeans", "dbscan"]}
+    study = tune("sklearn:iris", n_trials=6, seed=1, **kw)
     assert len(study.trials) == 6
     best = study.best_trial
     assert best.params["algorithm"] in ("kmeans", "dbscan")
     assert -1 <= best.value <= 1
     assert "ari" in best.user_attrs and "config" in best.user_attrs
-    again = tune("sklearn:iris", n_trials=6, seed=1, algorithms=["kmeans", "dbscan"])
+    again = tune("sklearn:iris", n_trials=6, seed=1, **kw)
     assert [t.params for t in again.trials] == [t.params for t in study.trials]
 
 
@@ -77,7 +79,7 @@ def test_warm_start_enqueues_the_recommendations_first(kb_dir: Path) -> None:
     assert len([t for t in study.trials if t.state.name == "WAITING"]) == 0
 
 
-def test_auto_objective_is_chosen_from_similar_datasets(kb_dir: Path) -> None:
+def test_index_objective_is_chosen_from_similar_datasets(kb_dir: Path) -> None:
     from metarec.api import get_recommender
     from metarec.io import load_dataset
     from metarec.metafeatures import extract_metafeatures
@@ -87,7 +89,7 @@ def test_auto_objective_is_chosen_from_similar_datasets(kb_dir: Path) -> None:
     index, agreement = choose_objective(mf, rec)
     assert index in OBJECTIVES and set(agreement) == set(OBJECTIVES)
     assert agreement[index] == max(v for v in agreement.values() if v == v)
-    study = tune("sklearn:wine", n_trials=2, objective="auto", recommender=rec)
+    study = tune("sklearn:wine", n_trials=2, objective="index", recommender=rec)
     assert study.user_attrs["objective"] == index
 
 

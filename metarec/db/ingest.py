@@ -453,7 +453,10 @@ def ingest_study(
             config = canonicalize(config) if config else from_optuna_params(t.params)
         except (ConfigError, KeyError) as exc:
             raise IngestError(f"{where}: configuration outside the search space: {exc}") from None
-        fields = {k: t.user_attrs.get(k) for k in (*SCORE_COLUMNS, "n_clusters", "error")}
+        fields = {
+            k: t.user_attrs.get(k)
+            for k in (*SCORE_COLUMNS, "n_clusters", "noise_fraction", "error")
+        }
         if objective in SCORE_COLUMNS and fields[objective] is None and t.value is not None:
             fields[objective] = t.value
         status = t.user_attrs.get("status")

@@ -1,0 +1,205 @@
+"""A learned, label-free objective: how good a clustering probably is, from what tuning sees.
+
+Internal validity indices alone rank clusterings badly (on the shipped
+meta-database, the run with the best silhouette on a dataset has a mean ARI of
+0.07 where the best run has 0.73: silhouette favours splitting off a few
+outlying points). The surrogate learns from every recorded run which
+clusterings agree with ground truth, from what is known without labels:
+
+* the run's internal indices: silhouette, log Calinski-Harabasz,
+  Davies-Bouldin, the number of clusters found and the noise fraction;
+* the configuration (algorithm, hyperparameters, preprocessing), encoded as
+  for the recommender's ranker;
+* the dataset's meta-features.
+
+It is a LightGBM LambdaRank model whose queries are the datasets, so it learns
+to order the clusterings of one dataset (which is all an objective has to do),
+with graded relevance from their ARI. Saved as a LightGBM text model plus JSON.
+
+Examples
+--------
+>>> from metarec.knowledge import KnowledgeBase
+>>> kb = KnowledgeBase.shipped()
+>>> surrogate = SurrogateObjective(n_estimators=20).fit(kb)
+>>> run = kb.runs.iloc[0]
+>>> cfg = kb.configs.at[run["config_hash"], "config"]
+>>> isinstance(surrogate.score(kb.metafeatures.loc[run["content_hash"]], cfg, run), float)
+True
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from metarec.knowledge import KnowledgeBase, KnowledgeError
+from metarec.recommender import ConfigEncoder
+
+__all__ = ["INDEX_FEATURES", "SurrogateObjective"]
+
+#: Per-clustering features, besides the configuration and the meta-features.
+INDEX_FEATURES = (
+    "silhouette",
+    "log_calinski_harabasz",
+    "davies_bouldin",
+    "n_clusters",
+    "log_n_clusters",
+    "noise_fraction",
+)
+#: Relevance grades of the ranking loss: ARI in steps of 1 / GRADES.
+GRADES = 30
+
+
+_RAW = ("silhouette", "calinski_harabasz", "davies_bouldin", "n_clusters", "noise_fraction")
+
+
+def _get(run: Any, key: str) -> float:
+    value = run.get(key) if isinstance(run, Mapping) else getattr(run, key, None)
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def index_features(runs: pd.DataFrame) -> np.ndarray:
+    """The :data:`INDEX_FEATURES` of runs (a frame with the runs table's score columns)."""
+    raw = runs.reindex(columns=list(_RAW)).to_numpy(dtype=float)
+    sil, ch, db, k, noise = raw.T
+    with np.errstate(invalid="ignore", divide="ignore"):
+        log_ch = np.where(ch >= 0, np.log1p(np.maximum(ch, 0)), np.nan)
+        log_k = np.where(k >= 1, np.log(np.maximum(k, 1)), np.nan)
+    return np.column_stack([sil, log_ch, db, k, log_k, noise])
+
+
+def _as_frame(runs: Sequence[Any]) -> pd.DataFrame:
+    """RunResults, runs-table rows or dicts as a frame of the raw score columns."""
+    if isinstance(runs, pd.DataFrame):
+        return runs
+    return pd.DataFrame([{key: _get(r, key) for key in _RAW} for r in runs], columns=list(_RAW))
+
+
+class SurrogateObjective:
+    """Score a clustering without labels: a learned ranking of expected ARI (module doc).
+
+    Parameters
+    ----------
+    n_estimators : int, default=300
+        Boosting rounds.
+    learning_rate : float, default=0.05
+    num_leaves : int, default=31
+    random_state : int, default=0
+        Seed of LightGBM's row and column subsampling.
+    """
+
+    def __init__(
+        self,
+        n_estimators: int = 300,
+        learning_rate: float = 0.05,
+        num_leaves: int = 31,
+        random_state: int = 0,
+    ) -> None:
+        self.n_estimators = n_estimators
+        self.learning_rate = learning_rate
+        self.num_leaves = num_leaves
+        self.random_state = random_state
+
+    def get_params(self) -> dict[str, Any]:
+        """Constructor parameters (scikit-learn style)."""
+        return {
+            "n_estimators": self.n_estimators,
+            "learning_rate": self.learning_rate,
+            "num_leaves": self.num_leaves,
+            "random_state": self.random_state,
+        }
+
+    def _features(
+        self, metafeatures: pd.DataFrame, configs: Sequence[Mapping[str, Any]], runs: Any
+    ) -> np.ndarray:
+        mf = metafeatures.reindex(columns=self.metafeature_columns_).to_numpy(dtype=float)
+        cfg = np.vstack([self.encoder_.encode(c) for c in configs])
+        return np.hstack([index_features(_as_frame(runs)), cfg, mf])
+
+    def fit(self, kb: KnowledgeBase) -> SurrogateObjective:
+        """Learn from every successful run of the knowledge base that has an ARI."""
+        import lightgbm as lgb
+
+        runs = kb.runs[(kb.runs["status"] == "ok") & kb.runs["ari"].notna()]
+        runs = runs[runs["content_hash"].isin(kb.metafeatures.index)]
+        runs = runs.sort_values("content_hash", kind="stable")
+        if runs["content_hash"].nunique() < 5:
+            raise KnowledgeError("the surrogate objective needs runs on at least 5 datasets")
+        self.encoder_ = ConfigEncoder()
+        self.metafeature_columns_ = list(kb.metafeatures.columns)
+        configs: list[Mapping[str, Any]] = list(kb.configs.loc[runs["config_hash"], "config"])
+        X = self._features(kb.metafeatures.loc[runs["content_hash"]], configs, runs)
+        ari = runs["ari"].to_numpy(dtype=float)
+        grade = np.round(np.clip(ari, 0.0, 1.0) * GRADES).astype(int)
+        _, sizes = np.unique(runs["content_hash"].to_numpy(), return_counts=True)
+        ranker = lgb.LGBMRanker(
+            objective="lambdarank",
+            n_estimators=self.n_estimators,
+            learning_rate=self.learning_rate,
+            num_leaves=self.num_leaves,
+            min_child_samples=20,
+            subsample=0.8,
+            subsample_freq=1,
+            colsample_bytree=0.8,
+            label_gain=list(range(GRADES + 1)),
+            random_state=self.random_state,
+            n_jobs=1,
+            verbose=-1,
+        ).fit(X, grade, group=sizes)
+        self.model_: Any = ranker.booster_
+        self.trained_on_ = sorted(runs["content_hash"].unique())
+        return self
+
+    def score_many(
+        self, metafeatures: pd.Series, configs: Sequence[Mapping[str, Any]], runs: Sequence[Any]
+    ) -> np.ndarray:
+        """Scores of several clusterings of one dataset (higher: more likely good)."""
+        frame = pd.DataFrame([metafeatures] * len(configs))
+        X = self._features(frame, configs, runs)
+        return np.asarray(self.model_.predict(X), dtype=float)
+
+    def score(self, metafeatures: pd.Series, config: Mapping[str, Any], run: Any) -> float:
+        """Score of one clustering: ``run`` is a :class:`~metarec.runner.RunResult`, a
+        row of the runs table or a dict; ``config`` the configuration that produced it."""
+        return float(self.score_many(metafeatures, [config], [run])[0])
+
+    # -------------------------------------------------------- persistence
+    def save(self, directory: str | os.PathLike[str], name: str = "surrogate") -> None:
+        """Write ``<name>.txt`` (LightGBM text model) and ``<name>.json``."""
+        d = Path(directory)
+        d.mkdir(parents=True, exist_ok=True)
+        self.model_.save_model(str(d / f"{name}.txt"))
+        meta = {
+            "params": self.get_params(),
+            "metafeature_columns": self.metafeature_columns_,
+            "trained_on": self.trained_on_,
+        }
+        (d / f"{name}.json").write_text(json.dumps(meta, indent=1) + "\n")
+
+    @classmethod
+    def load(cls, directory: str | os.PathLike[str], name: str = "surrogate") -> SurrogateObjective:
+        """Read a saved surrogate (a LightGBM text model: nothing is unpickled)."""
+        import lightgbm as lgb
+
+        d = Path(directory)
+        try:
+            meta = json.loads((d / f"{name}.json").read_text())
+            booster = lgb.Booster(model_file=str(d / f"{name}.txt"))
+        except (OSError, ValueError, lgb.basic.LightGBMError) as exc:
+            raise KnowledgeError(f"{d}: no trained surrogate objective ({exc})") from None
+        model = cls(**meta["params"])
+        model.encoder_ = ConfigEncoder()
+        model.metafeature_columns_ = meta["metafeature_columns"]
+        model.trained_on_ = meta["trained_on"]
+        model.model_ = booster
+        return model

@@ -1,0 +1,95 @@
+"""The learned surrogate objective and its use as tuning's default objective."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from metarec.knowledge import KnowledgeBase, KnowledgeError
+from metarec.recommender import Recommender
+from metarec.runner import RunResult
+from metarec.surrogate import SurrogateObjective, index_features
+from metarec.tuning import tune
+
+
+@pytest.fixture(scope="module")
+def kb(kb_dir: Path) -> KnowledgeBase:
+    return KnowledgeBase.from_parquet(kb_dir)
+
+
+@pytest.fixture(scope="module")
+def surrogate(kb: KnowledgeBase) -> SurrogateObjective:
+    return SurrogateObjective(n_estimators=100).fit(kb)
+
+
+def _scores(surrogate: SurrogateObjective, kb: KnowledgeBase, h: str) -> tuple[Any, Any]:
+    runs = kb.runs[(kb.runs["content_hash"] == h) & (kb.runs["status"] == "ok")]
+    configs = [kb.configs.at[c, "config"] for c in runs["config_hash"]]
+    rows = [row for _, row in runs.iterrows()]
+    return surrogate.score_many(kb.metafeatures.loc[h], configs, rows), runs["ari"].to_numpy()
+
+
+def test_surrogate_learns_which_clusterings_agree_with_the_labels(
+    kb: KnowledgeBase, surrogate: SurrogateObjective
+) -> None:
+    rho = []
+    for h in kb.dataset_hashes:
+        score, ari = _scores(surrogate, kb, h)
+        rho.append(stats.spearmanr(score, ari).statistic)
+    assert np.nanmean(rho) > 0.5  # it orders each dataset's clusterings by their ARI
+
+
+def test_index_features_from_results_rows_and_dicts() -> None:
+    import pandas as pd
+
+    res = RunResult(
+        status="ok",
+        seed=0,
+        silhouette=0.5,
+        calinski_harabasz=99.0,
+        n_clusters=3,
+        noise_fraction=0.1,
+        davies_bouldin=0.7,
+    )
+    row = pd.DataFrame([res.record()])
+    expected = [0.5, np.log(100.0), 0.7, 3.0, np.log(3.0), 0.1]
+    np.testing.assert_allclose(index_features(row)[0], expected)
+    single = RunResult(status="ok", seed=0, n_clusters=1, noise_fraction=0.0)
+    feats = index_features(pd.DataFrame([single.record()]))[0]
+    assert np.isnan(feats[0]) and feats[3] == 1.0 and feats[4] == 0.0
+
+
+def test_surrogate_round_trips_as_a_text_model(
+    kb: KnowledgeBase, surrogate: SurrogateObjective, tmp_path: Path
+) -> None:
+    surrogate.save(tmp_path)
+    assert (tmp_path / "surrogate.txt").read_text().startswith("tree")
+    loaded = SurrogateObjective.load(tmp_path)
+    h = kb.dataset_hashes[0]
+    np.testing.assert_allclose(_scores(loaded, kb, h)[0], _scores(surrogate, kb, h)[0])
+    with pytest.raises(KnowledgeError, match="no trained surrogate"):
+        SurrogateObjective.load(tmp_path / "missing")
+
+
+def test_tune_maximizes_the_surrogate_by_default(
+    kb: KnowledgeBase, surrogate: SurrogateObjective
+) -> None:
+    from metarec.io import load_dataset
+    from metarec.metafeatures import extract_metafeatures
+
+    rec = Recommender(surrogate=surrogate).fit(kb)
+    study = tune("sklearn:wine", n_trials=4, recommender=rec, seed=0)
+    assert study.user_attrs["objective"] == "surrogate"
+    mf = extract_metafeatures(load_dataset("sklearn:wine"))
+    for t in study.trials:
+        if t.value is not None:
+            expected = surrogate.score(mf, t.user_attrs["config"], t.user_attrs)
+            assert t.value == pytest.approx(expected)
+    # without a trained surrogate one is fitted on the recommender's knowledge
+    bare = Recommender().fit(kb)
+    tune("sklearn:iris", n_trials=1, recommender=bare, algorithms=["kmeans"])
+    assert isinstance(bare.surrogate, SurrogateObjective)
