@@ -223,6 +223,8 @@ def main() -> int:
             for m in (*METHODS, "oracle"):
                 row[m] = g[m].mean()
             row["predicted/oracle"] = g["predicted"].mean() / g["oracle"].mean()
+            row["predicted_median"] = g["predicted"].median()
+            row["oracle_median"] = g["oracle"].median()
             row["kept_known"] = (g["source"] == "meta-database").mean()
             for m in ("neural", "default", "neighbour_average", "regression_head"):
                 diff = g["predicted"] - g[m]
@@ -353,13 +355,13 @@ def _plot(per_algo: pd.DataFrame, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    cols = ["default", "neighbour_average", "regression_head", "predicted", "oracle"]
+    cols = ["default", "neighbour_average", "regression_head", "neural", "predicted", "oracle"]
     data = per_algo.set_index("algorithm")[cols]
     ax = data.plot.bar(figsize=(12, 4.5), width=0.8)
     ax.set_ylabel("mean held-out ARI")
     ax.set_title(
         "Hyperparameters per algorithm: defaults, neighbour average, regression head, "
-        "score model (predicted), oracle"
+        "score model (neural), metarec's choice (predicted), oracle"
     )
     ax.legend(fontsize=8)
     plt.tight_layout()
