@@ -320,7 +320,7 @@ def test_models_record_what_they_were_trained_on(kb_dir: Path, tmp_path: Path) -
         stale = get_recommender(url, models)
     assert stale.stale_ and stale.knowledge_["datasets"] == rec.knowledge_["datasets"] + 1
     train(url, models, hyper=False)
-    assert len(db.artifacts()) == 2
+    assert len(db.artifacts()) == 4  # recommender and surrogate, trained twice
     with warnings.catch_warnings():
         warnings.simplefilter("error", StaleModelWarning)
         assert not get_recommender(url, models).stale_
