@@ -252,7 +252,7 @@ def _plot(c: pd.DataFrame, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig, ax = plt.subplots(figsize=(8, 4))
     for arm in [a for a in ARMS if a in set(c["arm"])]:
         m = c[c["arm"] == arm][[f"n{n}" for n in NS]].mean()
         ax.plot(NS, m.to_numpy(), marker="o", label=arm)
@@ -262,7 +262,7 @@ def _plot(c: pd.DataFrame, path: Path) -> None:
         ylabel="mean ARI of the objective's best trial",
         title="Warm-started vs cold TPE, held out",
     )
-    ax.legend()
+    ax.legend(fontsize=8, bbox_to_anchor=(1.02, 1), loc="upper left")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
