@@ -108,7 +108,7 @@ def main() -> int:
             "Mean ARI of the run each objective ranks best, per held-out dataset "
             "(p: one-sided Wilcoxon, surrogate greater):",
             markdown_table(summary),
-            "Index chosen per dataset by `objective=\"index\"`:",
+            'Index chosen per dataset by `objective="index"`:',
             markdown_table(chosen),
         ]
     )
