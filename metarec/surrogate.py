@@ -42,7 +42,7 @@ import pandas as pd
 from metarec.knowledge import KnowledgeBase, KnowledgeError
 from metarec.recommender import ConfigEncoder
 
-__all__ = ["INDEX_FEATURES", "SurrogateObjective"]
+__all__ = ["INDEX_FEATURES", "SurrogateObjective", "index_features"]
 
 #: Per-clustering features, besides the configuration and the meta-features.
 INDEX_FEATURES = (
