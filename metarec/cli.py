@@ -248,6 +248,10 @@ def _cmd_recommend(args: argparse.Namespace) -> int:
                 f"  {mark}{p.algorithm:<21}{p.predicted_ari:>7.3f} +/- {p.uncertainty:.2f}  "
                 f"{params}; scaler={pre['scaler']}, pca={pre['pca']}"
             )
+            if p.source == "meta-database":
+                own = p.alternatives[0]["config"]
+                own_params = ", ".join(f"{k}={v}" for k, v in own["params"].items())
+                print(f"{'':>24}(meta-learner's own: {own_params})")
     print("most similar known datasets:")
     for row in rec.neighbours.head(5).itertuples():
         print(f"   {row.dataset:<32} weight {row.weight:.2f}  best ARI there {row.best_ari:.2f}")
