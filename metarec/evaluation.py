@@ -330,6 +330,16 @@ class EvaluationResult:
     tests: pd.DataFrame
 
 
+def paired_p(a: Any, b: Any, alternative: str = "greater") -> float:
+    """One-sided Wilcoxon signed-rank p that ``a`` is greater (or ``"less"``) than ``b``,
+    paired by position; NaN when fewer than 5 pairs differ."""
+
+    x, y = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if int(np.sum(x != y)) < 5:
+        return float("nan")
+    return float(stats.wilcoxon(x, y, alternative=alternative).pvalue)
+
+
 def summarize(per_dataset: pd.DataFrame, reference: str) -> EvaluationResult:
     """Mean/median top-1, best-of-5, ratio to the oracle, regret; Wilcoxon vs ``reference``."""
     frames = {"all": per_dataset}
@@ -360,11 +370,7 @@ def summarize(per_dataset: pd.DataFrame, reference: str) -> EvaluationResult:
             other = m.set_index("content_hash")["top1"].reindex(ref.index)
             ok = ref.notna() & other.notna()
             diff = ref[ok] - other[ok]
-            if (diff != 0).sum() >= 5:
-                res = stats.wilcoxon(ref[ok], other[ok], alternative="greater")
-                p = float(res.pvalue)
-            else:
-                p = float("nan")
+            p = paired_p(ref[ok], other[ok])
             tests.append(
                 {
                     "corpus": corpus,

@@ -601,17 +601,10 @@ class Recommender:
         pred = self.hyper.predict(metafeatures, algorithm, n_rows=n_rows)
         if self.ranker_ is None:
             return pred
-        known = [c for c in self.configs_ if c["algorithm"] == algorithm]
-        known = [c for c in known if config_hash(c) != config_hash(pred.config)]
+        own = config_hash(pred.config)
+        known = [c for h, c in self.configs_.items() if c["algorithm"] == algorithm and h != own]
         candidates = [pred.config, *known]
-        x = self.scaler_.transform(metafeatures)
-        feats = np.hstack(
-            [
-                np.repeat(x, len(candidates), axis=0),
-                np.vstack([self.encoder_.encode(c) for c in candidates]),
-            ]
-        )
-        ranked = np.asarray(self.ranker_.predict(feats), dtype=float)
+        ranked = self._ranker_scores(self.scaler_.transform(metafeatures), candidates)
         best = int(np.argmax(ranked))
         pred.ranker_score = float(ranked[0])
         if best == 0:
@@ -634,6 +627,18 @@ class Recommender:
             alternatives=[kept, *pred.alternatives[:2]],
         )
 
+    def _ranker_scores(self, x: np.ndarray, configs: list[dict[str, Any]]) -> np.ndarray:
+        """The ranker's scores of configurations for one dataset's scaled meta-features."""
+        if self.ranker_ is None:
+            raise KnowledgeError("this recommender has no ranker; fit it with use_ranker=True")
+        feats = np.hstack(
+            [
+                np.repeat(x, len(configs), axis=0),
+                np.vstack([self.encoder_.encode(c) for c in configs]),
+            ]
+        )
+        return np.asarray(self.ranker_.predict(feats), dtype=float)
+
     def _refine(self, items: list[RecommendedConfig], mf: pd.Series, x: np.ndarray) -> None:
         """Swap in the meta-learner's configuration where the ranker prefers it."""
         from metarec.space import config_hash
@@ -645,8 +650,7 @@ class Recommender:
             if h in taken:
                 continue
             if self.ranker_ is not None:
-                feats = np.hstack([x, self.encoder_.encode(pred.config)[None, :]])
-                new = float(np.asarray(self.ranker_.predict(feats))[0])
+                new = float(self._ranker_scores(x, [pred.config])[0])
                 old = it.ranker_score
             else:
                 both, _ = self.hyper.score_configs(mf, [pred.config, it.config], pred.n_clusters)

@@ -34,7 +34,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 METHODS = ("predicted", "neural", "regression_head", "neighbour_average", "default")
 
@@ -144,7 +143,7 @@ def main() -> int:
     parser.add_argument("--k-only", action="store_true", help="only the k baselines")
     args = parser.parse_args()
 
-    from metarec.evaluation import markdown_table, run_pairs
+    from metarec.evaluation import markdown_table, paired_p, run_pairs
     from metarec.knowledge import KnowledgeBase
     from metarec.space import ALGORITHMS, config_hash
 
@@ -227,12 +226,7 @@ def main() -> int:
             row["oracle_median"] = g["oracle"].median()
             row["kept_known"] = (g["source"] == "meta-database").mean()
             for m in ("neural", "default", "neighbour_average", "regression_head"):
-                diff = g["predicted"] - g[m]
-                row[f"p_vs_{m}"] = (
-                    float(stats.wilcoxon(g["predicted"], g[m], alternative="greater").pvalue)
-                    if (diff != 0).sum() >= 5
-                    else np.nan
-                )
+                row[f"p_vs_{m}"] = paired_p(g["predicted"], g[m])
             rows.append(row)
         return pd.DataFrame(rows)
 
@@ -302,7 +296,6 @@ def main() -> int:
     for name, g in [("all", top), *top.groupby("corpus")]:
         a = g[g["method"] == "metarec"].set_index("content_hash")
         b = g[g["method"] == "metarec_refined"].set_index("content_hash").reindex(a.index)
-        diff = b["top1"] - a["top1"]
         ref_rows.append(
             {
                 "corpus": name,
@@ -312,16 +305,8 @@ def main() -> int:
                 "top5_metarec": a["top5"].mean(),
                 "top5_refined": b["top5"].mean(),
                 "refined_items_per_dataset": b["refined"].mean(),
-                "p_refined_greater": float(
-                    stats.wilcoxon(b["top1"], a["top1"], alternative="greater").pvalue
-                )
-                if (diff != 0).sum() >= 5
-                else np.nan,
-                "p_refined_less": float(
-                    stats.wilcoxon(b["top1"], a["top1"], alternative="less").pvalue
-                )
-                if (diff != 0).sum() >= 5
-                else np.nan,
+                "p_refined_greater": paired_p(b["top1"], a["top1"]),
+                "p_refined_less": paired_p(b["top1"], a["top1"], alternative="less"),
             }
         )
     refine = pd.DataFrame(ref_rows)

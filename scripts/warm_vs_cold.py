@@ -102,7 +102,7 @@ def one_dataset(args: tuple[str, int, int, tuple[str, ...]]) -> list[dict[str, A
 
 
 def report(out: Path) -> str:
-    from metarec.evaluation import markdown_table
+    from metarec.evaluation import markdown_table, paired_p
     from metarec.tuning import OBJECTIVES
 
     trials = pd.read_csv(out / "trials.csv")
@@ -160,11 +160,11 @@ def report(out: Path) -> str:
                 "cold": cold,
                 "warm_n10": w["n10"].mean(),
                 "cold_n100": c0["n100"].mean(),
-                "p_warm10_greater": _p(w["n10"], c0["n100"]),
+                "p_warm10_greater": paired_p(w["n10"], c0["n100"]),
                 "share_warm_ge_cold_every_n": float(ge.mean()),
                 "warm_n100": w["n100"].mean(),
                 "zero_shot": zero_shot.reindex(w.index).mean(),
-                "p_warm100_ge_zero_shot": _p(w["n100"], zero_shot.reindex(w.index)),
+                "p_warm100_ge_zero_shot": paired_p(w["n100"], zero_shot.reindex(w.index)),
             }
         )
     lines += [
@@ -194,7 +194,7 @@ def report(out: Path) -> str:
                         "vs": b,
                         "arm_n100": wide[a]["n100"].mean(),
                         "vs_n100": wide[b]["n100"].mean(),
-                        "p": _p(wide[a]["n100"], wide[b]["n100"].reindex(wide[a].index)),
+                        "p": paired_p(wide[a]["n100"], wide[b]["n100"].reindex(wide[a].index)),
                     }
                     for a, b in versus
                 ]
@@ -213,16 +213,6 @@ def report(out: Path) -> str:
     (out / "report.md").write_text(text + "\n")
     _plot(c, out / "warm_vs_cold.png")
     return text
-
-
-def _p(a: pd.Series, b: pd.Series) -> float:
-    """One-sided Wilcoxon p (a greater), NaN when too few datasets differ."""
-    from scipy import stats
-
-    diff = a.to_numpy() - b.to_numpy()
-    if (diff != 0).sum() < 5:
-        return float("nan")
-    return float(stats.wilcoxon(a.to_numpy(), b.to_numpy(), alternative="greater").pvalue)
 
 
 def _agreement(trials: pd.DataFrame) -> pd.DataFrame:
