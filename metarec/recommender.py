@@ -42,6 +42,7 @@ __all__ = [
     "Recommendation",
     "RecommendedConfig",
     "Recommender",
+    "fit_score_model",
 ]
 
 
@@ -338,26 +339,11 @@ class Recommender:
         return np.where(np.isfinite(found), found, sizes)
 
     def _fit_ranker(self) -> Any:
-        import lightgbm as lgb
-
         n_d, n_c = self.scores_.shape
         y = self.targets_.to_numpy().ravel()
         X = np.hstack([np.repeat(self.X_, n_c, axis=0), np.tile(self.config_features_, (n_d, 1))])
         ok = np.isfinite(y)
-        model = lgb.LGBMRegressor(
-            n_estimators=300,
-            learning_rate=0.05,
-            num_leaves=31,
-            min_child_samples=20,
-            subsample=0.8,
-            subsample_freq=1,
-            colsample_bytree=0.5,
-            random_state=self.random_state,
-            n_jobs=1,
-            verbose=-1,
-        )
-        model.fit(X[ok], y[ok])
-        return model
+        return fit_score_model(X[ok], y[ok], self.random_state)
 
     # -------------------------------------------------------- persistence
     def save(self, directory: str | os.PathLike[str]) -> None:
@@ -677,6 +663,27 @@ class Recommender:
         if not ok.any():
             return float("nan")
         return float(_weighted_quantiles(found[ok], w[ok], [0.5])[0])
+
+
+def fit_score_model(X: np.ndarray, y: np.ndarray, random_state: int = 0) -> Any:
+    """The LightGBM regressor that predicts a configuration's score from
+    (meta-features, configuration features): the recommender's ranker, and the
+    surrogate objective's prior (:mod:`metarec.surrogate`)."""
+    import lightgbm as lgb
+
+    model = lgb.LGBMRegressor(
+        n_estimators=300,
+        learning_rate=0.05,
+        num_leaves=31,
+        min_child_samples=20,
+        subsample=0.8,
+        subsample_freq=1,
+        colsample_bytree=0.5,
+        random_state=random_state,
+        n_jobs=1,
+        verbose=-1,
+    )
+    return model.fit(X, y)
 
 
 def _f(v: Any) -> float:

@@ -10,7 +10,15 @@ clusterings agree with ground truth, from what is known without labels:
   Davies-Bouldin, the number of clusters found and the noise fraction;
 * the configuration (algorithm, hyperparameters, preprocessing), encoded as
   for the recommender's ranker;
-* the dataset's meta-features.
+* the dataset's meta-features;
+* a *prior*: what a configuration scores on datasets like this one before it
+  is run, from a LightGBM regressor of ARI on (meta-features, configuration)
+  (the model of the recommender's ranker). The surrogate learns from the
+  prior's out-of-fold predictions (folds of near-duplicate groups), so that it
+  weighs the prior as it does on data the prior has not seen.
+
+Held out, the prior matters most for configurations outside the meta-database
+(which is what a search mostly runs): see ``scripts/eval_surrogate.py``.
 
 It is a LightGBM LambdaRank model whose queries are the datasets, so it learns
 to order the clusterings of one dataset (which is all an objective has to do),
@@ -40,7 +48,7 @@ import numpy as np
 import pandas as pd
 
 from metarec.knowledge import KnowledgeBase, KnowledgeError
-from metarec.recommender import ConfigEncoder
+from metarec.recommender import ConfigEncoder, fit_score_model
 
 __all__ = ["INDEX_FEATURES", "SurrogateObjective", "index_features"]
 
@@ -96,6 +104,10 @@ class SurrogateObjective:
     num_leaves : int, default=31
     random_state : int, default=0
         Seed of LightGBM's row and column subsampling.
+    prior : bool, default=True
+        Add the prior (module doc) as a feature.
+    prior_folds : int, default=5
+        Folds of near-duplicate groups for the prior's out-of-fold predictions.
     """
 
     def __init__(
@@ -104,11 +116,15 @@ class SurrogateObjective:
         learning_rate: float = 0.05,
         num_leaves: int = 31,
         random_state: int = 0,
+        prior: bool = True,
+        prior_folds: int = 5,
     ) -> None:
         self.n_estimators = n_estimators
         self.learning_rate = learning_rate
         self.num_leaves = num_leaves
         self.random_state = random_state
+        self.prior = prior
+        self.prior_folds = prior_folds
 
     def get_params(self) -> dict[str, Any]:
         """Constructor parameters (scikit-learn style)."""
@@ -117,14 +133,37 @@ class SurrogateObjective:
             "learning_rate": self.learning_rate,
             "num_leaves": self.num_leaves,
             "random_state": self.random_state,
+            "prior": self.prior,
+            "prior_folds": self.prior_folds,
         }
+
+    def _design(
+        self, metafeatures: pd.DataFrame, configs: Sequence[Mapping[str, Any]], runs: Any
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(features without the prior, the prior's own features)."""
+        mf = metafeatures.reindex(columns=self.metafeature_columns_).to_numpy(dtype=float)
+        cfg = np.vstack([self.encoder_.encode(c) for c in configs])
+        return np.hstack([index_features(_as_frame(runs)), cfg, mf]), np.hstack([mf, cfg])
 
     def _features(
         self, metafeatures: pd.DataFrame, configs: Sequence[Mapping[str, Any]], runs: Any
     ) -> np.ndarray:
-        mf = metafeatures.reindex(columns=self.metafeature_columns_).to_numpy(dtype=float)
-        cfg = np.vstack([self.encoder_.encode(c) for c in configs])
-        return np.hstack([index_features(_as_frame(runs)), cfg, mf])
+        X, design = self._design(metafeatures, configs, runs)
+        if self.prior_model_ is None:
+            return X
+        return np.column_stack([X, self.prior_model_.predict(design)])
+
+    def _out_of_fold_prior(self, design: np.ndarray, ari: np.ndarray, groups: np.ndarray) -> Any:
+        """The prior's predictions for the training runs, each from a model that did
+        not see the run's near-duplicate group."""
+        from sklearn.model_selection import GroupKFold
+
+        folds = min(self.prior_folds, len(np.unique(groups)))
+        oof = np.empty(len(ari))
+        for train, test in GroupKFold(n_splits=folds).split(design, groups=groups):
+            model = fit_score_model(design[train], ari[train], self.random_state)
+            oof[test] = model.predict(design[test])
+        return oof
 
     def fit(self, kb: KnowledgeBase) -> SurrogateObjective:
         """Learn from every successful run of the knowledge base that has an ARI."""
@@ -138,8 +177,16 @@ class SurrogateObjective:
         self.encoder_ = ConfigEncoder()
         self.metafeature_columns_ = list(kb.metafeatures.columns)
         configs: list[Mapping[str, Any]] = list(kb.configs.loc[runs["config_hash"], "config"])
-        X = self._features(kb.metafeatures.loc[runs["content_hash"]], configs, runs)
+        X, design = self._design(kb.metafeatures.loc[runs["content_hash"]], configs, runs)
         ari = runs["ari"].to_numpy(dtype=float)
+        self.prior_model_: Any = None
+        if self.prior:
+            groups = kb.near_duplicate_groups()
+            oof = self._out_of_fold_prior(
+                design, ari, np.array([groups[h] for h in runs["content_hash"]])
+            )
+            X = np.column_stack([X, oof])
+            self.prior_model_ = fit_score_model(design, ari, self.random_state).booster_
         grade = np.round(np.clip(ari, 0.0, 1.0) * GRADES).astype(int)
         _, sizes = np.unique(runs["content_hash"].to_numpy(), return_counts=True)
         ranker = lgb.LGBMRanker(
@@ -168,6 +215,16 @@ class SurrogateObjective:
         X = self._features(frame, configs, runs)
         return np.asarray(self.model_.predict(X), dtype=float)
 
+    def prior_scores(
+        self, metafeatures: pd.Series, configs: Sequence[Mapping[str, Any]]
+    ) -> np.ndarray:
+        """The prior alone: expected ARI of configurations on this dataset, before any run."""
+        if self.prior_model_ is None:
+            raise KnowledgeError("this surrogate has no prior; fit it with prior=True")
+        frame = pd.DataFrame([metafeatures] * len(configs))
+        _, design = self._design(frame, configs, [{}] * len(configs))
+        return np.asarray(self.prior_model_.predict(design), dtype=float)
+
     def score(self, metafeatures: pd.Series, config: Mapping[str, Any], run: Any) -> float:
         """Score of one clustering: ``run`` is a :class:`~metarec.runner.RunResult`, a
         row of the runs table or a dict; ``config`` the configuration that produced it."""
@@ -179,6 +236,8 @@ class SurrogateObjective:
         d = Path(directory)
         d.mkdir(parents=True, exist_ok=True)
         self.model_.save_model(str(d / f"{name}.txt"))
+        if self.prior_model_ is not None:
+            self.prior_model_.save_model(str(d / f"{name}_prior.txt"))
         meta = {
             "params": self.get_params(),
             "metafeature_columns": self.metafeature_columns_,
@@ -194,12 +253,17 @@ class SurrogateObjective:
         d = Path(directory)
         try:
             meta = json.loads((d / f"{name}.json").read_text())
+            params = {"prior": False, **meta["params"]}  # saved before the prior existed
             booster = lgb.Booster(model_file=str(d / f"{name}.txt"))
-        except (OSError, ValueError, lgb.basic.LightGBMError) as exc:
+            prior = (
+                lgb.Booster(model_file=str(d / f"{name}_prior.txt")) if params["prior"] else None
+            )
+        except (OSError, ValueError, KeyError, lgb.basic.LightGBMError) as exc:
             raise KnowledgeError(f"{d}: no trained surrogate objective ({exc})") from None
-        model = cls(**meta["params"])
+        model = cls(**params)
         model.encoder_ = ConfigEncoder()
         model.metafeature_columns_ = meta["metafeature_columns"]
         model.trained_on_ = meta["trained_on"]
         model.model_ = booster
+        model.prior_model_ = prior
         return model

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import multiprocessing as mp
 import sys
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -51,7 +52,44 @@ OBJECTIVE_OF = {"cold": "silhouette", "warm": "silhouette", "warm_index": "index
 #: (warm, cold) pairs compared with the same objective
 PAIRS = (("warm", "cold"), ("warm_surrogate", "cold_surrogate"))
 NS = (1, 5, 10, 25, 50, 100)
-FIELDS = ["content_hash", "corpus", "arm", "seed", "trial", "value", "ari", "status", "objective"]
+#: what each trial records besides its objective value: enough to replay other objectives
+RECORDED = ("silhouette", "calinski_harabasz", "davies_bouldin", "n_clusters", "noise_fraction")
+FIELDS = [
+    "content_hash",
+    "corpus",
+    "arm",
+    "seed",
+    "trial",
+    "value",
+    "ari",
+    "status",
+    "objective",
+    *RECORDED,
+    "config",
+]
+
+
+def choose_datasets(kb: Any, n: int) -> list[str]:
+    """``n`` held-out datasets, half clustbench and half uci121, seeded.
+
+    The first four of each corpus are the original sample (``choice`` with seed
+    0); more come from a seeded permutation of the rest, so that a larger
+    ``--datasets`` keeps every dataset already run.
+    """
+    rng = np.random.default_rng(0)
+    pools = {
+        corpus: sorted(h for h in kb.dataset_hashes if kb.corpus_of(h) == corpus)
+        for corpus in ("clustbench", "uci121")
+    }
+    first = {
+        c: list(rng.choice(pool, size=min(4, n // 2), replace=False)) for c, pool in pools.items()
+    }
+    chosen: list[str] = []
+    for corpus, pool in pools.items():
+        rest = [h for h in pool if h not in first[corpus]]
+        more = list(np.random.default_rng(1).permutation(rest))
+        chosen += (first[corpus] + more)[: n // 2]
+    return chosen
 
 
 def one_dataset(args: tuple[str, int, int, tuple[str, ...]]) -> list[dict[str, Any]]:
@@ -96,6 +134,8 @@ def one_dataset(args: tuple[str, int, int, tuple[str, ...]]) -> list[dict[str, A
                         "ari": t.user_attrs.get("ari", 0.0),
                         "status": t.user_attrs.get("status", ""),
                         "objective": study.user_attrs.get("objective"),
+                        **{key: t.user_attrs.get(key) for key in RECORDED},
+                        "config": json.dumps(t.user_attrs.get("config"), sort_keys=True),
                     }
                 )
     return rows
@@ -265,6 +305,7 @@ def main() -> int:
     parser.add_argument("--trials", type=int, default=100)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--out", default="benchmarks/warm_vs_cold")
+    parser.add_argument("--arms", help=f"comma-separated subset of {', '.join(ARMS)}")
     parser.add_argument("--report", action="store_true", help="only summarise")
     args = parser.parse_args()
     out = Path(args.out)
@@ -273,19 +314,21 @@ def main() -> int:
         from metarec.knowledge import KnowledgeBase
 
         kb = KnowledgeBase.shipped()
-        rng = np.random.default_rng(0)
-        chosen: list[str] = []
-        for corpus in ("clustbench", "uci121"):
-            pool = sorted(h for h in kb.dataset_hashes if kb.corpus_of(h) == corpus)
-            chosen += list(rng.choice(pool, size=args.datasets // 2, replace=False))
+        chosen = choose_datasets(kb, args.datasets)
         path = out / "trials.csv"
         done = set()
         if path.is_file():
             old = pd.read_csv(path)
             done = set(zip(old["content_hash"], old["arm"], strict=True))
+            if list(old.columns) != FIELDS:  # written by an earlier version: widen the table
+                old.reindex(columns=FIELDS).to_csv(path, index=False)
+        wanted = args.arms.split(",") if args.arms else list(ARMS)
+        unknown = sorted(set(wanted) - set(ARMS))
+        if unknown:
+            parser.error(f"unknown arms {unknown}; choose from {', '.join(ARMS)}")
         todo = []
         for h in chosen:
-            arms = tuple(a for a in ARMS if (h, a) not in done)
+            arms = tuple(a for a in ARMS if a in wanted and (h, a) not in done)
             if arms:
                 todo.append((h, args.seeds, args.trials, arms))
         print(f"{len(chosen) - len(todo)} datasets done, {len(todo)} to go", flush=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -71,8 +72,37 @@ def test_surrogate_round_trips_as_a_text_model(
     loaded = SurrogateObjective.load(tmp_path)
     h = kb.dataset_hashes[0]
     np.testing.assert_allclose(_scores(loaded, kb, h)[0], _scores(surrogate, kb, h)[0])
+    assert (tmp_path / "surrogate_prior.txt").read_text().startswith("tree")
     with pytest.raises(KnowledgeError, match="no trained surrogate"):
         SurrogateObjective.load(tmp_path / "missing")
+    (tmp_path / "surrogate_prior.txt").unlink()
+    with pytest.raises(KnowledgeError, match="no trained surrogate"):
+        SurrogateObjective.load(tmp_path)
+
+
+def test_prior_is_learned_out_of_fold_and_optional(
+    kb: KnowledgeBase, surrogate: SurrogateObjective, tmp_path: Path
+) -> None:
+    h = kb.dataset_hashes[0]
+    runs = kb.runs[(kb.runs["content_hash"] == h) & (kb.runs["status"] == "ok")]
+    configs = [kb.configs.at[c, "config"] for c in runs["config_hash"]]
+    prior = surrogate.prior_scores(kb.metafeatures.loc[h], configs)
+    assert prior.shape == (len(configs),) and np.isfinite(prior).all()
+    # the prior orders a dataset's configurations without running them
+    assert stats.spearmanr(prior, runs["ari"]).statistic > 0.3
+    # the ranking model has one more feature than the model without a prior
+    plain = SurrogateObjective(n_estimators=20, prior=False).fit(kb)
+    assert surrogate.model_.num_feature() == plain.model_.num_feature() + 1
+    with pytest.raises(KnowledgeError, match="prior=True"):
+        plain.prior_scores(kb.metafeatures.loc[h], configs)
+    # a model saved without the prior (as before it existed) loads without one
+    plain.save(tmp_path)
+    assert not (tmp_path / "surrogate_prior.txt").exists()
+    meta = json.loads((tmp_path / "surrogate.json").read_text())
+    for key in ("prior", "prior_folds"):
+        del meta["params"][key]
+    (tmp_path / "surrogate.json").write_text(json.dumps(meta))
+    assert SurrogateObjective.load(tmp_path).prior_model_ is None
 
 
 def test_tune_maximizes_the_surrogate_by_default(
