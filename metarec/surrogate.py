@@ -11,14 +11,14 @@ clusterings agree with ground truth, from what is known without labels:
 * the configuration (algorithm, hyperparameters, preprocessing), encoded as
   for the recommender's ranker;
 * the dataset's meta-features;
-* a *prior*: what a configuration scores on datasets like this one before it
-  is run, from a LightGBM regressor of ARI on (meta-features, configuration)
-  (the model of the recommender's ranker). The surrogate learns from the
-  prior's out-of-fold predictions (folds of near-duplicate groups), so that it
-  weighs the prior as it does on data the prior has not seen.
-
-Held out, the prior matters most for configurations outside the meta-database
-(which is what a search mostly runs): see ``scripts/eval_surrogate.py``.
+* optionally (``prior=True``) a *prior*: what a configuration scores on
+  datasets like this one before it is run, from a LightGBM regressor of ARI on
+  (meta-features, configuration) (the model of the recommender's ranker). The
+  surrogate then learns from the prior's out-of-fold predictions (folds of
+  near-duplicate groups), so that it weighs the prior as it does on data the
+  prior has not seen. Held out it changes nothing measurable, also for
+  configurations outside the meta-database (``scripts/eval_surrogate.py``),
+  so it is off by default.
 
 It is a LightGBM LambdaRank model whose queries are the datasets, so it learns
 to order the clusterings of one dataset (which is all an objective has to do),
@@ -104,7 +104,7 @@ class SurrogateObjective:
     num_leaves : int, default=31
     random_state : int, default=0
         Seed of LightGBM's row and column subsampling.
-    prior : bool, default=True
+    prior : bool, default=False
         Add the prior (module doc) as a feature.
     prior_folds : int, default=5
         Folds of near-duplicate groups for the prior's out-of-fold predictions.
@@ -116,7 +116,7 @@ class SurrogateObjective:
         learning_rate: float = 0.05,
         num_leaves: int = 31,
         random_state: int = 0,
-        prior: bool = True,
+        prior: bool = False,
         prior_folds: int = 5,
     ) -> None:
         self.n_estimators = n_estimators

@@ -14,7 +14,9 @@ dataset as the build stored it:
 * ``cold_surrogate`` / ``warm_surrogate``: cold and warm TPE with the learned
   surrogate objective (``objective="auto"``, the default);
 * ``warm_surrogate_narrow``: as ``warm_surrogate``, the space narrowed to the
-  algorithms of the enqueued configurations.
+  algorithms of the enqueued configurations;
+* ``*_surrogate_prior*``: the three surrogate arms again, with the surrogate
+  fitted with its out-of-fold prior feature (``SurrogateObjective(prior=True)``).
 
 Every trial (objective value, ARI) is appended to ``OUT/trials.csv``; finished
 (dataset, arm) pairs are skipped on a rerun. ``--report`` summarises: the ARI of the trial
@@ -47,10 +49,17 @@ ARMS = (
     "cold_surrogate",
     "warm_surrogate",
     "warm_surrogate_narrow",
+    "cold_surrogate_prior",
+    "warm_surrogate_prior",
+    "warm_surrogate_prior_narrow",
 )
 OBJECTIVE_OF = {"cold": "silhouette", "warm": "silhouette", "warm_index": "index"}
 #: (warm, cold) pairs compared with the same objective
-PAIRS = (("warm", "cold"), ("warm_surrogate", "cold_surrogate"))
+PAIRS = (
+    ("warm", "cold"),
+    ("warm_surrogate", "cold_surrogate"),
+    ("warm_surrogate_prior", "cold_surrogate_prior"),
+)
 NS = (1, 5, 10, 25, 50, 100)
 #: what each trial records besides its objective value: enough to replay other objectives
 RECORDED = ("silhouette", "calinski_harabasz", "davies_bouldin", "n_clusters", "noise_fraction")
@@ -105,20 +114,24 @@ def one_dataset(args: tuple[str, int, int, tuple[str, ...]]) -> list[dict[str, A
     groups = kb.near_duplicate_groups()
     train = kb.without({x for x, g in groups.items() if g == groups[h]})
     hyper = HyperparameterModel(n_members=2).fit(train)
-    rec = Recommender(hyper=hyper, surrogate=SurrogateObjective().fit(train)).fit(train)
+    rec = Recommender(hyper=hyper).fit(train)
+    surrogates = {False: SurrogateObjective().fit(train)}
+    if any("prior" in arm for arm in arms):
+        surrogates[True] = SurrogateObjective(prior=True).fit(train)
     ds = load_as_built(str(kb.value(h, "source")), h, 1000, None)
     if ds is None:
         return []
     rows = []
     for seed in range(seeds):
         for arm in arms:
+            rec.surrogate = surrogates["prior" in arm]
             study = tune(
                 ds,
                 n_trials=trials,
                 objective=OBJECTIVE_OF.get(arm, "auto"),
                 seed=seed,
                 warm=arm.startswith("warm"),
-                narrow=arm.endswith("narrow"),
+                narrow="narrow" in arm,
                 recommender=rec,
                 time_limit=60,
             )
@@ -174,8 +187,10 @@ def report(out: Path) -> str:
     arms = [a for a in ARMS if a in set(d["arm"])]
     wide = {arm: d[d["arm"] == arm].set_index("content_hash").sort_index() for arm in arms}
     mean = d.groupby("arm")[[f"n{n}" for n in NS]].mean().reindex(arms)
+    mean.insert(0, "datasets", d.groupby("arm")["content_hash"].nunique().reindex(arms))
     zero_shot = (
-        trials[(trials["arm"] == "warm") & (trials["trial"] == 1)]
+        # every warm arm's first trial is the recommender's top-1 configuration
+        trials[trials["arm"].str.startswith("warm") & (trials["trial"] == 1)]
         .groupby("content_hash")["ari"]
         .mean()
         .sort_index()
@@ -184,13 +199,15 @@ def report(out: Path) -> str:
         f"{d['content_hash'].nunique()} held-out datasets x {int(c['seed'].nunique())} seeds; "
         "mean over datasets of the ARI of the objective's best trial after n trials:",
         markdown_table(mean.reset_index()),
-        f"zero-shot top-1 recommendation (the first warm trial): {zero_shot.mean():.3f}.",
+        f"zero-shot top-1 recommendation (the first warm trial): {zero_shot.mean():.3f} "
+        f"over {len(zero_shot)} datasets.",
     ]
     rows = []
     for warm, cold in PAIRS:
         if warm not in wide or cold not in wide:
             continue
-        w, c0 = wide[warm], wide[cold].reindex(wide[warm].index)
+        common = wide[warm].index.intersection(wide[cold].index)
+        w, c0 = wide[warm].loc[common], wide[cold].loc[common]
         ge = np.ones(len(w), dtype=bool)
         for n in NS:
             ge &= (w[f"n{n}"] >= c0[f"n{n}"]).to_numpy()
@@ -198,6 +215,7 @@ def report(out: Path) -> str:
             {
                 "warm": warm,
                 "cold": cold,
+                "datasets": len(common),
                 "warm_n10": w["n10"].mean(),
                 "cold_n100": c0["n100"].mean(),
                 "p_warm10_greater": paired_p(w["n10"], c0["n100"]),
@@ -232,11 +250,13 @@ def report(out: Path) -> str:
                     {
                         "arm": a,
                         "vs": b,
-                        "arm_n100": wide[a]["n100"].mean(),
-                        "vs_n100": wide[b]["n100"].mean(),
-                        "p": paired_p(wide[a]["n100"], wide[b]["n100"].reindex(wide[a].index)),
+                        "datasets": len(common),
+                        "arm_n100": wide[a].loc[common, "n100"].mean(),
+                        "vs_n100": wide[b].loc[common, "n100"].mean(),
+                        "p": paired_p(wide[a].loc[common, "n100"], wide[b].loc[common, "n100"]),
                     }
                     for a, b in versus
+                    for common in [wide[a].index.intersection(wide[b].index)]
                 ]
             )
         ),

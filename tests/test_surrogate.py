@@ -27,6 +27,11 @@ def surrogate(kb: KnowledgeBase) -> SurrogateObjective:
     return SurrogateObjective(n_estimators=100).fit(kb)
 
 
+@pytest.fixture(scope="module")
+def with_prior(kb: KnowledgeBase) -> SurrogateObjective:
+    return SurrogateObjective(n_estimators=50, prior=True).fit(kb)
+
+
 def _scores(surrogate: SurrogateObjective, kb: KnowledgeBase, h: str) -> tuple[Any, Any]:
     runs = kb.runs[(kb.runs["content_hash"] == h) & (kb.runs["status"] == "ok")]
     configs = [kb.configs.at[c, "config"] for c in runs["config_hash"]]
@@ -64,14 +69,19 @@ def test_index_features_from_results_rows_and_dicts() -> None:
     assert np.isnan(feats[0]) and feats[3] == 1.0 and feats[4] == 0.0
 
 
+@pytest.mark.parametrize("model", ["surrogate", "with_prior"])
 def test_surrogate_round_trips_as_a_text_model(
-    kb: KnowledgeBase, surrogate: SurrogateObjective, tmp_path: Path
+    kb: KnowledgeBase, model: str, request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
+    surrogate = request.getfixturevalue(model)
     surrogate.save(tmp_path)
     assert (tmp_path / "surrogate.txt").read_text().startswith("tree")
     loaded = SurrogateObjective.load(tmp_path)
     h = kb.dataset_hashes[0]
     np.testing.assert_allclose(_scores(loaded, kb, h)[0], _scores(surrogate, kb, h)[0])
+    if surrogate.prior_model_ is None:
+        assert not (tmp_path / "surrogate_prior.txt").exists()
+        return
     assert (tmp_path / "surrogate_prior.txt").read_text().startswith("tree")
     with pytest.raises(KnowledgeError, match="no trained surrogate"):
         SurrogateObjective.load(tmp_path / "missing")
@@ -81,18 +91,18 @@ def test_surrogate_round_trips_as_a_text_model(
 
 
 def test_prior_is_learned_out_of_fold_and_optional(
-    kb: KnowledgeBase, surrogate: SurrogateObjective, tmp_path: Path
+    kb: KnowledgeBase, with_prior: SurrogateObjective, tmp_path: Path
 ) -> None:
     h = kb.dataset_hashes[0]
     runs = kb.runs[(kb.runs["content_hash"] == h) & (kb.runs["status"] == "ok")]
     configs = [kb.configs.at[c, "config"] for c in runs["config_hash"]]
-    prior = surrogate.prior_scores(kb.metafeatures.loc[h], configs)
+    prior = with_prior.prior_scores(kb.metafeatures.loc[h], configs)
     assert prior.shape == (len(configs),) and np.isfinite(prior).all()
     # the prior orders a dataset's configurations without running them
     assert stats.spearmanr(prior, runs["ari"]).statistic > 0.3
     # the ranking model has one more feature than the model without a prior
-    plain = SurrogateObjective(n_estimators=20, prior=False).fit(kb)
-    assert surrogate.model_.num_feature() == plain.model_.num_feature() + 1
+    plain = SurrogateObjective(n_estimators=20).fit(kb)
+    assert with_prior.model_.num_feature() == plain.model_.num_feature() + 1
     with pytest.raises(KnowledgeError, match="prior=True"):
         plain.prior_scores(kb.metafeatures.loc[h], configs)
     # a model saved without the prior (as before it existed) loads without one
