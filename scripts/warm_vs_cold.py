@@ -219,6 +219,7 @@ def report(out: Path) -> str:
                 "warm_n10": w["n10"].mean(),
                 "cold_n100": c0["n100"].mean(),
                 "p_warm10_greater": paired_p(w["n10"], c0["n100"]),
+                "p_cold100_greater": paired_p(c0["n100"], w["n10"]),
                 "share_warm_ge_cold_every_n": float(ge.mean()),
                 "warm_n100": w["n100"].mean(),
                 "zero_shot": zero_shot.reindex(w.index).mean(),
@@ -229,6 +230,28 @@ def report(out: Path) -> str:
         "The issue's targets, per objective (warm vs cold with the same objective; p: "
         "one-sided Wilcoxon over datasets):",
         markdown_table(pd.DataFrame(rows)),
+    ]
+    per_n = []
+    for warm, cold in PAIRS:
+        if warm not in wide or cold not in wide:
+            continue
+        common = wide[warm].index.intersection(wide[cold].index)
+        w, c0 = wide[warm].loc[common], wide[cold].loc[common]
+        for n in NS:
+            per_n.append(
+                {
+                    "warm": warm,
+                    "n": n,
+                    "warm_mean": w[f"n{n}"].mean(),
+                    "cold_mean": c0[f"n{n}"].mean(),
+                    "share_warm_ge_cold": float((w[f"n{n}"] >= c0[f"n{n}"]).mean()),
+                    "p_warm_greater": paired_p(w[f"n{n}"], c0[f"n{n}"]),
+                    "p_cold_greater": paired_p(c0[f"n{n}"], w[f"n{n}"]),
+                }
+            )
+    lines += [
+        "Warm vs cold at each n (same objective, same datasets; p: one-sided Wilcoxon):",
+        markdown_table(pd.DataFrame(per_n)),
     ]
     versus = [
         (a, b)
@@ -304,8 +327,10 @@ def _plot(c: pd.DataFrame, path: Path) -> None:
 
     fig, ax = plt.subplots(figsize=(8, 4))
     for arm in [a for a in ARMS if a in set(c["arm"])]:
-        m = c[c["arm"] == arm][[f"n{n}" for n in NS]].mean()
-        ax.plot(NS, m.to_numpy(), marker="o", label=arm)
+        part = c[c["arm"] == arm]
+        m = part.groupby("content_hash")[[f"n{n}" for n in NS]].mean().mean()
+        label = f"{arm} ({part['content_hash'].nunique()} datasets)"
+        ax.plot(NS, m.to_numpy(), marker="o", label=label, ls="--" if "prior" in arm else "-")
     ax.set_xscale("log")
     ax.set(
         xlabel="trials",
