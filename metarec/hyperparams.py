@@ -40,6 +40,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator
 
 from metarec._torchfit import fit_early_stopping, single_thread
 from metarec.knowledge import KnowledgeBase, KnowledgeError
@@ -144,7 +145,7 @@ class _ConfigFeatures:
         return canonicalize({"algorithm": algorithm, "params": params, "preprocessing": pre})
 
 
-class HyperparameterModel:
+class HyperparameterModel(BaseEstimator):  # type: ignore[misc]
     """Predict an algorithm's hyperparameters and the number of clusters (see module doc).
 
     Parameters
@@ -188,17 +189,6 @@ class HyperparameterModel:
         self.patience = patience
         self.n_candidates = n_candidates
         self.random_state = random_state
-
-    def get_params(self) -> dict[str, Any]:
-        """Constructor parameters (scikit-learn style)."""
-        return {
-            "n_members": self.n_members,
-            "hidden": self.hidden,
-            "epochs": self.epochs,
-            "patience": self.patience,
-            "n_candidates": self.n_candidates,
-            "random_state": self.random_state,
-        }
 
     # ------------------------------------------------------------- inputs
     def _inputs(self, mf: pd.DataFrame) -> np.ndarray:

@@ -46,11 +46,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator
 
 from metarec.knowledge import KnowledgeBase, KnowledgeError
 from metarec.recommender import ConfigEncoder, fit_score_model
 
-__all__ = ["INDEX_FEATURES", "SurrogateObjective", "index_features"]
+__all__ = ["INDEX_FEATURES", "RUN_INDICES", "SurrogateObjective", "index_features"]
 
 #: Per-clustering features, besides the configuration and the meta-features.
 INDEX_FEATURES = (
@@ -65,7 +66,8 @@ INDEX_FEATURES = (
 GRADES = 30
 
 
-_RAW = ("silhouette", "calinski_harabasz", "davies_bouldin", "n_clusters", "noise_fraction")
+#: The raw measures of a run that :func:`index_features` derives its features from.
+RUN_INDICES = ("silhouette", "calinski_harabasz", "davies_bouldin", "n_clusters", "noise_fraction")
 
 
 def _get(run: Any, key: str) -> float:
@@ -78,7 +80,7 @@ def _get(run: Any, key: str) -> float:
 
 def index_features(runs: pd.DataFrame) -> np.ndarray:
     """The :data:`INDEX_FEATURES` of runs (a frame with the runs table's score columns)."""
-    raw = runs.reindex(columns=list(_RAW)).to_numpy(dtype=float)
+    raw = runs.reindex(columns=list(RUN_INDICES)).to_numpy(dtype=float)
     sil, ch, db, k, noise = raw.T
     with np.errstate(invalid="ignore", divide="ignore"):
         log_ch = np.where(ch >= 0, np.log1p(np.maximum(ch, 0)), np.nan)
@@ -90,10 +92,12 @@ def _as_frame(runs: Sequence[Any]) -> pd.DataFrame:
     """RunResults, runs-table rows or dicts as a frame of the raw score columns."""
     if isinstance(runs, pd.DataFrame):
         return runs
-    return pd.DataFrame([{key: _get(r, key) for key in _RAW} for r in runs], columns=list(_RAW))
+    return pd.DataFrame(
+        [{key: _get(r, key) for key in RUN_INDICES} for r in runs], columns=list(RUN_INDICES)
+    )
 
 
-class SurrogateObjective:
+class SurrogateObjective(BaseEstimator):  # type: ignore[misc]
     """Score a clustering without labels: a learned ranking of expected ARI (module doc).
 
     Parameters
@@ -126,32 +130,21 @@ class SurrogateObjective:
         self.prior = prior
         self.prior_folds = prior_folds
 
-    def get_params(self) -> dict[str, Any]:
-        """Constructor parameters (scikit-learn style)."""
-        return {
-            "n_estimators": self.n_estimators,
-            "learning_rate": self.learning_rate,
-            "num_leaves": self.num_leaves,
-            "random_state": self.random_state,
-            "prior": self.prior,
-            "prior_folds": self.prior_folds,
-        }
-
-    def _design(
-        self, metafeatures: pd.DataFrame, configs: Sequence[Mapping[str, Any]], runs: Any
+    def _parts(
+        self, metafeatures: pd.DataFrame, configs: Sequence[Mapping[str, Any]]
     ) -> tuple[np.ndarray, np.ndarray]:
-        """(features without the prior, the prior's own features)."""
+        """(meta-features, encoded configurations), one row per clustering."""
         mf = metafeatures.reindex(columns=self.metafeature_columns_).to_numpy(dtype=float)
-        cfg = np.vstack([self.encoder_.encode(c) for c in configs])
-        return np.hstack([index_features(_as_frame(runs)), cfg, mf]), np.hstack([mf, cfg])
+        return mf, np.vstack([self.encoder_.encode(c) for c in configs])
 
     def _features(
         self, metafeatures: pd.DataFrame, configs: Sequence[Mapping[str, Any]], runs: Any
     ) -> np.ndarray:
-        X, design = self._design(metafeatures, configs, runs)
+        mf, cfg = self._parts(metafeatures, configs)
+        X = np.hstack([index_features(_as_frame(runs)), cfg, mf])
         if self.prior_model_ is None:
             return X
-        return np.column_stack([X, self.prior_model_.predict(design)])
+        return np.column_stack([X, self.prior_model_.predict(np.hstack([mf, cfg]))])
 
     def _out_of_fold_prior(self, design: np.ndarray, ari: np.ndarray, groups: np.ndarray) -> Any:
         """The prior's predictions for the training runs, each from a model that did
@@ -177,10 +170,12 @@ class SurrogateObjective:
         self.encoder_ = ConfigEncoder()
         self.metafeature_columns_ = list(kb.metafeatures.columns)
         configs: list[Mapping[str, Any]] = list(kb.configs.loc[runs["config_hash"], "config"])
-        X, design = self._design(kb.metafeatures.loc[runs["content_hash"]], configs, runs)
+        mf, cfg = self._parts(kb.metafeatures.loc[runs["content_hash"]], configs)
+        X = np.hstack([index_features(runs), cfg, mf])
         ari = runs["ari"].to_numpy(dtype=float)
         self.prior_model_: Any = None
         if self.prior:
+            design = np.hstack([mf, cfg])
             groups = kb.near_duplicate_groups()
             oof = self._out_of_fold_prior(
                 design, ari, np.array([groups[h] for h in runs["content_hash"]])
@@ -221,9 +216,8 @@ class SurrogateObjective:
         """The prior alone: expected ARI of configurations on this dataset, before any run."""
         if self.prior_model_ is None:
             raise KnowledgeError("this surrogate has no prior; fit it with prior=True")
-        frame = pd.DataFrame([metafeatures] * len(configs))
-        _, design = self._design(frame, configs, [{}] * len(configs))
-        return np.asarray(self.prior_model_.predict(design), dtype=float)
+        mf, cfg = self._parts(pd.DataFrame([metafeatures] * len(configs)), configs)
+        return np.asarray(self.prior_model_.predict(np.hstack([mf, cfg])), dtype=float)
 
     def score(self, metafeatures: pd.Series, config: Mapping[str, Any], run: Any) -> float:
         """Score of one clustering: ``run`` is a :class:`~metarec.runner.RunResult`, a

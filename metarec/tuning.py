@@ -32,7 +32,7 @@ import optuna
 import pandas as pd
 
 from metarec.dataset import Dataset
-from metarec.db.schema import SCORE_COLUMNS
+from metarec.db.schema import TRIAL_MEASURES
 from metarec.exceptions import MetarecError
 from metarec.runner import PreparedData, RunResult, run_config
 from metarec.space import suggest_config
@@ -321,7 +321,7 @@ def tune(
         )
         trial.set_user_attr("status", result.status)
         trial.set_user_attr("config", config)
-        for key in (*SCORE_COLUMNS, "n_clusters", "noise_fraction"):
+        for key in TRIAL_MEASURES:
             value = getattr(result, key)
             if value is not None and not (isinstance(value, float) and math.isnan(value)):
                 trial.set_user_attr(key, value)

@@ -42,6 +42,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from metarec.surrogate import RUN_INDICES
+
 ARMS = (
     "cold",
     "warm",
@@ -62,7 +64,7 @@ PAIRS = (
 )
 NS = (1, 5, 10, 25, 50, 100)
 #: what each trial records besides its objective value: enough to replay other objectives
-RECORDED = ("silhouette", "calinski_harabasz", "davies_bouldin", "n_clusters", "noise_fraction")
+RECORDED = RUN_INDICES
 FIELDS = [
     "content_hash",
     "corpus",
@@ -202,7 +204,7 @@ def report(out: Path) -> str:
         f"zero-shot top-1 recommendation (the first warm trial): {zero_shot.mean():.3f} "
         f"over {len(zero_shot)} datasets.",
     ]
-    rows = []
+    rows, per_n = [], []
     for warm, cold in PAIRS:
         if warm not in wide or cold not in wide:
             continue
@@ -210,7 +212,19 @@ def report(out: Path) -> str:
         w, c0 = wide[warm].loc[common], wide[cold].loc[common]
         ge = np.ones(len(w), dtype=bool)
         for n in NS:
-            ge &= (w[f"n{n}"] >= c0[f"n{n}"]).to_numpy()
+            at_n = (w[f"n{n}"] >= c0[f"n{n}"]).to_numpy()
+            ge &= at_n
+            per_n.append(
+                {
+                    "warm": warm,
+                    "n": n,
+                    "warm_mean": w[f"n{n}"].mean(),
+                    "cold_mean": c0[f"n{n}"].mean(),
+                    "share_warm_ge_cold": float(at_n.mean()),
+                    "p_warm_greater": paired_p(w[f"n{n}"], c0[f"n{n}"]),
+                    "p_cold_greater": paired_p(c0[f"n{n}"], w[f"n{n}"]),
+                }
+            )
         rows.append(
             {
                 "warm": warm,
@@ -230,26 +244,6 @@ def report(out: Path) -> str:
         "The issue's targets, per objective (warm vs cold with the same objective; p: "
         "one-sided Wilcoxon over datasets):",
         markdown_table(pd.DataFrame(rows)),
-    ]
-    per_n = []
-    for warm, cold in PAIRS:
-        if warm not in wide or cold not in wide:
-            continue
-        common = wide[warm].index.intersection(wide[cold].index)
-        w, c0 = wide[warm].loc[common], wide[cold].loc[common]
-        for n in NS:
-            per_n.append(
-                {
-                    "warm": warm,
-                    "n": n,
-                    "warm_mean": w[f"n{n}"].mean(),
-                    "cold_mean": c0[f"n{n}"].mean(),
-                    "share_warm_ge_cold": float((w[f"n{n}"] >= c0[f"n{n}"]).mean()),
-                    "p_warm_greater": paired_p(w[f"n{n}"], c0[f"n{n}"]),
-                    "p_cold_greater": paired_p(c0[f"n{n}"], w[f"n{n}"]),
-                }
-            )
-    lines += [
         "Warm vs cold at each n (same objective, same datasets; p: one-sided Wilcoxon):",
         markdown_table(pd.DataFrame(per_n)),
     ]

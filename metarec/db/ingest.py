@@ -35,7 +35,7 @@ from typing import Any
 import pandas as pd
 
 from metarec.dataset import Dataset
-from metarec.db.schema import SCORE_COLUMNS
+from metarec.db.schema import SCORE_COLUMNS, TRIAL_MEASURES
 from metarec.db.store import RUN_FIELDS, RUN_STATUSES, MetaDatabase
 from metarec.exceptions import MetarecError
 from metarec.space import ConfigError, canonicalize, config_hash, from_optuna_params
@@ -453,10 +453,7 @@ def ingest_study(
             config = canonicalize(config) if config else from_optuna_params(t.params)
         except (ConfigError, KeyError) as exc:
             raise IngestError(f"{where}: configuration outside the search space: {exc}") from None
-        fields = {
-            k: t.user_attrs.get(k)
-            for k in (*SCORE_COLUMNS, "n_clusters", "noise_fraction", "error")
-        }
+        fields = {k: t.user_attrs.get(k) for k in (*TRIAL_MEASURES, "error")}
         if objective in SCORE_COLUMNS and fields[objective] is None and t.value is not None:
             fields[objective] = t.value
         status = t.user_attrs.get("status")

@@ -90,6 +90,8 @@ SCORE_COLUMNS = (
     "davies_bouldin",
     "dbcv",
 )
+#: What a tuning trial records of its run (user attributes), beside its configuration.
+TRIAL_MEASURES = (*SCORE_COLUMNS, "n_clusters", "noise_fraction")
 
 runs = Table(
     "runs",
