@@ -40,6 +40,7 @@ from metarec.space import suggest_config
 __all__ = [
     "OBJECTIVES",
     "best_so_far",
+    "best_so_far_of",
     "choose_objective",
     "objective_value",
     "open_storage",
@@ -102,16 +103,14 @@ def open_storage(storage: str | None) -> Any:
 
     from sqlalchemy.exc import SQLAlchemyError
 
-    for attempt in range(6):
+    # Workers starting together race to create Optuna's schema: the loser retries.
+    for attempt in range(1, 7):
         try:
             return optuna.storages.RDBStorage(storage, heartbeat_interval=60, grace_period=120)
         except SQLAlchemyError as exc:
-            # Workers starting together race to create Optuna's schema: the loser retries.
-            if attempt == 5:
-                msg = str(exc).splitlines()[0]
-                raise MetarecError(f"cannot open the study storage {storage!r}: {msg}") from None
-            time.sleep(0.5 * (attempt + 1))
-    raise AssertionError("unreachable")
+            failure = str(exc).splitlines()[0]
+            time.sleep(0.5 * attempt)
+    raise MetarecError(f"cannot open the study storage {storage!r}: {failure}")
 
 
 def choose_objective(
@@ -189,9 +188,10 @@ def warm_start(
     seen: set[str] = set()
     out = []
     for cfg in configs:
-        if config_hash(cfg) in seen:
+        h = config_hash(cfg)
+        if h in seen:
             continue
-        seen.add(config_hash(cfg))
+        seen.add(h)
         study.enqueue_trial(to_optuna_params(cfg), skip_if_exists=True)
         out.append(cfg)
     return out
@@ -348,15 +348,31 @@ def _surrogate_of(recommender: Any) -> Any:
     return recommender.surrogate
 
 
+def best_so_far_of(trials: pd.DataFrame, minimize: bool = False) -> pd.DataFrame:
+    """Per trial (columns ``trial``, ``value``, ``ari``; any order): the best objective
+    so far and the ARI of the trial holding it (NaN before the first valued trial)."""
+    sign = -1.0 if minimize else 1.0
+    rows, best, best_ari = [], -math.inf, math.nan
+    ordered = trials.sort_values("trial")
+    values = pd.to_numeric(ordered["value"], errors="coerce").to_numpy(dtype=float)
+    aris = ordered["ari"].to_numpy(dtype=float)
+    for trial, value, ari in zip(ordered["trial"], values, aris, strict=True):
+        if math.isfinite(value) and sign * value > best:
+            best, best_ari = sign * value, float(ari)
+        rows.append({"trial": trial, "objective": sign * best, "ari": best_ari})
+    return pd.DataFrame(rows, columns=["trial", "objective", "ari"])
+
+
 def best_so_far(study: optuna.Study) -> pd.DataFrame:
     """Per trial: the best objective so far and the ARI of the trial holding it."""
-    sign = -1.0 if study.direction == optuna.study.StudyDirection.MINIMIZE else 1.0
-    rows, best, best_ari = [], -math.inf, math.nan
-    for t in sorted(study.trials, key=lambda t: t.number):
-        if t.value is not None and sign * t.value > best:
-            best, best_ari = sign * t.value, float(t.user_attrs.get("ari", math.nan))
-        rows.append({"trial": t.number + 1, "objective": sign * best, "ari": best_ari})
-    return pd.DataFrame(rows)
+    trials = pd.DataFrame(
+        [
+            {"trial": t.number + 1, "value": t.value, "ari": t.user_attrs.get("ari", math.nan)}
+            for t in study.trials
+        ],
+        columns=["trial", "value", "ari"],
+    )
+    return best_so_far_of(trials, study.direction == optuna.study.StudyDirection.MINIMIZE)
 
 
 def plot_progress(studies: dict[str, optuna.Study], path: str) -> None:

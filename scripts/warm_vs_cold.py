@@ -158,21 +158,14 @@ def one_dataset(args: tuple[str, int, int, tuple[str, ...]]) -> list[dict[str, A
 
 def report(out: Path) -> str:
     from metarec.evaluation import markdown_table, paired_p
-    from metarec.tuning import OBJECTIVES
+    from metarec.tuning import OBJECTIVES, best_so_far_of
 
     trials = pd.read_csv(out / "trials.csv")
     curves = []
     for (h, arm, seed), g in trials.groupby(["content_hash", "arm", "seed"]):
-        g = g.sort_values("trial")
-        objective = g["objective"].iloc[0]
-        sign = -1.0 if OBJECTIVES.get(objective) == "minimize" else 1.0
-        best, best_ari = -np.inf, 0.0
-        at = {}
-        for row in g.itertuples():
-            if np.isfinite(row.value) and sign * row.value > best:
-                best, best_ari = sign * row.value, row.ari
-            if row.trial in NS:
-                at[row.trial] = best_ari
+        minimize = OBJECTIVES.get(g["objective"].iloc[0]) == "minimize"
+        # before the first valued trial, nothing is chosen: ARI 0
+        at = best_so_far_of(g, minimize).set_index("trial")["ari"].fillna(0.0)
         curves.append(
             {
                 "content_hash": h,

@@ -9,12 +9,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import optuna
 import pytest
 
 from metarec.exceptions import MetarecError
 from metarec.runner import RunResult
 from metarec.tuning import (
     OBJECTIVES,
+    best_so_far,
     choose_objective,
     objective_value,
     open_storage,
@@ -179,3 +181,18 @@ def test_tune_writes_its_study_back_to_the_meta_database(tmp_path: Path) -> None
     assert 1 <= len(runs) <= 3 and runs["study"].str.startswith("optuna:").all()
     ok = runs[runs["status"] == "ok"]
     assert ok["ari"].between(-1, 1).all() and ok["silhouette"].notna().all()
+
+
+def test_best_so_far_follows_the_objective_and_skips_failed_trials() -> None:
+    study = optuna.create_study(direction="minimize")
+    for value, ari in [(3.0, 0.1), (None, 0.9), (1.0, 0.5), (2.0, 0.7)]:
+        trial = study.ask()
+        trial.set_user_attr("ari", ari)
+        if value is None:
+            study.tell(trial, state=optuna.trial.TrialState.FAIL)
+        else:
+            study.tell(trial, value)
+    curve = best_so_far(study)
+    assert curve["trial"].tolist() == [1, 2, 3, 4]
+    assert curve["objective"].tolist() == [3.0, 3.0, 1.0, 1.0]
+    assert curve["ari"].tolist() == [0.1, 0.1, 0.5, 0.5]
