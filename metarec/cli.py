@@ -357,7 +357,7 @@ def _cmd_tune(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from metarec.runner import run_config
-    from metarec.tuning import plot_progress, tune
+    from metarec.tuning import best_trial, own_trials, plot_progress, tune
 
     dataset = _load(args)
     recommender = None
@@ -378,12 +378,14 @@ def _cmd_tune(args: argparse.Namespace) -> int:
         recommender=recommender,
         top=args.top,
         narrow=args.narrow,
+        feed=args.feed,
         show_progress_bar=not args.quiet,
     )
-    done = [t for t in study.trials if t.value is not None]
+    trials = own_trials(study)
+    done = [t for t in trials if t.value is not None]
     if not done:
         raise MetarecError("no trial finished; raise --time-limit or --trials")
-    best = study.best_trial
+    best = best_trial(study)
     config = best.user_attrs["config"]
     out = Path(args.out or f"tune-{dataset.name}")
     out.mkdir(parents=True, exist_ok=True)
@@ -396,18 +398,18 @@ def _cmd_tune(args: argparse.Namespace) -> int:
         "objective": study.user_attrs.get("objective", "callable"),
         "value": best.value,
         "trial": best.number,
-        "trials": len(study.trials),
+        "trials": len(trials),
         "study": study.study_name,
         "ari": best.user_attrs.get("ari"),
     }
     (out / "best_config.json").write_text(json.dumps(payload, indent=2, default=str) + "\n")
     if args.plot:
         plot_progress({study.study_name: study}, args.plot)
-    failed = len(study.trials) - len(done)
+    failed = len(trials) - len(done)
     if failed:
         print(f"{failed} trials failed or timed out (their configurations scored nothing)")
     print(
-        f"{len(study.trials)} trials in study {study.study_name!r}; best "
+        f"{len(trials)} trials in study {study.study_name!r}; best "
         f"{payload['objective']} {best.value:.4f} (trial {best.number}): {config['algorithm']} "
         f"{config['params']}"
     )
@@ -586,6 +588,11 @@ def _parser() -> argparse.ArgumentParser:
         "--narrow",
         action="store_true",
         help="search only the algorithms of the warm-start configurations",
+    )
+    p.add_argument(
+        "--feed",
+        action="store_true",
+        help="give TPE the runs of the nearest known datasets as completed trials first",
     )
     p.add_argument("--top", type=int, default=10, help="recommended configurations enqueued")
     p.add_argument("--seed", type=int, default=0)

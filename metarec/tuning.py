@@ -8,7 +8,9 @@ index; labels, when known, are recorded as user attributes, never optimized.
 
 * **Warm start** (:func:`warm_start`): the recommender's top configurations and
   the neural meta-learner's predictions for their algorithms are enqueued as
-  the first trials.
+  the first trials. Optionally (:func:`feed_neighbours`) the runs of the
+  nearest known datasets are given to TPE as completed trials, marked so that
+  :func:`own_trials`, :func:`best_trial` and :func:`best_so_far` leave them out.
 * **Meta-learned objective** (``objective="auto"``, the default): the learned
   surrogate of :mod:`metarec.surrogate` (internal indices + configuration +
   meta-features -> a ranking by expected ARI), which the held-out evaluation
@@ -32,7 +34,7 @@ import optuna
 import pandas as pd
 
 from metarec.dataset import Dataset
-from metarec.db.schema import TRIAL_MEASURES
+from metarec.db.schema import NEIGHBOUR_ATTR, TRIAL_MEASURES
 from metarec.exceptions import MetarecError
 from metarec.runner import PreparedData, RunResult, run_config
 from metarec.space import suggest_config
@@ -41,9 +43,13 @@ __all__ = [
     "OBJECTIVES",
     "best_so_far",
     "best_so_far_of",
+    "best_trial",
     "choose_objective",
+    "feed_neighbours",
+    "is_neighbour",
     "objective_value",
     "open_storage",
+    "own_trials",
     "plot_progress",
     "tune",
     "warm_start",
@@ -197,6 +203,84 @@ def warm_start(
     return out
 
 
+def is_neighbour(trial: optuna.trial.FrozenTrial) -> bool:
+    """Whether ``trial`` was added by :func:`feed_neighbours` (not run on this dataset)."""
+    return NEIGHBOUR_ATTR in trial.user_attrs
+
+
+def own_trials(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
+    """The trials run on the study's dataset, without those fed from neighbours."""
+    return [t for t in study.trials if not is_neighbour(t)]
+
+
+def best_trial(study: optuna.Study) -> optuna.trial.FrozenTrial:
+    """The best trial run on the study's dataset (``study.best_trial`` may be a fed one)."""
+    done = [t for t in own_trials(study) if t.value is not None and math.isfinite(t.value)]
+    if not done:
+        raise MetarecError("no trial finished; raise the time limit or the number of trials")
+    sign = -1.0 if study.direction == optuna.study.StudyDirection.MINIMIZE else 1.0
+    return max(done, key=lambda t: sign * float(t.value))  # type: ignore[arg-type]
+
+
+def feed_neighbours(
+    study: optuna.Study,
+    metafeatures: Any,
+    recommender: Any,
+    objective: str = "auto",
+    *,
+    algorithms: list[str] | None = None,
+) -> int:
+    """Give the sampler the runs of the nearest known datasets as completed trials.
+
+    Each recorded run of the recommender's nearest known datasets becomes a
+    completed trial whose value is what the objective said of it on that dataset
+    (the surrogate's score, or the internal index). Such trials carry the user
+    attribute :data:`NEIGHBOUR_ATTR` (the dataset's content hash); Optuna's
+    ``study.best_trial`` may be one of them, so read results with
+    :func:`own_trials`, :func:`best_trial` or :func:`best_so_far`. A study already
+    fed (e.g. by another worker) is not fed again. ``algorithms`` restricts the
+    runs (and the space) to those algorithms. Returns the number of trials added.
+    """
+    from metarec.space import distributions, to_optuna_params
+
+    if any(is_neighbour(t) for t in study.get_trials(deepcopy=False)):
+        return 0
+    kb = recommender.kb_
+    rec = recommender.recommend(metafeatures, top=1)
+    by_source = dict(zip(kb.datasets["source"], kb.datasets.index, strict=False))
+    runs = kb.runs[kb.runs["status"] == "ok"]
+    if algorithms is not None:
+        runs = runs[runs["algorithm"].isin(algorithms)]
+    space = distributions(algorithms)
+    surrogate = _surrogate_of(recommender) if objective == "auto" else None
+    if surrogate is None and objective not in OBJECTIVES:
+        raise MetarecError(f"cannot feed neighbours' runs for objective {objective!r}")
+    added = []
+    for source in rec.neighbours["source"]:
+        h = by_source.get(source)
+        part = runs[runs["content_hash"] == h]
+        if part.empty:
+            continue
+        configs = list(kb.configs.loc[part["config_hash"], "config"])
+        if surrogate is not None:
+            values = surrogate.score_many(kb.metafeatures.loc[h], configs, part)
+        else:
+            raw = part[objective].to_numpy(dtype=float)
+            values = np.where(np.isfinite(raw), raw, WORST[objective])
+        for config, value in zip(configs, values, strict=True):
+            params = to_optuna_params(config)
+            added.append(
+                optuna.trial.create_trial(
+                    params=params,
+                    distributions={k: space[k] for k in params},
+                    value=float(value),
+                    user_attrs={NEIGHBOUR_ATTR: str(h)},
+                )
+            )
+    study.add_trials(added)
+    return len(added)
+
+
 def tune(
     data: Any,
     n_trials: int = 50,
@@ -212,6 +296,7 @@ def tune(
     recommender: Any = None,
     top: int = 10,
     narrow: bool = False,
+    feed: bool = False,
     show_progress_bar: bool = False,
 ) -> optuna.Study:
     """Search the clustering space with Optuna's TPE sampler, cold or warm-started.
@@ -247,6 +332,10 @@ def tune(
     narrow : bool
         With ``warm``, restrict the space to the algorithms of the enqueued
         configurations (unless ``algorithms`` is given).
+    feed : bool
+        Give TPE the runs of the nearest known datasets as completed trials first
+        (:func:`feed_neighbours`; needs a named objective). Off by default: held
+        out, it does not help (``scripts/warm_vs_cold.py``, arm ``warm_surrogate_feed``).
 
     Examples
     --------
@@ -259,7 +348,7 @@ def tune(
     dataset: Dataset = as_dataset(data)
     prepared = PreparedData(dataset)
     mf = None
-    if warm or objective in ("auto", "index"):
+    if warm or feed or objective in ("auto", "index"):
         from metarec.api import get_recommender
         from metarec.metafeatures import extract_metafeatures
 
@@ -308,6 +397,11 @@ def tune(
         if narrow and algorithms is None:
             algorithms = sorted({c["algorithm"] for c in enqueued})
             study.set_user_attr("algorithms", algorithms)
+    if feed:
+        name = "auto" if surrogate is not None else objective
+        if not isinstance(name, str):
+            raise MetarecError("feed needs a named objective, not a callable")
+        feed_neighbours(study, mf, recommender, name, algorithms=algorithms)
 
     def run(trial: optuna.Trial) -> float:
         config = suggest_config(trial, algorithms)
@@ -367,8 +461,8 @@ def best_so_far(study: optuna.Study) -> pd.DataFrame:
     """Per trial: the best objective so far and the ARI of the trial holding it."""
     trials = pd.DataFrame(
         [
-            {"trial": t.number + 1, "value": t.value, "ari": t.user_attrs.get("ari", math.nan)}
-            for t in study.trials
+            {"trial": i, "value": t.value, "ari": t.user_attrs.get("ari", math.nan)}
+            for i, t in enumerate(own_trials(study), start=1)
         ],
         columns=["trial", "value", "ari"],
     )

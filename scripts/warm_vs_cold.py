@@ -15,6 +15,9 @@ dataset as the build stored it:
   surrogate objective (``objective="auto"``, the default);
 * ``warm_surrogate_narrow``: as ``warm_surrogate``, the space narrowed to the
   algorithms of the enqueued configurations;
+* ``warm_surrogate_feed`` / ``warm_surrogate_narrow_feed``: as ``warm_surrogate``
+  and ``warm_surrogate_narrow``, with the runs of the 10 nearest known datasets
+  given to TPE as completed trials first (``feed=True``);
 * ``*_surrogate_prior*``: the three surrogate arms again, with the surrogate
   fitted with its out-of-fold prior feature (``SurrogateObjective(prior=True)``).
 
@@ -51,6 +54,8 @@ ARMS = (
     "cold_surrogate",
     "warm_surrogate",
     "warm_surrogate_narrow",
+    "warm_surrogate_feed",
+    "warm_surrogate_narrow_feed",
     "cold_surrogate_prior",
     "warm_surrogate_prior",
     "warm_surrogate_prior_narrow",
@@ -60,9 +65,14 @@ OBJECTIVE_OF = {"cold": "silhouette", "warm": "silhouette", "warm_index": "index
 PAIRS = (
     ("warm", "cold"),
     ("warm_surrogate", "cold_surrogate"),
+    ("warm_surrogate_narrow", "cold_surrogate"),
+    ("warm_surrogate_feed", "cold_surrogate"),
+    ("warm_surrogate_narrow_feed", "cold_surrogate"),
     ("warm_surrogate_prior", "cold_surrogate_prior"),
 )
 NS = (1, 5, 10, 25, 50, 100)
+#: arms whose first trial is the recommender's top-1 configuration (the zero-shot answer)
+ZERO_SHOT_ARMS = ("warm", "warm_index", "warm_surrogate", "warm_surrogate_narrow")
 #: what each trial records besides its objective value: enough to replay other objectives
 RECORDED = RUN_INDICES
 FIELDS = [
@@ -109,7 +119,7 @@ def one_dataset(args: tuple[str, int, int, tuple[str, ...]]) -> list[dict[str, A
     from metarec.knowledge import KnowledgeBase
     from metarec.recommender import Recommender
     from metarec.surrogate import SurrogateObjective
-    from metarec.tuning import tune
+    from metarec.tuning import own_trials, tune
 
     h, seeds, trials, arms = args
     kb = KnowledgeBase.shipped()
@@ -134,17 +144,18 @@ def one_dataset(args: tuple[str, int, int, tuple[str, ...]]) -> list[dict[str, A
                 seed=seed,
                 warm=arm.startswith("warm"),
                 narrow="narrow" in arm,
+                feed="feed" in arm,
                 recommender=rec,
                 time_limit=60,
             )
-            for t in study.trials:
+            for number, t in enumerate(own_trials(study), start=1):
                 rows.append(
                     {
                         "content_hash": h,
                         "corpus": kb.corpus_of(h),
                         "arm": arm,
                         "seed": seed,
-                        "trial": t.number + 1,
+                        "trial": number,
                         "value": t.value,
                         "ari": t.user_attrs.get("ari", 0.0),
                         "status": t.user_attrs.get("status", ""),
@@ -185,7 +196,7 @@ def report(out: Path) -> str:
     mean.insert(0, "datasets", d.groupby("arm")["content_hash"].nunique().reindex(arms))
     zero_shot = (
         # every warm arm's first trial is the recommender's top-1 configuration
-        trials[trials["arm"].str.startswith("warm") & (trials["trial"] == 1)]
+        trials[trials["arm"].isin(ZERO_SHOT_ARMS) & (trials["trial"] == 1)]
         .groupby("content_hash")["ari"]
         .mean()
         .sort_index()
@@ -248,6 +259,8 @@ def report(out: Path) -> str:
             ("warm_index", "warm"),
             ("warm_surrogate", "warm_index"),
             ("warm_surrogate_narrow", "warm_surrogate"),
+            ("warm_surrogate_feed", "warm_surrogate"),
+            ("warm_surrogate_narrow_feed", "warm_surrogate_narrow"),
         )
         if a in wide and b in wide
     ]

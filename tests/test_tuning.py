@@ -17,9 +17,13 @@ from metarec.runner import RunResult
 from metarec.tuning import (
     OBJECTIVES,
     best_so_far,
+    best_trial,
     choose_objective,
+    feed_neighbours,
+    is_neighbour,
     objective_value,
     open_storage,
+    own_trials,
     tune,
     warm_start,
 )
@@ -79,6 +83,51 @@ def test_warm_start_enqueues_the_recommendations_first(kb_dir: Path) -> None:
     # warm-starting again enqueues nothing already tried
     assert len(warm_start(study, "sklearn:wine", recommender=rec, top=3)) == 3
     assert len([t for t in study.trials if t.state.name == "WAITING"]) == 0
+
+
+def test_feeding_gives_tpe_the_neighbours_runs_but_never_their_results(
+    kb_dir: Path, tmp_path: Path
+) -> None:
+    from metarec.api import get_recommender
+    from metarec.db import MetaDatabase
+    from metarec.db.ingest import ingest_study
+    from metarec.io import load_dataset
+    from metarec.metafeatures import extract_metafeatures
+    from metarec.space import config_hash, from_optuna_params
+
+    rec = get_recommender(str(kb_dir))
+    kw: dict[str, Any] = {"recommender": rec, "top": 2, "seed": 0, "objective": "silhouette"}
+    study = tune("sklearn:wine", n_trials=4, warm=True, feed=True, **kw)
+    kb = rec.kb_
+    mf = extract_metafeatures(load_dataset("sklearn:wine"))
+    by_source = dict(zip(kb.datasets["source"], kb.datasets.index, strict=False))
+    neighbours = {by_source[s] for s in rec.recommend(mf, top=1).neighbours["source"]}
+    runs = kb.runs[kb.runs["content_hash"].isin(neighbours) & (kb.runs["status"] == "ok")]
+    fed = [t for t in study.trials if is_neighbour(t)]
+    assert len(fed) == len(runs) > 0
+    # each fed trial's value is the neighbour run's silhouette
+    silhouette = {
+        (h, c): v if math.isfinite(v) else -1.0
+        for h, c, v in runs[["content_hash", "config_hash", "silhouette"]].to_numpy()
+    }
+    for t in fed:
+        key = (t.user_attrs["metarec_neighbour"], config_hash(from_optuna_params(t.params)))
+        assert t.value == pytest.approx(silhouette[key])
+    own = own_trials(study)
+    assert len(own) == 4 and not any(is_neighbour(t) for t in own)
+    # the recommendations still run first, although the neighbours ran them too
+    top = [it.config_hash for it in rec.recommend(mf, top=2).items]
+    assert [config_hash(t.user_attrs["config"]) for t in own[:2]] == top
+    assert best_trial(study) in own
+    assert best_so_far(study)["trial"].tolist() == [1, 2, 3, 4]
+    assert feed_neighbours(study, mf, rec, "silhouette") == 0  # a fed study is not fed again
+    # ingesting the study writes only the trials run on wine
+    db = MetaDatabase(f"sqlite:///{tmp_path / 'mine.sqlite'}")
+    report = ingest_study(db, study, dataset="sklearn:wine")
+    assert len(db.runs_frame()) == 4
+    assert any("fed from neighbouring datasets" in line for line in report.skipped)
+    with pytest.raises(MetarecError, match="callable"):
+        tune("sklearn:wine", n_trials=1, feed=True, recommender=rec, objective=lambda r: 0.0)
 
 
 def test_index_objective_is_chosen_from_similar_datasets(kb_dir: Path) -> None:

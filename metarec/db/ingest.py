@@ -35,7 +35,7 @@ from typing import Any
 import pandas as pd
 
 from metarec.dataset import Dataset
-from metarec.db.schema import SCORE_COLUMNS, TRIAL_MEASURES
+from metarec.db.schema import NEIGHBOUR_ATTR, SCORE_COLUMNS, TRIAL_MEASURES
 from metarec.db.store import RUN_FIELDS, RUN_STATUSES, MetaDatabase
 from metarec.exceptions import MetarecError
 from metarec.space import ConfigError, canonicalize, config_hash, from_optuna_params
@@ -441,9 +441,12 @@ def ingest_study(
     objective = attrs.get("objective")
     report = IngestReport(source=source, study=name or f"optuna:{study.study_name}")
     runs = []
-    unfinished = 0
+    unfinished = fed = 0
     finished = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.FAIL)
     for t in study.get_trials(deepcopy=False):
+        if NEIGHBOUR_ATTR in t.user_attrs:  # ran on another dataset
+            fed += 1
+            continue
         if t.state not in finished:
             unfinished += 1
             continue
@@ -464,9 +467,11 @@ def ingest_study(
         runs.append((h, config, validate_run(fields, where)))
     if unfinished:
         report.skipped.append(f"{unfinished} trials not finished (running, waiting or pruned)")
+    if fed:
+        report.skipped.append(f"{fed} trials fed from neighbouring datasets (not run on this one)")
     if not runs:
         raise IngestError(f"{source}: no finished trial to ingest")
-    provenance = {"source": source, "objective": objective, "trials": len(study.trials)}
+    provenance = {"source": source, "objective": objective, "trials": len(study.trials) - fed}
     return _write(db, datasets, _dedupe(runs, report), report, provenance)
 
 

@@ -92,6 +92,9 @@ SCORE_COLUMNS = (
 )
 #: What a tuning trial records of its run (user attributes), beside its configuration.
 TRIAL_MEASURES = (*SCORE_COLUMNS, "n_clusters", "noise_fraction")
+#: User attribute of a trial fed from a neighbouring dataset (its content hash): such a
+#: trial did not run on the study's dataset.
+NEIGHBOUR_ATTR = "metarec_neighbour"
 
 runs = Table(
     "runs",
