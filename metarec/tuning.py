@@ -335,7 +335,7 @@ def tune(
     feed : bool
         Give TPE the runs of the nearest known datasets as completed trials first
         (:func:`feed_neighbours`; needs a named objective). Off by default: held
-        out, it does not help (``scripts/warm_vs_cold.py``, arm ``warm_surrogate_feed``).
+        out, it makes searches worse (``scripts/warm_vs_cold.py``, ``*_feed`` arms).
 
     Examples
     --------
@@ -371,6 +371,8 @@ def tune(
         direction = optuna.study.StudyDirection[OBJECTIVES[objective].upper()]
     else:
         direction = optuna.study.StudyDirection.MAXIMIZE
+    if feed and callable(objective):
+        raise MetarecError("feed needs a named objective, not a callable; pass feed=False")
     optuna.logging.set_verbosity(optuna.logging.ERROR)  # failed trials are counted, not logged
     study = optuna.create_study(
         direction=direction,
@@ -398,9 +400,7 @@ def tune(
             algorithms = sorted({c["algorithm"] for c in enqueued})
             study.set_user_attr("algorithms", algorithms)
     if feed:
-        name = "auto" if surrogate is not None else objective
-        if not isinstance(name, str):
-            raise MetarecError("feed needs a named objective, not a callable")
+        name = "auto" if surrogate is not None else str(objective)
         feed_neighbours(study, mf, recommender, name, algorithms=algorithms)
 
     def run(trial: optuna.Trial) -> float:
