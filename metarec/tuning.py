@@ -26,7 +26,7 @@ index; labels, when known, are recorded as user attributes, never optimized.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -119,6 +119,20 @@ def open_storage(storage: str | None) -> Any:
     raise MetarecError(f"cannot open the study storage {storage!r}: {failure}")
 
 
+def _neighbour_runs(
+    metafeatures: Any, recommender: Any
+) -> Iterator[tuple[str, pd.DataFrame, float]]:
+    """(content hash, successful runs, similarity weight) of each of the recommender's
+    nearest known datasets."""
+    kb = recommender.kb_
+    rec = recommender.recommend(metafeatures, top=1)
+    by_source = dict(zip(kb.datasets["source"], kb.datasets.index, strict=False))
+    runs = kb.runs[kb.runs["status"] == "ok"]
+    for row in rec.neighbours.itertuples():
+        h = by_source.get(row.source)
+        yield str(h), runs[runs["content_hash"] == h], float(row.weight)
+
+
 def choose_objective(
     metafeatures: Any,
     recommender: Any,
@@ -131,21 +145,16 @@ def choose_objective(
     with the highest similarity-weighted mean ARI is chosen. Returns it and the
     weighted mean ARI of every index.
     """
-    rec = recommender.recommend(metafeatures, top=1)
-    kb = recommender.kb_
-    runs = kb.runs[kb.runs["status"] == "ok"]
-    by_source = dict(zip(kb.datasets["source"], kb.datasets.index, strict=False))
     total = dict.fromkeys(candidates, 0.0)
     weight = dict.fromkeys(candidates, 0.0)
-    for row in rec.neighbours.itertuples():
-        part = runs[runs["content_hash"] == by_source.get(row.source)]
+    for _, part, w in _neighbour_runs(metafeatures, recommender):
         ari = part["ari"].to_numpy(dtype=float)
         for index in candidates:
             sign = -1.0 if OBJECTIVES[index] == "minimize" else 1.0
             values = sign * part[index].to_numpy(dtype=float)
             if np.isfinite(values).any():
-                total[index] += float(row.weight) * float(ari[int(np.nanargmax(values))])
-                weight[index] += float(row.weight)
+                total[index] += w * float(ari[int(np.nanargmax(values))])
+                weight[index] += w
     agreement = {i: total[i] / weight[i] if weight[i] else float("nan") for i in candidates}
     finite = {k: v for k, v in agreement.items() if np.isfinite(v)}
     best = max(finite, key=lambda k: finite[k]) if finite else "silhouette"
@@ -246,19 +255,14 @@ def feed_neighbours(
     if any(is_neighbour(t) for t in study.get_trials(deepcopy=False)):
         return 0
     kb = recommender.kb_
-    rec = recommender.recommend(metafeatures, top=1)
-    by_source = dict(zip(kb.datasets["source"], kb.datasets.index, strict=False))
-    runs = kb.runs[kb.runs["status"] == "ok"]
-    if algorithms is not None:
-        runs = runs[runs["algorithm"].isin(algorithms)]
     space = distributions(algorithms)
     surrogate = _surrogate_of(recommender) if objective == "auto" else None
     if surrogate is None and objective not in OBJECTIVES:
         raise MetarecError(f"cannot feed neighbours' runs for objective {objective!r}")
     added = []
-    for source in rec.neighbours["source"]:
-        h = by_source.get(source)
-        part = runs[runs["content_hash"] == h]
+    for h, part, _ in _neighbour_runs(metafeatures, recommender):
+        if algorithms is not None:
+            part = part[part["algorithm"].isin(algorithms)]
         if part.empty:
             continue
         configs = list(kb.configs.loc[part["config_hash"], "config"])
@@ -274,7 +278,7 @@ def feed_neighbours(
                     params=params,
                     distributions={k: space[k] for k in params},
                     value=float(value),
-                    user_attrs={NEIGHBOUR_ATTR: str(h)},
+                    user_attrs={NEIGHBOUR_ATTR: h},
                 )
             )
     study.add_trials(added)
