@@ -23,7 +23,7 @@ import numpy as np
 
 from metarec.dataset import Dataset
 from metarec.preprocessing import Preprocessor
-from metarec.scoring import EXTERNAL, INTERNAL, external_scores, internal_scores
+from metarec.scoring import EXTERNAL, INTERNAL, external_scores, internal_scores, size_measures
 from metarec.space import ALGORITHMS, DataScales, build_estimator, canonicalize
 
 __all__ = ["PreparedData", "RunResult", "run_config"]
@@ -46,6 +46,9 @@ class RunResult:
     dbcv: float = float("nan")
     n_clusters: int | None = None
     noise_fraction: float | None = None
+    size_entropy: float = float("nan")
+    largest_fraction: float = float("nan")
+    smallest_fraction: float = float("nan")
     labels: np.ndarray | None = field(default=None, repr=False)
 
     def record(self) -> dict[str, Any]:
@@ -117,6 +120,8 @@ def _fit_and_score(job: _Job) -> RunResult:
     found = labels[labels != -1]
     result.n_clusters = len(np.unique(found))
     result.noise_fraction = float(np.mean(labels == -1))
+    for k, v in size_measures(labels).items():
+        setattr(result, k, v)
     if job.labelings:
         scores = external_scores(labels, job.labelings, job.noise_label)
         for k in EXTERNAL:

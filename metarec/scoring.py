@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Sequence
 from typing import Any
@@ -16,10 +17,13 @@ from sklearn.metrics import (
     silhouette_score,
 )
 
-__all__ = ["EXTERNAL", "INTERNAL", "external_scores", "internal_scores"]
+__all__ = ["EXTERNAL", "INTERNAL", "SIZES", "external_scores", "internal_scores", "size_measures"]
 
 EXTERNAL = ("ari", "ami", "nmi")
 INTERNAL = ("silhouette", "calinski_harabasz", "davies_bouldin", "dbcv")
+
+#: Shape of the partition found, from the labels alone (see :func:`size_measures`).
+SIZES = ("size_entropy", "largest_fraction", "smallest_fraction")
 
 #: Rows used for the quadratic internal indices (silhouette, DBCV), seeded.
 INTERNAL_SAMPLE = 2000
@@ -80,6 +84,37 @@ def internal_scores(
         if density:
             out["dbcv"] = _dbcv(X, labels, rng)
     return out
+
+
+def size_measures(labels: np.ndarray) -> dict[str, float]:
+    """How the points split into clusters: no data, no reference labels needed.
+
+    ``size_entropy`` is the entropy of the cluster sizes divided by its maximum
+    (1: equal sizes, near 0: one cluster holds almost every point);
+    ``largest_fraction`` and ``smallest_fraction`` are the shares of all points
+    in the largest and the smallest cluster. Noise points (-1) belong to no
+    cluster. NaN when no cluster was found; ``size_entropy`` is NaN for one cluster.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> m = size_measures(np.array([0, 0, 0, 1, -1]))
+    >>> round(m["largest_fraction"], 2), round(m["smallest_fraction"], 2)
+    (0.6, 0.2)
+    """
+    labels = np.asarray(labels)
+    _, sizes = np.unique(labels[labels != -1], return_counts=True)
+    if len(sizes) == 0:
+        return dict.fromkeys(SIZES, float("nan"))
+    share = sizes / sizes.sum()
+    entropy = math.nan
+    if len(sizes) > 1:
+        entropy = float(-(share * np.log(share)).sum() / np.log(len(sizes)))
+    return {
+        "size_entropy": entropy,
+        "largest_fraction": float(sizes.max() / len(labels)),
+        "smallest_fraction": float(sizes.min() / len(labels)),
+    }
 
 
 def _sample(n: int, rng: np.random.Generator) -> np.ndarray:

@@ -12,11 +12,12 @@ index; labels, when known, are recorded as user attributes, never optimized.
   nearest known datasets are given to TPE as completed trials, marked so that
   :func:`own_trials`, :func:`best_trial` and :func:`best_so_far` leave them out.
 * **Meta-learned objective** (``objective="auto"``, the default): the learned
-  surrogate of :mod:`metarec.surrogate` (internal indices + configuration +
-  meta-features -> a ranking by expected ARI), which the held-out evaluation
-  found far better than any internal index; ``"index"`` is the alternative
-  (:func:`choose_objective`: the internal index whose optimum agreed best with
-  the ground truth on the dataset's nearest known datasets).
+  surrogate of :mod:`metarec.surrogate` (internal indices + the partition's
+  cluster sizes + configuration + meta-features -> a ranking by expected
+  ARI), which the held-out evaluation found far better than any internal
+  index; ``"index"`` is the alternative (:func:`choose_objective`: the internal
+  index whose optimum agreed best with the ground truth on the dataset's
+  nearest known datasets).
 * **Storage**: an Optuna RDB URL (PostgreSQL for parallel workers: run
   ``metarec tune --storage postgresql://... --study NAME`` N times), or
   ``journal:PATH`` for a journal file on one machine; ``None`` keeps the study

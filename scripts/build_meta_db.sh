@@ -7,6 +7,8 @@
 # and a rerun skips them. When that file is missing but meta_db/ holds an earlier
 # (partial) export, the export is imported first, so a build can also resume on
 # another machine from what was committed.
+# Runs record the partition's shape (cluster sizes) since schema revision 0003; the
+# current export predates it and got them from scripts/backfill_sizes.py.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DB=${METAREC_BUILD_DB:-$HOME/.cache/metarec-build/meta_db.sqlite}

@@ -5,8 +5,9 @@ In the harness's 10 folds of near-duplicate groups, the surrogate objective
 per-dataset index choice (``objective="index"``) are trained on the other
 folds. For every held-out dataset, each objective picks one of the dataset's
 recorded runs (the 108 designed configurations); the ARI of that pick is
-compared across objectives: the surrogate (as shipped), the surrogate with
-its optional prior feature (``prior=True``), that prior alone (no run
+compared across objectives: the surrogate without its optional features, with
+the partition's cluster sizes (``sizes=True``), with its prior feature
+(``prior=True``), that prior alone (no run
 needed), the index chosen per dataset, silhouette, Calinski-Harabasz,
 Davies-Bouldin, and the per-dataset oracle (the best run). This measures what
 an objective must do inside a search (rank the clusterings of one dataset)
@@ -36,6 +37,7 @@ import pandas as pd
 
 OBJECTIVES = (
     "surrogate",
+    "surrogate_sizes",
     "surrogate_prior",
     "prior",
     "index",
@@ -87,8 +89,11 @@ def main() -> int:
         rec = Recommender(random_state=args.seed).fit(train)
         for setting, (kb_s, seen_s) in settings.items():
             models = {
-                "surrogate": SurrogateObjective(random_state=args.seed).fit(kb_s),
-                "surrogate_prior": SurrogateObjective(random_state=args.seed, prior=True).fit(kb_s),
+                "surrogate": SurrogateObjective(random_state=args.seed, sizes=False).fit(kb_s),
+                "surrogate_sizes": SurrogateObjective(random_state=args.seed, sizes=True).fit(kb_s),
+                "surrogate_prior": SurrogateObjective(
+                    random_state=args.seed, prior=True, sizes=False
+                ).fit(kb_s),
             }
             for h in sorted(held):
                 part = runs[runs["content_hash"] == h].copy()
@@ -107,7 +112,7 @@ def main() -> int:
                     "fold": f,
                     "index_chosen": index,
                 }
-                for name in ("surrogate", "surrogate_prior", "prior"):
+                for name in ("surrogate", "surrogate_sizes", "surrogate_prior", "prior"):
                     row[name] = _pick(part, name, 1.0)
                 for name, direction in INDICES.items():
                     if name in part:

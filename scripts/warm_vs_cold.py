@@ -19,7 +19,10 @@ dataset as the build stored it:
   and ``warm_surrogate_narrow``, with the runs of the 10 nearest known datasets
   given to TPE as completed trials first (``feed=True``);
 * ``*_surrogate_prior*``: the three surrogate arms again, with the surrogate
-  fitted with its out-of-fold prior feature (``SurrogateObjective(prior=True)``).
+  fitted with its out-of-fold prior feature (``SurrogateObjective(prior=True)``);
+* ``*_surrogate_sizes*``: cold, warm and narrowed warm again, with the surrogate
+  that also reads the partition's cluster sizes (``SurrogateObjective(sizes=True)``).
+  The other surrogate arms use ``sizes=False``, the surrogate they were run with.
 
 Every trial (objective value, ARI) is appended to ``OUT/trials.csv``; finished
 (dataset, arm) pairs are skipped on a rerun. ``--report`` summarises: the ARI of the trial
@@ -45,6 +48,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from metarec.scoring import SIZES
 from metarec.surrogate import RUN_INDICES
 
 ARMS = (
@@ -59,6 +63,9 @@ ARMS = (
     "cold_surrogate_prior",
     "warm_surrogate_prior",
     "warm_surrogate_prior_narrow",
+    "cold_surrogate_sizes",
+    "warm_surrogate_sizes",
+    "warm_surrogate_narrow_sizes",
 )
 OBJECTIVE_OF = {"cold": "silhouette", "warm": "silhouette", "warm_index": "index"}
 #: (warm, cold) pairs compared with the same objective
@@ -69,10 +76,19 @@ PAIRS = (
     ("warm_surrogate_feed", "cold_surrogate"),
     ("warm_surrogate_narrow_feed", "cold_surrogate"),
     ("warm_surrogate_prior", "cold_surrogate_prior"),
+    ("warm_surrogate_sizes", "cold_surrogate_sizes"),
+    ("warm_surrogate_narrow_sizes", "cold_surrogate_sizes"),
 )
 NS = (1, 5, 10, 25, 50, 100)
 #: arms whose first trial is the recommender's top-1 configuration (the zero-shot answer)
-ZERO_SHOT_ARMS = ("warm", "warm_index", "warm_surrogate", "warm_surrogate_narrow")
+ZERO_SHOT_ARMS = (
+    "warm",
+    "warm_index",
+    "warm_surrogate",
+    "warm_surrogate_narrow",
+    "warm_surrogate_sizes",
+    "warm_surrogate_narrow_sizes",
+)
 #: what each trial records besides its objective value: enough to replay other objectives
 RECORDED = RUN_INDICES
 FIELDS = [
@@ -85,8 +101,9 @@ FIELDS = [
     "ari",
     "status",
     "objective",
-    *RECORDED,
+    *(m for m in RECORDED if m not in SIZES),
     "config",
+    *SIZES,  # recorded since the size features: last, so that older rows just lack them
 ]
 
 
@@ -113,6 +130,29 @@ def choose_datasets(kb: Any, n: int) -> list[str]:
     return chosen
 
 
+def _variant(arm: str) -> tuple[str, ...]:
+    """The surrogate's optional features an arm uses."""
+    return tuple(f for f in ("prior", "sizes") if f in arm)
+
+
+def _widen(path: Path) -> None:
+    """Give a trials table written by an earlier version the columns added since
+    (empty), byte for byte otherwise: new columns only ever go last."""
+    lines = path.read_bytes().splitlines(keepends=True)
+    header = lines[0].rstrip(b"\r\n").decode().split(",")
+    missing = len(FIELDS) - len(header)
+    if header == FIELDS or missing <= 0 or header != FIELDS[: len(header)]:
+        return
+    pad = b"," * missing
+
+    def widened(line: bytes) -> bytes:
+        body = line.rstrip(b"\r\n")
+        return body + pad + line[len(body) :]
+
+    head = ",".join(FIELDS).encode() + lines[0][len(lines[0].rstrip(b"\r\n")) :]
+    path.write_bytes(head + b"".join(widened(line) for line in lines[1:]))
+
+
 def one_dataset(args: tuple[str, int, int, tuple[str, ...]]) -> list[dict[str, Any]]:
     from metarec.evaluation import load_as_built
     from metarec.hyperparams import HyperparameterModel
@@ -127,16 +167,17 @@ def one_dataset(args: tuple[str, int, int, tuple[str, ...]]) -> list[dict[str, A
     train = kb.without({x for x, g in groups.items() if g == groups[h]})
     hyper = HyperparameterModel(n_members=2).fit(train)
     rec = Recommender(hyper=hyper).fit(train)
-    surrogates = {False: SurrogateObjective().fit(train)}
-    if any("prior" in arm for arm in arms):
-        surrogates[True] = SurrogateObjective(prior=True).fit(train)
+    variants = {_variant(arm) for arm in arms if "surrogate" in arm}
+    surrogates = {
+        v: SurrogateObjective(prior="prior" in v, sizes="sizes" in v).fit(train) for v in variants
+    }
     ds = load_as_built(str(kb.value(h, "source")), h, 1000, None)
     if ds is None:
         return []
     rows = []
     for seed in range(seeds):
         for arm in arms:
-            rec.surrogate = surrogates["prior" in arm]
+            rec.surrogate = surrogates.get(_variant(arm))
             study = tune(
                 ds,
                 n_trials=trials,
@@ -261,6 +302,10 @@ def report(out: Path) -> str:
             ("warm_surrogate_narrow", "warm_surrogate"),
             ("warm_surrogate_feed", "warm_surrogate"),
             ("warm_surrogate_narrow_feed", "warm_surrogate_narrow"),
+            ("cold_surrogate_sizes", "cold_surrogate"),
+            ("warm_surrogate_sizes", "warm_surrogate"),
+            ("warm_surrogate_narrow_sizes", "warm_surrogate_narrow"),
+            ("warm_surrogate_narrow_sizes", "warm_surrogate_sizes"),
         )
         if a in wide and b in wide
     ]
@@ -325,12 +370,15 @@ def _plot(c: pd.DataFrame, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(8, 4))
-    for arm in [a for a in ARMS if a in set(c["arm"])]:
+    fig, ax = plt.subplots(figsize=(9, 4.5))
+    arms = [a for a in ARMS if a in set(c["arm"])]
+    colours = plt.get_cmap("tab20")(np.linspace(0, 1, len(arms)))
+    for arm, colour in zip(arms, colours, strict=True):
         part = c[c["arm"] == arm]
         m = part.groupby("content_hash")[[f"n{n}" for n in NS]].mean().mean()
         label = f"{arm} ({part['content_hash'].nunique()} datasets)"
-        ax.plot(NS, m.to_numpy(), marker="o", label=label, ls="--" if "prior" in arm else "-")
+        style = "--" if "prior" in arm else "-." if "sizes" in arm else "-"
+        ax.plot(NS, m.to_numpy(), marker="o", label=label, ls=style, color=colour)
     ax.set_xscale("log")
     ax.set(
         xlabel="trials",
@@ -363,10 +411,9 @@ def main() -> int:
         path = out / "trials.csv"
         done = set()
         if path.is_file():
+            _widen(path)
             old = pd.read_csv(path)
             done = set(zip(old["content_hash"], old["arm"], strict=True))
-            if list(old.columns) != FIELDS:  # written by an earlier version: widen the table
-                old.reindex(columns=FIELDS).to_csv(path, index=False)
         wanted = args.arms.split(",") if args.arms else list(ARMS)
         unknown = sorted(set(wanted) - set(ARMS))
         if unknown:

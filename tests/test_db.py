@@ -46,7 +46,7 @@ def _fill(db: MetaDatabase, n_datasets: int = 2) -> int:
 
 def test_schema_is_migrated_and_writes_are_idempotent(tmp_path: Path) -> None:
     db = MetaDatabase(tmp_path / "m.sqlite")
-    assert db.revision() == "0002"
+    assert db.revision() == "0003"
     n = _fill(db)
     assert n == 2 * 24
     assert _fill(db) == 0  # re-ingesting is a no-op
@@ -155,4 +155,26 @@ def test_four_processes_ingest_into_sqlite(tmp_path: Path) -> None:
 def test_four_processes_ingest_into_postgresql(postgres_url: str) -> None:
     _concurrent_ingest(postgres_url)
     db = MetaDatabase(postgres_url)
-    assert db.revision() == "0002" and db.stats()["runs_by_status"]["ok"] == 1000
+    assert db.revision() == "0003" and db.stats()["runs_by_status"]["ok"] == 1000
+
+
+def test_a_database_of_revision_0002_gains_the_size_columns(tmp_path: Path) -> None:
+    from importlib import resources
+
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import create_engine, inspect
+
+    url = f"sqlite:///{tmp_path / 'old.sqlite'}"
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        cfg = Config()
+        cfg.set_main_option("script_location", str(resources.files("metarec.db") / "migrations"))
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0002")
+    assert "size_entropy" not in {c["name"] for c in inspect(engine).get_columns("runs")}
+    db = MetaDatabase(url)  # opening migrates to the newest revision
+    assert db.revision() == "0003"
+    columns = {c["name"] for c in inspect(db.engine).get_columns("runs")}
+    assert {"size_entropy", "largest_fraction", "smallest_fraction"} <= columns
+    assert _fill(db) == 2 * 24

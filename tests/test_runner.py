@@ -8,10 +8,12 @@ import time
 import numpy as np
 import pytest
 from _faulty import Crashes, EatsMemory, Hangs, Raises
+from hypothesis import given
+from hypothesis import strategies as st
 
 from metarec import Dataset, load_dataset
 from metarec.runner import PreparedData, run_config
-from metarec.scoring import external_scores
+from metarec.scoring import SIZES, external_scores, size_measures
 from metarec.space import ALGORITHMS, AlgorithmSpec, default_config
 
 
@@ -28,6 +30,10 @@ def test_scores_on_iris() -> None:
     ds = load_dataset("sklearn:iris")
     res = run_config(ds, {"algorithm": "kmeans", "params": {"n_clusters": 3}}, keep_labels=True)
     assert res.status == "ok" and res.n_clusters == 3
+    _, counts = np.unique(res.labels, return_counts=True)
+    assert res.largest_fraction == counts.max() / 150
+    assert res.smallest_fraction == counts.min() / 150
+    assert 0.9 < res.size_entropy <= 1.0  # k-means splits iris into three near-equal parts
     assert 0.6 < res.ari <= 1.0 and 0.6 < res.nmi <= 1.0
     assert -1 <= res.silhouette <= 1 and res.calinski_harabasz > 0
     assert np.isnan(res.dbcv)  # only for density-based methods
@@ -101,3 +107,23 @@ def test_dbcv_errors_are_nan_not_a_failure(monkeypatch: pytest.MonkeyPatch) -> N
     x = np.vstack([rng.normal(size=(60, 2)), rng.normal(size=(40, 2)) + 8])
     scores = internal_scores(x, np.array([0] * 60 + [1] * 40), density=True)
     assert np.isfinite(scores["silhouette"]) and np.isnan(scores["dbcv"])
+
+
+@given(st.lists(st.integers(-1, 6), min_size=1, max_size=200))
+def test_size_measures_describe_any_labelling(labels: list[int]) -> None:
+    arr = np.asarray(labels)
+    m = size_measures(arr)
+    assert set(m) == set(SIZES)
+    clusters = np.unique(arr[arr != -1])
+    if len(clusters) == 0:
+        assert all(np.isnan(v) for v in m.values())
+        return
+    counts = np.array([(arr == c).sum() for c in clusters])
+    assert m["largest_fraction"] == counts.max() / len(arr)
+    assert m["smallest_fraction"] == counts.min() / len(arr)
+    if len(clusters) == 1:
+        assert np.isnan(m["size_entropy"])
+    else:
+        assert 0.0 < m["size_entropy"] <= 1.0 + 1e-12
+        # equal sizes, and only they, give an entropy of 1
+        assert (abs(m["size_entropy"] - 1.0) < 1e-9) == (counts.min() == counts.max())

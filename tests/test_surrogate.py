@@ -64,6 +64,9 @@ def test_index_features_from_results_rows_and_dicts() -> None:
     row = pd.DataFrame([res.record()])
     expected = [0.5, np.log(100.0), 0.7, 3.0, np.log(3.0), 0.1]
     np.testing.assert_allclose(index_features(row)[0], expected)
+    res.size_entropy, res.largest_fraction, res.smallest_fraction = 0.9, 0.5, 0.2
+    sized = index_features(pd.DataFrame([res.record()]), sizes=True)[0]
+    np.testing.assert_allclose(sized, [*expected, 0.9, 0.5, 0.2])
     single = RunResult(status="ok", seed=0, n_clusters=1, noise_fraction=0.0)
     feats = index_features(pd.DataFrame([single.record()]))[0]
     assert np.isnan(feats[0]) and feats[3] == 1.0 and feats[4] == 0.0
@@ -109,10 +112,35 @@ def test_prior_is_learned_out_of_fold_and_optional(
     plain.save(tmp_path)
     assert not (tmp_path / "surrogate_prior.txt").exists()
     meta = json.loads((tmp_path / "surrogate.json").read_text())
-    for key in ("prior", "prior_folds"):
+    for key in ("prior", "prior_folds", "sizes"):
         del meta["params"][key]
     (tmp_path / "surrogate.json").write_text(json.dumps(meta))
-    assert SurrogateObjective.load(tmp_path).prior_model_ is None
+    old = SurrogateObjective.load(tmp_path)
+    assert old.prior_model_ is None and old.sizes is False
+
+
+def test_size_features_come_from_runs_results_and_trials(kb: KnowledgeBase, tmp_path: Path) -> None:
+    from metarec.scoring import SIZES
+
+    ok = kb.runs[kb.runs["status"] == "ok"]
+    assert ok["largest_fraction"].notna().all()  # every run of a build records them
+    sized = SurrogateObjective(n_estimators=20).fit(kb)
+    plain = SurrogateObjective(n_estimators=20, sizes=False).fit(kb)
+    assert sized.model_.num_feature() == plain.model_.num_feature() + len(SIZES)
+    h = kb.dataset_hashes[1]
+    scores, _ = _scores(sized, kb, h)
+    runs = ok[ok["content_hash"] == h]
+    configs = [kb.configs.at[c, "config"] for c in runs["config_hash"]]
+    # a trial's user attributes (plain dicts) give the same features as the runs table
+    as_dicts = [
+        {k: row[k] for k in RunResult.__dataclass_fields__ if k in row}
+        for _, row in runs.iterrows()
+    ]
+    np.testing.assert_allclose(sized.score_many(kb.metafeatures.loc[h], configs, as_dicts), scores)
+    sized.save(tmp_path)
+    loaded = SurrogateObjective.load(tmp_path)
+    assert loaded.sizes is True
+    np.testing.assert_allclose(_scores(loaded, kb, h)[0], scores)
 
 
 def test_tune_maximizes_the_surrogate_by_default(

@@ -20,7 +20,8 @@ A runs file (CSV or Parquet) has one row per run:
     Default 0 and ``ok``.
 scores (optional)
     Any of ``ari, ami, nmi, silhouette, calinski_harabasz, davies_bouldin, dbcv``,
-    and ``n_clusters``, ``noise_fraction``, ``fit_time``.
+    and ``n_clusters``, ``noise_fraction``, ``size_entropy``, ``largest_fraction``,
+    ``smallest_fraction``, ``fit_time``.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from metarec.dataset import Dataset
 from metarec.db.schema import NEIGHBOUR_ATTR, SCORE_COLUMNS, TRIAL_MEASURES
 from metarec.db.store import RUN_FIELDS, RUN_STATUSES, MetaDatabase
 from metarec.exceptions import MetarecError
+from metarec.scoring import SIZES
 from metarec.space import ConfigError, canonicalize, config_hash, from_optuna_params
 
 __all__ = [
@@ -61,6 +63,7 @@ RANGES: dict[str, tuple[float, float]] = {
     "dbcv": (-1.0, 1.0),
     "n_clusters": (0.0, math.inf),
     "noise_fraction": (0.0, 1.0),
+    **dict.fromkeys(SIZES, (0.0, 1.0)),
     "fit_time": (0.0, math.inf),
     "seed": (0.0, 2.0**31 - 1),
 }

@@ -22,6 +22,8 @@ from sqlalchemy import (
     func,
 )
 
+from metarec.scoring import SIZES
+
 __all__ = [
     "SCORE_COLUMNS",
     "artifacts",
@@ -91,7 +93,7 @@ SCORE_COLUMNS = (
     "dbcv",
 )
 #: What a tuning trial records of its run (user attributes), beside its configuration.
-TRIAL_MEASURES = (*SCORE_COLUMNS, "n_clusters", "noise_fraction")
+TRIAL_MEASURES = (*SCORE_COLUMNS, "n_clusters", "noise_fraction", *SIZES)
 #: User attribute of a trial fed from a neighbouring dataset (its content hash): such a
 #: trial did not run on the study's dataset.
 NEIGHBOUR_ATTR = "metarec_neighbour"
@@ -110,6 +112,7 @@ runs = Table(
     *(Column(name, Float, nullable=True) for name in SCORE_COLUMNS),
     Column("n_clusters", Integer, nullable=True),
     Column("noise_fraction", Float, nullable=True),
+    *(Column(name, Float, nullable=True) for name in SIZES),
     Column("fit_time", Float, nullable=True),
     Column("study_id", Integer, ForeignKey("studies.id", ondelete="SET NULL"), nullable=True),
     UniqueConstraint("dataset_id", "config_id", "seed", name="uq_runs_dataset_config_seed"),

@@ -36,6 +36,7 @@ from metarec.db.schema import (
     studies,
 )
 from metarec.exceptions import MetarecError
+from metarec.scoring import SIZES
 from metarec.space import canonicalize, config_hash
 
 __all__ = ["DB_ENV", "DatabaseError", "MetaDatabase", "default_url"]
@@ -49,6 +50,7 @@ RUN_FIELDS = (
     *SCORE_COLUMNS,
     "n_clusters",
     "noise_fraction",
+    *SIZES,
     "fit_time",
 )
 
