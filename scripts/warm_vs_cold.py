@@ -140,9 +140,11 @@ def _widen(path: Path) -> None:
     (empty), byte for byte otherwise: new columns only ever go last."""
     lines = path.read_bytes().splitlines(keepends=True)
     header = lines[0].rstrip(b"\r\n").decode().split(",")
-    missing = len(FIELDS) - len(header)
-    if header == FIELDS or missing <= 0 or header != FIELDS[: len(header)]:
+    if header == FIELDS:
         return
+    if header != FIELDS[: len(header)]:
+        raise SystemExit(f"{path}: columns {header} are not a prefix of {FIELDS}; move it away")
+    missing = len(FIELDS) - len(header)
     pad = b"," * missing
 
     def widened(line: bytes) -> bytes:
