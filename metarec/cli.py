@@ -354,6 +354,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 def _cmd_tune(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    import optuna
     import pandas as pd
 
     from metarec.runner import run_config
@@ -383,6 +384,8 @@ def _cmd_tune(args: argparse.Namespace) -> int:
     )
     trials = own_trials(study)
     done = [t for t in trials if t.value is not None]
+    queued = [t for t in trials if t.state == optuna.trial.TrialState.WAITING]
+    trials = [t for t in trials if t.state.is_finished()]
     if not done:
         raise MetarecError("no trial finished; raise --time-limit or --trials")
     best = best_trial(study)
@@ -408,6 +411,11 @@ def _cmd_tune(args: argparse.Namespace) -> int:
     failed = len(trials) - len(done)
     if failed:
         print(f"{failed} trials failed or timed out (their configurations scored nothing)")
+    if queued:
+        print(
+            f"{len(queued)} warm-start configurations are still queued: raise --trials "
+            "(or rerun with --study to continue the study) to try them"
+        )
     print(
         f"{len(trials)} trials in study {study.study_name!r}; best "
         f"{payload['objective']} {best.value:.4f} (trial {best.number}): {config['algorithm']} "

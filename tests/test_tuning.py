@@ -218,6 +218,20 @@ def test_two_workers_share_a_postgresql_study(
         assert json.loads((tmp_path / f"w{i}" / "best_config.json").read_text())["trials"] >= 4
 
 
+def test_cli_reports_queued_warm_start_configurations_not_as_failures(
+    kb_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from metarec.cli import main
+
+    argv = ["tune", "sklearn:iris", "--trials", "2", "--top", "3", "--objective", "silhouette"]
+    argv += ["--quiet", "--db", str(kb_dir), "--out", str(tmp_path / "out")]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "failed or timed out" not in out
+    assert "still queued" in out and "2 trials in study" in out
+    assert json.loads((tmp_path / "out" / "best_config.json").read_text())["trials"] == 2
+
+
 def test_tune_writes_its_study_back_to_the_meta_database(tmp_path: Path) -> None:
     from metarec.cli import main
     from metarec.db import MetaDatabase
