@@ -414,7 +414,7 @@ def _cmd_tune(args: argparse.Namespace) -> int:
     if queued:
         print(
             f"{len(queued)} warm-start configurations are still queued: raise --trials "
-            "(or rerun with --study to continue the study) to try them"
+            "to try them (or keep the study with --storage and --study, and run again)"
         )
     print(
         f"{len(trials)} trials in study {study.study_name!r}; best "
