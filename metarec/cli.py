@@ -382,10 +382,10 @@ def _cmd_tune(args: argparse.Namespace) -> int:
         feed=args.feed,
         show_progress_bar=not args.quiet,
     )
-    trials = own_trials(study)
+    own = own_trials(study)
+    queued = [t for t in own if t.state == optuna.trial.TrialState.WAITING]
+    trials = [t for t in own if t.state.is_finished()]
     done = [t for t in trials if t.value is not None]
-    queued = [t for t in trials if t.state == optuna.trial.TrialState.WAITING]
-    trials = [t for t in trials if t.state.is_finished()]
     if not done:
         raise MetarecError("no trial finished; raise --time-limit or --trials")
     best = best_trial(study)

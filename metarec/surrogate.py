@@ -60,7 +60,8 @@ from metarec.scoring import SIZES
 
 __all__ = ["INDEX_FEATURES", "RUN_INDICES", "SurrogateObjective", "index_features"]
 
-#: Per-clustering features, besides the configuration and the meta-features.
+#: Per-clustering features, besides the configuration, the meta-features and (with
+#: ``sizes=True``) the size measures :data:`~metarec.scoring.SIZES`.
 INDEX_FEATURES = (
     "silhouette",
     "log_calinski_harabasz",
@@ -73,15 +74,10 @@ INDEX_FEATURES = (
 GRADES = 30
 
 
-#: The raw measures of a run that :func:`index_features` derives its features from.
-RUN_INDICES = (
-    "silhouette",
-    "calinski_harabasz",
-    "davies_bouldin",
-    "n_clusters",
-    "noise_fraction",
-    *SIZES,
-)
+#: The run's internal indices that :data:`INDEX_FEATURES` are derived from.
+_INDICES = ("silhouette", "calinski_harabasz", "davies_bouldin", "n_clusters", "noise_fraction")
+#: The raw measures of a run that :func:`index_features` reads.
+RUN_INDICES = (*_INDICES, *SIZES)
 
 
 def _get(run: Any, key: str) -> float:
@@ -95,8 +91,7 @@ def _get(run: Any, key: str) -> float:
 def index_features(runs: pd.DataFrame, sizes: bool = False) -> np.ndarray:
     """The :data:`INDEX_FEATURES` of runs (a frame with the runs table's score columns),
     followed by :data:`~metarec.scoring.SIZES` when ``sizes`` (NaN where not measured)."""
-    indices = ["silhouette", "calinski_harabasz", "davies_bouldin", "n_clusters", "noise_fraction"]
-    sil, ch, db, k, noise = runs.reindex(columns=indices).to_numpy(dtype=float).T
+    sil, ch, db, k, noise = runs.reindex(columns=list(_INDICES)).to_numpy(dtype=float).T
     with np.errstate(invalid="ignore", divide="ignore"):
         log_ch = np.where(ch >= 0, np.log1p(np.maximum(ch, 0)), np.nan)
         log_k = np.where(k >= 1, np.log(np.maximum(k, 1)), np.nan)

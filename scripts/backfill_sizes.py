@@ -42,13 +42,13 @@ def one_dataset(args: tuple[str, str, list[tuple[str, int, str, float]], str]) -
         return h, "cannot rebuild the dataset as stored"
     prepared = PreparedData(ds)
     rows, mismatched = [], 0
-    # one thread, as in the build's run processes: same arithmetic, same labels
-    limits = threadpool_limits(1)
     for config_hash, seed, config, ari in runs:
-        # Each of these runs finished within the build's limits: no child process needed.
-        result = run_config(
-            prepared, json.loads(config), seed=seed, isolate=False, keep_labels=True, dbcv=False
-        )
+        # One thread, as in the build's run processes (same arithmetic, same labels); each
+        # of these runs finished within the build's limits, so no child process is needed.
+        with threadpool_limits(1):
+            result = run_config(
+                prepared, json.loads(config), seed=seed, isolate=False, keep_labels=True, dbcv=False
+            )
         if result.status != "ok" or result.labels is None:
             rows.append({"config_hash": config_hash, "seed": seed, "reproduced": False})
             continue
@@ -62,7 +62,6 @@ def one_dataset(args: tuple[str, str, list[tuple[str, int, str, float]], str]) -
                 **size_measures(result.labels),
             }
         )
-    limits.unregister()
     frame = pd.DataFrame(rows, columns=["config_hash", "seed", "reproduced", *SIZES])
     tmp = Path(cache) / f"{h}.csv.tmp"
     frame.to_csv(tmp, index=False)
