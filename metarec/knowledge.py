@@ -10,7 +10,7 @@ drop datasets (with their near-duplicates) for honest held-out evaluation.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,8 @@ __all__ = ["KnowledgeBase", "KnowledgeError", "user_database"]
 
 #: Score given to a failed or timed-out run when building score matrices.
 FAILED_SCORE = 0.0
+#: What identifies a run, in the runs table and in the explore runs.
+RUN_KEY = ["content_hash", "config_hash", "seed"]
 
 
 class KnowledgeError(MetarecError):
@@ -61,12 +63,19 @@ class KnowledgeBase:
         Index ``config_hash``; columns algorithm, config (dict).
     runs : DataFrame
         One row per run: content_hash, config_hash, seed, status and scores.
+    explore_runs : DataFrame
+        Runs of configurations off the design (``scripts/explore_runs.py``):
+        content_hash, config_hash, config (dict), seed, source (``random``: drawn
+        from the search space; ``search``: trials of a search), status and scores.
+        Only the surrogate objective learns from them, with ``explore=True``; the
+        score matrices are the design's. Empty when not built.
     """
 
     datasets: pd.DataFrame
     metafeatures: pd.DataFrame
     configs: pd.DataFrame
     runs: pd.DataFrame
+    explore_runs: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=RUN_KEY))
 
     # ------------------------------------------------------------ loading
     @classmethod
@@ -102,9 +111,18 @@ class KnowledgeBase:
             }
         except (OSError, ValueError) as exc:
             raise KnowledgeError(f"{d}: not an exported meta-database ({exc})") from None
-        return cls.from_frames(
+        kb = cls.from_frames(
             frames["datasets"], frames["metafeatures"], frames["configurations"], frames["runs"]
         )
+        explore = d / "explore_runs.parquet"
+        if not explore.is_file():
+            return kb
+        try:
+            runs = pd.read_parquet(explore)
+        except (OSError, ValueError) as exc:
+            raise KnowledgeError(f"{explore}: unreadable ({exc})") from None
+        runs["config"] = runs["config"].map(json.loads)
+        return replace(kb, explore_runs=runs)
 
     @classmethod
     def from_database(cls, db: Any) -> KnowledgeBase:
@@ -218,6 +236,9 @@ class KnowledgeBase:
                 index=[h for h in drop if h in self.metafeatures.index]
             ),
             runs=self.runs[~self.runs["content_hash"].isin(drop)].reset_index(drop=True),
+            explore_runs=self.explore_runs[
+                ~self.explore_runs["content_hash"].isin(drop)
+            ].reset_index(drop=True),
         )
 
     def merged(self, other: KnowledgeBase) -> KnowledgeBase:
@@ -232,13 +253,16 @@ class KnowledgeBase:
             both = pd.concat([a, b]) if len(a) else b
             return both[~both.index.duplicated(keep="last")]
 
-        key = ["content_hash", "config_hash", "seed"]
-        runs = pd.concat([self.runs, other.runs], ignore_index=True)
+        def rows(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
+            both = a if not len(b) else pd.concat([a, b], ignore_index=True) if len(a) else b
+            return both.drop_duplicates(RUN_KEY, keep="last").reset_index(drop=True)
+
         return KnowledgeBase(
             union(self.datasets, other.datasets),
             union(self.metafeatures, other.metafeatures),
             union(self.configs, other.configs),
-            runs.drop_duplicates(key, keep="last").reset_index(drop=True),
+            rows(self.runs, other.runs),
+            rows(self.explore_runs, other.explore_runs),
         )
 
     def digest(self) -> dict[str, Any]:

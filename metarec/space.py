@@ -59,6 +59,7 @@ __all__ = [
     "distributions",
     "from_optuna_params",
     "k_cap",
+    "random_configs",
     "suggest_config",
     "to_optuna_params",
 ]
@@ -614,6 +615,29 @@ def suggest_config(trial: optuna.Trial, algorithms: list[str] | None = None) -> 
                 continue
         values[p.name] = _suggest(trial, f"{name}.{p.name}", p)
     return canonicalize({"algorithm": name, "params": values, "preprocessing": pre})
+
+
+def random_configs(
+    n: int, random_state: int = 0, algorithms: list[str] | None = None
+) -> list[dict[str, Any]]:
+    """``n`` configurations drawn at random from the tuning space (Optuna's
+    ``RandomSampler`` over :func:`suggest_config`, seeded): what a search meets off
+    the design.
+
+    Examples
+    --------
+    >>> [c["algorithm"] for c in random_configs(2, random_state=0)] == [
+    ...     c["algorithm"] for c in random_configs(2, random_state=0)
+    ... ]
+    True
+    """
+    verbosity = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    try:
+        study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=random_state))
+        return [suggest_config(study.ask(), algorithms) for _ in range(n)]
+    finally:
+        optuna.logging.set_verbosity(verbosity)
 
 
 def to_optuna_params(config: Mapping[str, Any]) -> dict[str, Any]:

@@ -26,6 +26,14 @@ clusterings agree with ground truth, from what is known without labels:
   configurations outside the meta-database (``scripts/eval_surrogate.py``),
   so it is off by default.
 
+It learns from the runs of the meta-database's design and, with
+``explore=True``, also from its *explore runs*
+(:attr:`~metarec.knowledge.KnowledgeBase.explore_runs`): random configurations
+of the whole search space run on every known dataset, and the trials of
+earlier searches, which are what a search meets off the design. Held out they
+do not make searches better (``scripts/warm_vs_cold.py``, ``*_explore`` and
+``*_searched`` arms), so they are off by default.
+
 It is a LightGBM LambdaRank model whose queries are the datasets, so it learns
 to order the clusterings of one dataset (which is all an objective has to do),
 with graded relevance from their ARI. Saved as a LightGBM text model plus JSON.
@@ -110,6 +118,23 @@ def _as_frame(runs: Sequence[Any]) -> pd.DataFrame:
     )
 
 
+def _training_runs(kb: KnowledgeBase, explore: bool) -> pd.DataFrame:
+    """The successful runs with an ARI on datasets with meta-features, each with its
+    ``config``; with ``explore``, the explore runs too. Sorted by dataset (the queries)."""
+
+    def usable(runs: pd.DataFrame) -> pd.DataFrame:
+        keep = (runs["status"] == "ok") & runs["ari"].notna()
+        return runs[keep & runs["content_hash"].isin(kb.metafeatures.index)]
+
+    design = usable(kb.runs)
+    design = design.assign(config=list(kb.configs.loc[design["config_hash"], "config"]))
+    parts = [design]
+    if explore and len(kb.explore_runs):
+        parts.append(usable(kb.explore_runs))
+    runs = pd.concat(parts, ignore_index=True) if len(parts) > 1 else design
+    return runs.sort_values("content_hash", kind="stable")
+
+
 class SurrogateObjective(BaseEstimator):  # type: ignore[misc]
     """Score a clustering without labels: a learned ranking of expected ARI (module doc).
 
@@ -128,6 +153,9 @@ class SurrogateObjective(BaseEstimator):  # type: ignore[misc]
     sizes : bool, default=True
         Use the partition's size measures (module doc) as features. Runs without
         them (recorded before schema revision 0003) give missing values.
+    explore : bool, default=False
+        Also learn from the knowledge base's explore runs
+        (:attr:`~metarec.knowledge.KnowledgeBase.explore_runs`, module doc).
     """
 
     def __init__(
@@ -139,6 +167,7 @@ class SurrogateObjective(BaseEstimator):  # type: ignore[misc]
         prior: bool = False,
         prior_folds: int = 5,
         sizes: bool = True,
+        explore: bool = False,
     ) -> None:
         self.n_estimators = n_estimators
         self.learning_rate = learning_rate
@@ -147,6 +176,7 @@ class SurrogateObjective(BaseEstimator):  # type: ignore[misc]
         self.prior = prior
         self.prior_folds = prior_folds
         self.sizes = sizes
+        self.explore = explore
 
     def _parts(
         self, metafeatures: pd.DataFrame, configs: Sequence[Mapping[str, Any]]
@@ -180,14 +210,12 @@ class SurrogateObjective(BaseEstimator):  # type: ignore[misc]
         """Learn from every successful run of the knowledge base that has an ARI."""
         import lightgbm as lgb
 
-        runs = kb.runs[(kb.runs["status"] == "ok") & kb.runs["ari"].notna()]
-        runs = runs[runs["content_hash"].isin(kb.metafeatures.index)]
-        runs = runs.sort_values("content_hash", kind="stable")
+        runs = _training_runs(kb, self.explore)
         if runs["content_hash"].nunique() < 5:
             raise KnowledgeError("the surrogate objective needs runs on at least 5 datasets")
         self.encoder_ = ConfigEncoder()
         self.metafeature_columns_ = list(kb.metafeatures.columns)
-        configs: list[Mapping[str, Any]] = list(kb.configs.loc[runs["config_hash"], "config"])
+        configs: list[Mapping[str, Any]] = list(runs["config"])
         mf, cfg = self._parts(kb.metafeatures.loc[runs["content_hash"]], configs)
         X = np.hstack([index_features(runs, self.sizes), cfg, mf])
         ari = runs["ari"].to_numpy(dtype=float)
@@ -266,7 +294,7 @@ class SurrogateObjective(BaseEstimator):  # type: ignore[misc]
         try:
             meta = json.loads((d / f"{name}.json").read_text())
             # models saved before the prior and the size features existed
-            params = {"prior": False, "sizes": False, **meta["params"]}
+            params = {"prior": False, "sizes": False, "explore": False, **meta["params"]}
             booster = lgb.Booster(model_file=str(d / f"{name}.txt"))
             prior = (
                 lgb.Booster(model_file=str(d / f"{name}_prior.txt")) if params["prior"] else None

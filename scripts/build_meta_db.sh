@@ -23,5 +23,9 @@ metarec db build --db "$DB" --corpus clustbench,uci121,sklearn \
 metarec db check --db "$DB"
 metarec db export meta_db --db "$DB"
 metarec db stats --db shipped
+# runs off the design for the surrogate objective: random configurations, search trials
+python scripts/explore_runs.py --workers "$WORKERS"
+python scripts/explore_runs.py --search 50 --datasets 120 --workers "$WORKERS"
+python scripts/explore_runs.py --write
 
 metarec train --db shipped   # refit meta_db/models on the new build

@@ -22,7 +22,15 @@ dataset as the build stored it:
   fitted with its out-of-fold prior feature (``SurrogateObjective(prior=True)``);
 * ``*_surrogate_sizes*``: cold, warm and narrowed warm again, with the surrogate
   that also reads the partition's cluster sizes (``SurrogateObjective(sizes=True)``).
-  The other surrogate arms use ``sizes=False``, the surrogate they were run with.
+  The other surrogate arms use ``sizes=False``, the surrogate they were run with;
+* ``*_surrogate_explore``: cold and warm again, with the surrogate
+  with sizes that also learned from the explore runs (random configurations,
+  ``SurrogateObjective(explore=True)``); all other surrogate arms use
+  ``explore=False``;
+* ``*_surrogate_searched``: as ``*_explore``, the surrogate also learning from
+  the trials of cold surrogate searches on 120 other datasets
+  (``scripts/explore_runs.py --search``, which leaves out these held-out
+  datasets and their near-duplicates, also from its searching objective).
 
 Every trial (objective value, ARI) is appended to ``OUT/trials.csv``; finished
 (dataset, arm) pairs are skipped on a rerun. ``--report`` summarises: the ARI of the trial
@@ -66,6 +74,10 @@ ARMS = (
     "cold_surrogate_sizes",
     "warm_surrogate_sizes",
     "warm_surrogate_narrow_sizes",
+    "cold_surrogate_explore",
+    "warm_surrogate_explore",
+    "cold_surrogate_searched",
+    "warm_surrogate_searched",
 )
 OBJECTIVE_OF = {"cold": "silhouette", "warm": "silhouette", "warm_index": "index"}
 #: (warm, cold) pairs compared with the same objective
@@ -78,6 +90,8 @@ PAIRS = (
     ("warm_surrogate_prior", "cold_surrogate_prior"),
     ("warm_surrogate_sizes", "cold_surrogate_sizes"),
     ("warm_surrogate_narrow_sizes", "cold_surrogate_sizes"),
+    ("warm_surrogate_explore", "cold_surrogate_explore"),
+    ("warm_surrogate_searched", "cold_surrogate_searched"),
 )
 NS = (1, 5, 10, 25, 50, 100)
 #: arms whose first trial is the recommender's top-1 configuration (the zero-shot answer)
@@ -88,6 +102,8 @@ ZERO_SHOT_ARMS = (
     "warm_surrogate_narrow",
     "warm_surrogate_sizes",
     "warm_surrogate_narrow_sizes",
+    "warm_surrogate_explore",
+    "warm_surrogate_searched",
 )
 #: what each trial records besides its objective value: enough to replay other objectives
 RECORDED = RUN_INDICES
@@ -130,9 +146,25 @@ def choose_datasets(kb: Any, n: int) -> list[str]:
     return chosen
 
 
-def _variant(arm: str) -> tuple[str, ...]:
-    """The surrogate's optional features an arm uses."""
-    return tuple(f for f in ("prior", "sizes") if f in arm)
+def _variant(arm: str) -> tuple[bool, bool, tuple[str, ...]]:
+    """The surrogate an arm uses: (prior, sizes, sources of explore runs it learns from);
+    explore runs come with the size features."""
+    sources = ("random", "search") if "searched" in arm else ("random",) if "explore" in arm else ()
+    return "prior" in arm, "sizes" in arm or bool(sources), sources
+
+
+def _surrogate(train: Any, variant: tuple[bool, bool, tuple[str, ...]]) -> Any:
+    from dataclasses import replace
+
+    from metarec.surrogate import SurrogateObjective
+
+    prior, sizes, sources = variant
+    runs = train.explore_runs
+    if sources:  # tables written before search runs existed hold random ones only
+        source = runs["source"] if "source" in runs else pd.Series("random", index=runs.index)
+        train = replace(train, explore_runs=runs[source.isin(sources)])
+    model = SurrogateObjective(prior=prior, sizes=sizes, explore=bool(sources))
+    return model.fit(train)
 
 
 def _widen(path: Path) -> None:
@@ -160,7 +192,6 @@ def one_dataset(args: tuple[str, int, int, tuple[str, ...]]) -> list[dict[str, A
     from metarec.hyperparams import HyperparameterModel
     from metarec.knowledge import KnowledgeBase
     from metarec.recommender import Recommender
-    from metarec.surrogate import SurrogateObjective
     from metarec.tuning import own_trials, tune
 
     h, seeds, trials, arms = args
@@ -170,9 +201,7 @@ def one_dataset(args: tuple[str, int, int, tuple[str, ...]]) -> list[dict[str, A
     hyper = HyperparameterModel(n_members=2).fit(train)
     rec = Recommender(hyper=hyper).fit(train)
     variants = {_variant(arm) for arm in arms if "surrogate" in arm}
-    surrogates = {
-        v: SurrogateObjective(prior="prior" in v, sizes="sizes" in v).fit(train) for v in variants
-    }
+    surrogates = {v: _surrogate(train, v) for v in variants}
     ds = load_as_built(str(kb.value(h, "source")), h, 1000, None)
     if ds is None:
         return []
@@ -308,6 +337,10 @@ def report(out: Path) -> str:
             ("warm_surrogate_sizes", "warm_surrogate"),
             ("warm_surrogate_narrow_sizes", "warm_surrogate_narrow"),
             ("warm_surrogate_narrow_sizes", "warm_surrogate_sizes"),
+            ("cold_surrogate_explore", "cold_surrogate_sizes"),
+            ("warm_surrogate_explore", "warm_surrogate_sizes"),
+            ("cold_surrogate_searched", "cold_surrogate_sizes"),
+            ("warm_surrogate_searched", "warm_surrogate_sizes"),
         )
         if a in wide and b in wide
     ]
@@ -366,28 +399,47 @@ def _agreement(trials: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows).groupby("arm").mean().reindex(present).reset_index()
 
 
+#: the arms of the right-hand panel: the shipped objective and its variants, on 16 datasets
+FOCUS = (
+    "cold_surrogate_sizes",
+    "warm_surrogate_sizes",
+    "cold_surrogate_explore",
+    "warm_surrogate_explore",
+    "cold_surrogate_searched",
+    "warm_surrogate_searched",
+)
+
+
 def _plot(c: pd.DataFrame, path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(9, 4.5))
+    fig, (ax, focus) = plt.subplots(1, 2, figsize=(15, 7))
     arms = [a for a in ARMS if a in set(c["arm"])]
-    colours = plt.get_cmap("tab20")(np.linspace(0, 1, len(arms)))
-    for arm, colour in zip(arms, colours, strict=True):
-        part = c[c["arm"] == arm]
-        m = part.groupby("content_hash")[[f"n{n}" for n in NS]].mean().mean()
-        label = f"{arm} ({part['content_hash'].nunique()} datasets)"
-        style = "--" if "prior" in arm else "-." if "sizes" in arm else "-"
-        ax.plot(NS, m.to_numpy(), marker="o", label=label, ls=style, color=colour)
-    ax.set_xscale("log")
-    ax.set(
-        xlabel="trials",
-        ylabel="mean ARI of the objective's best trial",
-        title="Warm-started vs cold TPE, held out",
-    )
-    ax.legend(fontsize=8, bbox_to_anchor=(1.02, 1), loc="upper left")
+    colours = dict(zip(arms, plt.get_cmap("tab20")(np.linspace(0, 1, len(arms))), strict=True))
+    for axis, shown in ((ax, arms), (focus, [a for a in FOCUS if a in arms])):
+        for arm in shown:
+            part = c[c["arm"] == arm]
+            m = part.groupby("content_hash")[[f"n{n}" for n in NS]].mean().mean()
+            label = f"{arm} ({part['content_hash'].nunique()} datasets)"
+            style = (
+                "--"
+                if "prior" in arm
+                else "-."
+                if "sizes" in arm
+                else ":"
+                if "explore" in arm or "searched" in arm
+                else "-"
+            )
+            axis.plot(NS, m.to_numpy(), marker="o", label=label, ls=style, color=colours[arm])
+        axis.set_xscale("log")
+        axis.set(xlabel="trials", ylabel="mean ARI of the objective's best trial")
+    ax.set_title("Warm-started vs cold TPE, held out: every arm")
+    focus.set_title("The shipped objective, and trained on runs off the design")
+    ax.legend(fontsize=7, ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.12))
+    focus.legend(fontsize=7, ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.12))
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -112,11 +112,11 @@ def test_prior_is_learned_out_of_fold_and_optional(
     plain.save(tmp_path)
     assert not (tmp_path / "surrogate_prior.txt").exists()
     meta = json.loads((tmp_path / "surrogate.json").read_text())
-    for key in ("prior", "prior_folds", "sizes"):
+    for key in ("prior", "prior_folds", "sizes", "explore"):
         del meta["params"][key]
     (tmp_path / "surrogate.json").write_text(json.dumps(meta))
     old = SurrogateObjective.load(tmp_path)
-    assert old.prior_model_ is None and old.sizes is False
+    assert old.prior_model_ is None and old.sizes is False and old.explore is False
 
 
 def test_size_features_come_from_runs_results_and_trials(kb: KnowledgeBase, tmp_path: Path) -> None:
@@ -161,3 +161,73 @@ def test_tune_maximizes_the_surrogate_by_default(
     bare = Recommender().fit(kb)
     tune("sklearn:iris", n_trials=1, recommender=bare, algorithms=["kmeans"])
     assert isinstance(bare.surrogate, SurrogateObjective)
+
+
+@pytest.fixture(scope="module")
+def explored(kb_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
+    """The small meta-database plus real runs of random configurations on each dataset,
+    in the shipped layout (``explore_runs.parquet`` beside the exported tables)."""
+    import shutil
+
+    import pandas as pd
+
+    from metarec.io import load_dataset
+    from metarec.runner import PreparedData, run_config
+    from metarec.space import config_hash, random_configs
+
+    folder = tmp_path_factory.mktemp("explored")
+    shutil.copytree(kb_dir, folder, dirs_exist_ok=True)
+    kb = KnowledgeBase.from_parquet(kb_dir)
+    rows = []
+    for i, h in enumerate(kb.dataset_hashes):
+        ds = load_dataset(str(kb.value(h, "source"))).subsample(300, 0)
+        assert ds.content_hash == h
+        prepared = PreparedData(ds)
+        for config in random_configs(6, random_state=i):
+            result = run_config(prepared, config, isolate=False)
+            rows.append(
+                {
+                    "content_hash": h,
+                    "config_hash": config_hash(config),
+                    "config": json.dumps(config, sort_keys=True),
+                    "source": "random",
+                    **result.record(),
+                }
+            )
+    pd.DataFrame(rows).to_parquet(folder / "explore_runs.parquet", index=False)
+    return KnowledgeBase.from_parquet(folder)
+
+
+def test_surrogate_learns_from_explore_runs_of_the_training_datasets_only(
+    kb: KnowledgeBase, explored: KnowledgeBase, tmp_path: Path
+) -> None:
+    from metarec.surrogate import _training_runs
+
+    assert len(kb.explore_runs) == 0  # an export without them loads as before
+    runs = explored.explore_runs
+    assert len(runs) == 6 * len(kb.dataset_hashes) and isinstance(runs["config"][0], dict)
+    ok = runs[(runs["status"] == "ok") & runs["ari"].notna()]
+    design = _training_runs(explored, explore=False)
+    both = _training_runs(explored, explore=True)
+    assert len(both) == len(design) + len(ok)
+    # each dataset's runs stay together: the ranking's queries
+    assert both["content_hash"].is_monotonic_increasing
+    # holding a dataset out removes its explore runs too (nothing of it is learned)
+    h = kb.dataset_hashes[0]
+    held_out = explored.without({h})
+    assert h not in set(held_out.explore_runs["content_hash"])
+    assert h not in set(_training_runs(held_out, explore=True)["content_hash"])
+    # and a union keeps them
+    assert len(held_out.merged(explored).explore_runs) == len(runs)
+    model = SurrogateObjective(n_estimators=20, explore=True).fit(explored)
+    plain = SurrogateObjective(n_estimators=20).fit(explored)  # explore runs are optional
+    scores, _ = _scores(model, explored, h)
+    assert not np.allclose(scores, _scores(plain, explored, h)[0])
+    np.testing.assert_allclose(
+        _scores(plain, explored, h)[0],
+        _scores(SurrogateObjective(n_estimators=20).fit(kb), kb, h)[0],
+    )
+    model.save(tmp_path)
+    loaded = SurrogateObjective.load(tmp_path)
+    assert loaded.explore is True
+    np.testing.assert_allclose(_scores(loaded, explored, h)[0], scores)
