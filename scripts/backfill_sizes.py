@@ -17,14 +17,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing as mp
 import sys
-import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from _results import run_per_dataset, save_csv
 
 DEFAULT_CACHE = Path.home() / ".cache" / "metarec-build" / "run_sizes"
 
@@ -63,9 +61,7 @@ def one_dataset(args: tuple[str, str, list[tuple[str, int, str, float]], str]) -
             }
         )
     frame = pd.DataFrame(rows, columns=["config_hash", "seed", "reproduced", *SIZES])
-    tmp = Path(cache) / f"{h}.csv.tmp"
-    frame.to_csv(tmp, index=False)
-    tmp.replace(Path(cache) / f"{h}.csv")
+    save_csv(frame, Path(cache) / f"{h}.csv")
     return h, f"{len(rows)} runs, {mismatched} not reproduced"
 
 
@@ -84,14 +80,7 @@ def compute(cache: Path, workers: int) -> None:
             for c, s, a in zip(part["config_hash"], part["seed"], part["ari"], strict=True)
         ]
         jobs.append((str(h), str(kb.value(h, "source")), runs, str(cache)))
-    print(f"{len(jobs)} datasets to do", flush=True)
-    start = time.time()
-    ctx = mp.get_context("forkserver")
-    with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
-        futures = [pool.submit(one_dataset, j) for j in jobs]
-        for i, f in enumerate(as_completed(futures), start=1):
-            h, message = f.result()
-            print(f"[{i}/{len(jobs)} {time.time() - start:.0f}s] {h} {message}", flush=True)
+    run_per_dataset(one_dataset, jobs, workers)
 
 
 def write(cache: Path) -> None:

@@ -33,16 +33,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing as mp
-import os
 import sys
-import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
+from _results import run_per_dataset, save_csv
 
 DEFAULT_CACHE = Path.home() / ".cache" / "metarec-build" / "explore_runs"
 SEARCH_CACHE = Path.home() / ".cache" / "metarec-build" / "search_runs"
@@ -81,9 +77,7 @@ def one_dataset(args: tuple[str, str, int, int, float, str]) -> tuple[str, str]:
             | {key: record[key] for key in MEASURES}
         )
     frame = pd.DataFrame(rows, columns=["config", "seed", *MEASURES])
-    tmp = Path(cache) / f"{h}.csv.tmp"
-    frame.to_csv(tmp, index=False)
-    tmp.replace(Path(cache) / f"{h}.csv")
+    save_csv(frame, Path(cache) / f"{h}.csv")
     ok = frame["status"] == "ok"
     return h, f"{int(ok.sum())}/{len(frame)} ok, best ARI {frame['ari'].max():.3f}"
 
@@ -109,9 +103,7 @@ def search_dataset(args: tuple[str, str, int, str, str]) -> tuple[str, str]:
         if "config" in t.user_attrs
     ]
     frame = pd.DataFrame(rows, columns=["config", "seed", *MEASURES])
-    tmp = Path(cache) / f"{h}.csv.tmp"
-    frame.to_csv(tmp, index=False)
-    tmp.replace(Path(cache) / f"{h}.csv")
+    save_csv(frame, Path(cache) / f"{h}.csv")
     return h, f"{len(frame)} trials, best ARI {frame['ari'].max():.3f}"
 
 
@@ -138,19 +130,7 @@ def search(cache: Path, trials: int, n_datasets: int, exclude_heldout: int, work
         for h in chosen
         if not (cache / f"{h}.csv").exists()
     ]
-    _run(search_dataset, jobs, workers)
-
-
-def _run(task: Any, jobs: list[Any], workers: int) -> None:
-    print(f"{len(jobs)} datasets to do", flush=True)
-    start = time.time()
-    os.environ.setdefault("OMP_NUM_THREADS", "1")  # one thread per run, as in the build
-    ctx = mp.get_context("forkserver")
-    with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
-        futures = [pool.submit(task, j) for j in jobs]
-        for i, f in enumerate(as_completed(futures), start=1):
-            h, message = f.result()
-            print(f"[{i}/{len(jobs)} {time.time() - start:.0f}s] {h} {message}", flush=True)
+    run_per_dataset(search_dataset, jobs, workers)
 
 
 def compute(cache: Path, per_dataset: int, time_limit: float, workers: int) -> None:
@@ -163,7 +143,7 @@ def compute(cache: Path, per_dataset: int, time_limit: float, workers: int) -> N
         if not (cache / f"{h}.csv").exists():
             source = str(kb.value(h, "source"))
             jobs.append((h, source, per_dataset, i, time_limit, str(cache)))
-    _run(one_dataset, jobs, workers)
+    run_per_dataset(one_dataset, jobs, workers)
 
 
 def write(cache: Path, search_cache: Path, per_dataset: int, time_limit: float) -> None:
