@@ -254,7 +254,7 @@ class KnowledgeBase:
             return both[~both.index.duplicated(keep="last")]
 
         def rows(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
-            both = a if not len(b) else pd.concat([a, b], ignore_index=True) if len(a) else b
+            both = pd.concat([f for f in (a, b) if len(f)] or [a], ignore_index=True)
             return both.drop_duplicates(RUN_KEY, keep="last").reset_index(drop=True)
 
         return KnowledgeBase(

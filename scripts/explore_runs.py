@@ -40,22 +40,26 @@ import numpy as np
 import pandas as pd
 from _results import run_per_dataset, save_csv
 
+from metarec.surrogate import RUN_INDICES
+
 DEFAULT_CACHE = Path.home() / ".cache" / "metarec-build" / "explore_runs"
 SEARCH_CACHE = Path.home() / ".cache" / "metarec-build" / "search_runs"
-#: what each run records, besides its configuration
-MEASURES = (
-    "status",
-    "fit_time",
-    "ari",
-    "silhouette",
-    "calinski_harabasz",
-    "davies_bouldin",
-    "n_clusters",
-    "noise_fraction",
-    "size_entropy",
-    "largest_fraction",
-    "smallest_fraction",
-)
+#: what each run records, besides its configuration: what the surrogate reads, and more
+MEASURES = ("status", "fit_time", "ari", *RUN_INDICES)
+
+
+def _save_runs(rows: list[tuple[dict, dict]], cache: str, h: str) -> pd.DataFrame:
+    """(configuration, measures) pairs as the dataset's CSV in ``cache``."""
+    frame = pd.DataFrame(
+        [
+            {"config": json.dumps(config, sort_keys=True), "seed": 0}
+            | {key: measures.get(key) for key in MEASURES}
+            for config, measures in rows
+        ],
+        columns=["config", "seed", *MEASURES],
+    )
+    save_csv(frame, Path(cache) / f"{h}.csv")
+    return frame
 
 
 def one_dataset(args: tuple[str, str, int, int, float, str]) -> tuple[str, str]:
@@ -68,16 +72,11 @@ def one_dataset(args: tuple[str, str, int, int, float, str]) -> tuple[str, str]:
     if ds is None:
         return h, "cannot rebuild the dataset as stored"
     prepared = PreparedData(ds)
-    rows = []
-    for config in random_configs(n, random_state=seed):
-        result = run_config(prepared, config, seed=0, time_limit=time_limit)
-        record = result.record()
-        rows.append(
-            {"config": json.dumps(config, sort_keys=True), "seed": 0}
-            | {key: record[key] for key in MEASURES}
-        )
-    frame = pd.DataFrame(rows, columns=["config", "seed", *MEASURES])
-    save_csv(frame, Path(cache) / f"{h}.csv")
+    rows = [
+        (config, run_config(prepared, config, seed=0, time_limit=time_limit).record())
+        for config in random_configs(n, random_state=seed)
+    ]
+    frame = _save_runs(rows, cache, h)
     ok = frame["status"] == "ok"
     return h, f"{int(ok.sum())}/{len(frame)} ok, best ARI {frame['ari'].max():.3f}"
 
@@ -97,13 +96,11 @@ def search_dataset(args: tuple[str, str, int, str, str]) -> tuple[str, str]:
     rec = Recommender(surrogate=SurrogateObjective.load(model_dir))
     study = tune(ds, n_trials=trials, objective="auto", seed=0, recommender=rec, time_limit=30)
     rows = [
-        {"config": json.dumps(t.user_attrs["config"], sort_keys=True), "seed": 0}
-        | {key: t.user_attrs.get(key) for key in MEASURES}
+        (t.user_attrs["config"], t.user_attrs)
         for t in own_trials(study)
         if "config" in t.user_attrs
     ]
-    frame = pd.DataFrame(rows, columns=["config", "seed", *MEASURES])
-    save_csv(frame, Path(cache) / f"{h}.csv")
+    frame = _save_runs(rows, cache, h)
     return h, f"{len(frame)} trials, best ARI {frame['ari'].max():.3f}"
 
 

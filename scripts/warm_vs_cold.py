@@ -159,10 +159,9 @@ def _surrogate(train: Any, variant: tuple[bool, bool, tuple[str, ...]]) -> Any:
     from metarec.surrogate import SurrogateObjective
 
     prior, sizes, sources = variant
-    runs = train.explore_runs
-    if sources:  # tables written before search runs existed hold random ones only
-        source = runs["source"] if "source" in runs else pd.Series("random", index=runs.index)
-        train = replace(train, explore_runs=runs[source.isin(sources)])
+    if sources:
+        runs = train.explore_runs
+        train = replace(train, explore_runs=runs[runs["source"].isin(sources)])
     model = SurrogateObjective(prior=prior, sizes=sizes, explore=bool(sources))
     return model.fit(train)
 
