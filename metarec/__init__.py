@@ -9,6 +9,7 @@ from metarec.exceptions import MetarecError
 from metarec.io import as_dataset, list_datasets, load_dataset
 from metarec.metafeatures import extract_metafeatures
 from metarec.preprocessing import Preprocessor
+from metarec.tuning import tune, warm_start
 
 __version__ = "0.1.0"
 
@@ -26,4 +27,6 @@ __all__ = [
     "predict_hyperparameters",
     "recommend",
     "train",
+    "tune",
+    "warm_start",
 ]

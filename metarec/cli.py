@@ -378,6 +378,7 @@ def _cmd_tune(args: argparse.Namespace) -> int:
         warm=not args.cold,
         recommender=recommender,
         top=args.top,
+        algorithms=args.algorithms,
         narrow=args.narrow,
         feed=args.feed,
         show_progress_bar=not args.quiet,
@@ -596,6 +597,12 @@ def _parser() -> argparse.ArgumentParser:
         "--narrow",
         action="store_true",
         help="search only the algorithms of the warm-start configurations",
+    )
+    p.add_argument(
+        "--algorithms",
+        metavar="A,B",
+        type=lambda text: [a.strip() for a in text.split(",") if a.strip()],
+        help="search only these algorithms (comma-separated; the warm start keeps to them)",
     )
     p.add_argument(
         "--feed",

@@ -6,11 +6,12 @@ isolated runner (a per-trial time limit; a crashing or hanging configuration is
 a failed trial, never a dead worker), and scores it with an internal validity
 index; labels, when known, are recorded as user attributes, never optimized.
 
-* **Warm start** (:func:`warm_start`): the recommender's top configurations and
-  the neural meta-learner's predictions for their algorithms are enqueued as
-  the first trials. Optionally (:func:`feed_neighbours`) the runs of the
-  nearest known datasets are given to TPE as completed trials, marked so that
-  :func:`own_trials`, :func:`best_trial` and :func:`best_so_far` leave them out.
+* **Warm start** (:func:`warm_start`, on by default in :func:`tune`): the
+  recommender's top configurations and the neural meta-learner's predictions
+  for their algorithms are enqueued as the first trials. Optionally
+  (:func:`feed_neighbours`) the runs of the nearest known datasets are given to
+  TPE as completed trials, marked so that :func:`own_trials`,
+  :func:`best_trial` and :func:`best_so_far` leave them out.
 * **Meta-learned objective** (``objective="auto"``, the default): the learned
   surrogate of :mod:`metarec.surrogate` (internal indices + the partition's
   cluster sizes + configuration + meta-features -> a ranking by expected
@@ -38,7 +39,7 @@ from metarec.dataset import Dataset
 from metarec.db.schema import NEIGHBOUR_ATTR, TRIAL_MEASURES
 from metarec.exceptions import MetarecError
 from metarec.runner import PreparedData, RunResult, run_config
-from metarec.space import suggest_config
+from metarec.space import ALGORITHMS, suggest_config
 
 __all__ = [
     "OBJECTIVES",
@@ -170,6 +171,7 @@ def warm_start(
     recommender: Any = None,
     top: int = 10,
     neural: bool = True,
+    algorithms: list[str] | None = None,
 ) -> list[dict[str, Any]]:
     """Enqueue recommended configurations as the first trials of ``study``.
 
@@ -187,6 +189,27 @@ def warm_start(
         The dataset (or pass its ``metafeatures``).
     recommender : Recommender, optional
         Default: the shipped one.
+    top : int
+        Recommended configurations enqueued.
+    neural : bool
+        Also enqueue the neural meta-learner's configuration for each of their algorithms.
+    algorithms : list of str, optional
+        The study's space is restricted to these algorithms: enqueue the ``top``
+        best-ranked configurations among them.
+
+    Examples
+    --------
+    >>> import optuna
+    >>> study = optuna.create_study(direction="maximize")
+    >>> queued = warm_start(study, "sklearn:iris", top=3, algorithms=["kmeans", "gmm"])
+    >>> sorted({c["algorithm"] for c in queued}) <= ["gmm", "kmeans"]
+    True
+    >>> waiting = study.get_trials(states=(optuna.trial.TrialState.WAITING,))
+    >>> len(waiting) == len(queued)
+    True
+
+    Then ``study.optimize`` with an objective that samples
+    :func:`metarec.space.suggest_config` runs them first.
     """
     from metarec.api import get_recommender
     from metarec.metafeatures import extract_metafeatures
@@ -197,7 +220,12 @@ def warm_start(
 
         metafeatures = extract_metafeatures(as_dataset(data))
     rec = recommender if recommender is not None else get_recommender()
-    configs = [it.config for it in rec.recommend(metafeatures, top=top).items]
+    if algorithms is None:
+        configs = [it.config for it in rec.recommend(metafeatures, top=top).items]
+    else:
+        _check_algorithms(algorithms)
+        ranked = rec.recommend(metafeatures, top=len(rec.configs_)).items
+        configs = [it.config for it in ranked if it.algorithm in algorithms][:top]
     if neural and rec.hyper is not None:
         for algorithm in dict.fromkeys(c["algorithm"] for c in configs):
             configs.append(rec.hyper.predict(metafeatures, algorithm).config)
@@ -211,6 +239,12 @@ def warm_start(
         study.enqueue_trial(to_optuna_params(cfg), skip_if_exists=True)
         out.append(cfg)
     return out
+
+
+def _check_algorithms(algorithms: list[str] | None) -> None:
+    unknown = sorted(set(algorithms or ()) - set(ALGORITHMS))
+    if unknown:
+        raise MetarecError(f"unknown algorithms {unknown}; choose from {', '.join(ALGORITHMS)}")
 
 
 def is_neighbour(trial: optuna.trial.FrozenTrial) -> bool:
@@ -297,7 +331,7 @@ def tune(
     seed: int = 0,
     time_limit: float = 60.0,
     algorithms: list[str] | None = None,
-    warm: bool = False,
+    warm: bool = True,
     recommender: Any = None,
     top: int = 10,
     narrow: bool = False,
@@ -327,8 +361,9 @@ def tune(
         Seconds per trial; a trial over it (or crashing) is a failed trial.
     algorithms : list of str, optional
         Restrict the space to these algorithms.
-    warm : bool
-        Enqueue the recommended configurations first (:func:`warm_start`).
+    warm : bool, default=True
+        Enqueue the recommended configurations first (:func:`warm_start`);
+        ``False`` is a cold TPE search.
     recommender : Recommender, optional
         For ``warm``, ``"auto"`` and ``"index"`` (default: the shipped one); its
         surrogate objective is trained on the spot when it has none.
@@ -350,6 +385,13 @@ def tune(
     """
     from metarec.io import as_dataset
 
+    _check_algorithms(algorithms)
+    named = isinstance(objective, str) and objective not in ("auto", "index")
+    if named and objective not in OBJECTIVES:
+        raise MetarecError(
+            f"unknown objective {objective!r}; use auto, index, one of "
+            f"{', '.join(OBJECTIVES)} or a callable"
+        )
     dataset: Dataset = as_dataset(data)
     prepared = PreparedData(dataset)
     mf = None
@@ -368,11 +410,6 @@ def tune(
     if surrogate is not None:
         direction = optuna.study.StudyDirection.MAXIMIZE
     elif isinstance(objective, str):
-        if objective not in OBJECTIVES:
-            raise MetarecError(
-                f"unknown objective {objective!r}; use auto, index, one of "
-                f"{', '.join(OBJECTIVES)} or a callable"
-            )
         direction = optuna.study.StudyDirection[OBJECTIVES[objective].upper()]
     else:
         direction = optuna.study.StudyDirection.MAXIMIZE
@@ -400,7 +437,9 @@ def tune(
         if chosen:
             study.set_user_attr("objective_agreement", chosen)
     if warm:
-        enqueued = warm_start(study, metafeatures=mf, recommender=recommender, top=top)
+        enqueued = warm_start(
+            study, metafeatures=mf, recommender=recommender, top=top, algorithms=algorithms
+        )
         if narrow and algorithms is None:
             algorithms = sorted({c["algorithm"] for c in enqueued})
             study.set_user_attr("algorithms", algorithms)

@@ -94,7 +94,9 @@ def search_dataset(args: tuple[str, str, int, str, str]) -> tuple[str, str]:
         return h, "cannot rebuild the dataset as stored"
     # the objective needs only the recommender's surrogate: no ranking, no warm start
     rec = Recommender(surrogate=SurrogateObjective.load(model_dir))
-    study = tune(ds, n_trials=trials, objective="auto", seed=0, recommender=rec, time_limit=30)
+    study = tune(
+        ds, n_trials=trials, objective="auto", seed=0, warm=False, recommender=rec, time_limit=30
+    )
     rows = [
         (t.user_attrs["config"], t.user_attrs)
         for t in own_trials(study)

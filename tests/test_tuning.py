@@ -31,6 +31,7 @@ from metarec.tuning import (
 
 def test_cold_tpe_search_records_ari_but_optimizes_silhouette() -> None:
     kw: dict[str, Any] = {"objective": "silhouette", "algorithms": ["kmeans", "dbscan"]}
+    kw["warm"] = False
     study = tune("sklearn:iris", n_trials=6, seed=1, **kw)
     assert len(study.trials) == 6
     best = study.best_trial
@@ -48,7 +49,9 @@ def test_objective_values() -> None:
     assert math.isnan(objective_value(RunResult(status="failed", seed=0), "silhouette"))
     with pytest.raises(MetarecError, match="unknown objective"):
         tune("sklearn:iris", n_trials=1, objective="purity")
-    custom = tune("sklearn:iris", n_trials=3, objective=lambda r: float(r.n_clusters or 0))
+    custom = tune(
+        "sklearn:iris", n_trials=3, objective=lambda r: float(r.n_clusters or 0), warm=False
+    )
     assert custom.best_value >= 2
 
 
@@ -83,6 +86,29 @@ def test_warm_start_enqueues_the_recommendations_first(kb_dir: Path) -> None:
     # warm-starting again enqueues nothing already tried
     assert len(warm_start(study, "sklearn:wine", recommender=rec, top=3)) == 3
     assert len([t for t in study.trials if t.state.name == "WAITING"]) == 0
+
+
+def test_warm_start_keeps_to_a_restricted_space(kb_dir: Path) -> None:
+    """With ``algorithms``, only recommendations inside the space are enqueued, still ``top``
+    of them, in the recommender's order; the default search is warm."""
+    import metarec
+    from metarec.api import get_recommender
+    from metarec.io import load_dataset
+    from metarec.metafeatures import extract_metafeatures
+    from metarec.space import config_hash
+
+    rec = get_recommender(str(kb_dir))
+    mf = extract_metafeatures(load_dataset("sklearn:wine"))
+    ranked = rec.recommend(mf, top=len(rec.configs_)).items
+    allowed = sorted({it.algorithm for it in ranked[1:]} - {ranked[0].algorithm})[:1]
+    study = metarec.tune("sklearn:wine", n_trials=2, algorithms=allowed, recommender=rec, top=2)
+    expected = [it.config_hash for it in ranked if it.algorithm in allowed][:2]
+    assert [config_hash(t.user_attrs["config"]) for t in study.trials] == expected
+    assert {t.params["algorithm"] for t in study.trials} == set(allowed)
+    with pytest.raises(MetarecError, match="unknown algorithms"):
+        metarec.warm_start(study, metafeatures=mf, recommender=rec, algorithms=["kmeans2"])
+    with pytest.raises(MetarecError, match="unknown algorithms"):
+        metarec.tune("sklearn:wine", n_trials=1, warm=False, algorithms=["kmeans2"])
 
 
 def test_feeding_gives_tpe_the_neighbours_runs_but_never_their_results(
@@ -145,15 +171,17 @@ def test_index_objective_is_chosen_from_similar_datasets(kb_dir: Path) -> None:
 
 
 def test_crashing_trials_fail_and_the_search_goes_on() -> None:
-    study = tune("sklearn:digits", n_trials=3, time_limit=0.001, algorithms=["spectral"])
+    kw: dict[str, Any] = {"time_limit": 0.001, "algorithms": ["spectral"], "warm": False}
+    study = tune("sklearn:digits", n_trials=3, **kw)
     assert [t.state.name for t in study.trials] == ["FAIL"] * 3
     assert {t.user_attrs["status"] for t in study.trials} == {"timeout"}
 
 
 def test_journal_storage_resumes_a_study(tmp_path: Path) -> None:
     storage = f"journal:{tmp_path / 'study.log'}"
-    tune("sklearn:iris", n_trials=2, storage=storage, study_name="s", algorithms=["kmeans"])
-    again = tune("sklearn:iris", n_trials=2, storage=storage, study_name="s", algorithms=["kmeans"])
+    kw: dict[str, Any] = {"storage": storage, "study_name": "s", "algorithms": ["kmeans"]}
+    tune("sklearn:iris", n_trials=2, warm=False, **kw)
+    again = tune("sklearn:iris", n_trials=2, warm=False, **kw)
     assert len(again.trials) == 4
     with pytest.raises(MetarecError, match="neither a database URL"):
         open_storage("study.db")
@@ -238,10 +266,11 @@ def test_tune_writes_its_study_back_to_the_meta_database(tmp_path: Path) -> None
 
     url = f"sqlite:///{tmp_path / 'mine.sqlite'}"
     argv = ["tune", "sklearn:iris", "--trials", "3", "--cold", "--objective", "silhouette"]
-    argv += ["--quiet", "--out", str(tmp_path / "out"), "--ingest", url]
-    assert main(argv) == 0
+    argv += ["--algorithms", "kmeans, gmm", "--quiet", "--out", str(tmp_path / "out")]
+    assert main([*argv, "--ingest", url]) == 0
     runs = MetaDatabase(url).runs_frame()
     assert 1 <= len(runs) <= 3 and runs["study"].str.startswith("optuna:").all()
+    assert set(runs["algorithm"]) <= {"kmeans", "gmm"}
     ok = runs[runs["status"] == "ok"]
     assert ok["ari"].between(-1, 1).all() and ok["silhouette"].notna().all()
 
