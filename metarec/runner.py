@@ -12,6 +12,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import resource
+import sys
 import time
 import traceback
 import warnings
@@ -174,6 +175,30 @@ def _context() -> Any:
     return _CONTEXT
 
 
+def _start(proc: Any) -> None:
+    """Start ``proc`` without running the user's main script again in it.
+
+    The child needs only this module, but multiprocessing would re-import
+    ``__main__`` in it: a script that calls metarec at its top level, without an
+    ``if __name__ == "__main__":`` guard, would run again in every child, and
+    every run would fail. So the main module hides its origin while the child
+    takes its start-up data.
+    """
+    main = sys.modules.get("__main__")
+    if main is None:
+        proc.start()
+        return
+    spec = getattr(main, "__spec__", None)
+    path = main.__dict__.pop("__file__", None)
+    main.__spec__ = None
+    try:
+        proc.start()
+    finally:
+        main.__spec__ = spec
+        if path is not None:
+            main.__file__ = path
+
+
 def run_config(
     data: Dataset | PreparedData,
     config: Mapping[str, Any],
@@ -238,7 +263,7 @@ def run_config(
     proc = ctx.Process(target=_child, args=(child, job, memory_limit_mb))
     start = time.perf_counter()
     try:
-        proc.start()
+        _start(proc)
     except OSError as exc:  # e.g. the child died while receiving its job
         parent.close()
         child.close()

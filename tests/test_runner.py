@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -127,3 +130,23 @@ def test_size_measures_describe_any_labelling(labels: list[int]) -> None:
         assert 0.0 < m["size_entropy"] <= 1.0 + 1e-12
         # equal sizes, and only they, give an entropy of 1
         assert (abs(m["size_entropy"] - 1.0) < 1e-9) == (counts.min() == counts.max())
+
+
+def test_a_script_without_a_main_guard_runs_once(tmp_path: Path) -> None:
+    """The isolated child does not run the user's main script again (multiprocessing
+    would re-import it, and every run of an unguarded script would fail)."""
+    script = tmp_path / "user_script.py"
+    script.write_text(
+        "from metarec.io import load_dataset\n"
+        "from metarec.runner import run_config\n"
+        "print('body', flush=True)\n"
+        "ds = load_dataset('sklearn:iris')\n"
+        "cfg = {'algorithm': 'kmeans', 'params': {'n_clusters': 3}}\n"
+        "print(run_config(ds, cfg).status, flush=True)\n"
+        "import __main__\n"
+        "print(__main__.__file__ == __file__, flush=True)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=300, check=True
+    ).stdout.split()
+    assert out == ["body", "ok", "True"]
