@@ -363,7 +363,8 @@ def tune(
         Restrict the space to these algorithms.
     warm : bool, default=True
         Enqueue the recommended configurations first (:func:`warm_start`);
-        ``False`` is a cold TPE search.
+        ``False`` is a cold TPE search. Those beyond ``n_trials`` stay in the
+        study as waiting trials, for another worker or a later call.
     recommender : Recommender, optional
         For ``warm``, ``"auto"`` and ``"index"`` (default: the shipped one); its
         surrogate objective is trained on the spot when it has none.
