@@ -172,6 +172,7 @@ def warm_start(
     top: int = 10,
     neural: bool = True,
     algorithms: list[str] | None = None,
+    complementary: bool = False,
 ) -> list[dict[str, Any]]:
     """Enqueue recommended configurations as the first trials of ``study``.
 
@@ -196,6 +197,9 @@ def warm_start(
     algorithms : list of str, optional
         The study's space is restricted to these algorithms: enqueue the ``top``
         best-ranked configurations among them.
+    complementary : bool
+        Enqueue ``top`` complementary configurations (:meth:`Recommender.complementary
+        <metarec.recommender.Recommender.complementary>`) instead of the ``top`` ranked.
 
     Examples
     --------
@@ -220,12 +224,15 @@ def warm_start(
 
         metafeatures = extract_metafeatures(as_dataset(data))
     rec = recommender if recommender is not None else get_recommender()
-    if algorithms is None:
-        configs = [it.config for it in rec.recommend(metafeatures, top=top).items]
+    _check_algorithms(algorithms)
+    if complementary:
+        items = rec.complementary(metafeatures, size=top, algorithms=algorithms)
+    elif algorithms is None:
+        items = rec.recommend(metafeatures, top=top).items
     else:
-        _check_algorithms(algorithms)
         ranked = rec.recommend(metafeatures, top=len(rec.configs_)).items
-        configs = [it.config for it in ranked if it.algorithm in algorithms][:top]
+        items = [it for it in ranked if it.algorithm in algorithms][:top]
+    configs = [it.config for it in items]
     if neural and rec.hyper is not None:
         for algorithm in dict.fromkeys(c["algorithm"] for c in configs):
             configs.append(rec.hyper.predict(metafeatures, algorithm).config)
@@ -336,6 +343,7 @@ def tune(
     top: int = 10,
     narrow: bool = False,
     feed: bool = False,
+    complementary: bool = False,
     show_progress_bar: bool = False,
 ) -> optuna.Study:
     """Search the clustering space with Optuna's TPE sampler, cold or warm-started.
@@ -377,6 +385,8 @@ def tune(
         Give TPE the runs of the nearest known datasets as completed trials first
         (:func:`feed_neighbours`; needs a named objective). Off by default: held
         out, it makes searches worse (``scripts/warm_vs_cold.py``, ``*_feed`` arms).
+    complementary : bool
+        With ``warm``, enqueue complementary configurations (:func:`warm_start`).
 
     Examples
     --------
@@ -439,7 +449,12 @@ def tune(
             study.set_user_attr("objective_agreement", chosen)
     if warm:
         enqueued = warm_start(
-            study, metafeatures=mf, recommender=recommender, top=top, algorithms=algorithms
+            study,
+            metafeatures=mf,
+            recommender=recommender,
+            top=top,
+            algorithms=algorithms,
+            complementary=complementary,
         )
         if narrow and algorithms is None:
             algorithms = sorted({c["algorithm"] for c in enqueued})

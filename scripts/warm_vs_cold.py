@@ -23,6 +23,9 @@ dataset as the build stored it:
 * ``*_surrogate_sizes*``: cold, warm and narrowed warm again, with the surrogate
   that also reads the partition's cluster sizes (``SurrogateObjective(sizes=True)``).
   The other surrogate arms use ``sizes=False``, the surrogate they were run with;
+* ``warm_surrogate_portfolio_sizes``: as ``warm_surrogate_sizes``, enqueuing
+  a portfolio of complementary configurations (``complementary=True``:
+  :meth:`~metarec.recommender.Recommender.complementary`) instead of the top 10;
 * ``*_surrogate_explore``: cold and warm again, with the surrogate
   with sizes that also learned from the explore runs (random configurations,
   ``SurrogateObjective(explore=True)``); all other surrogate arms use
@@ -74,6 +77,7 @@ ARMS = (
     "cold_surrogate_sizes",
     "warm_surrogate_sizes",
     "warm_surrogate_narrow_sizes",
+    "warm_surrogate_portfolio_sizes",
     "cold_surrogate_explore",
     "warm_surrogate_explore",
     "cold_surrogate_searched",
@@ -90,6 +94,7 @@ PAIRS = (
     ("warm_surrogate_prior", "cold_surrogate_prior"),
     ("warm_surrogate_sizes", "cold_surrogate_sizes"),
     ("warm_surrogate_narrow_sizes", "cold_surrogate_sizes"),
+    ("warm_surrogate_portfolio_sizes", "cold_surrogate_sizes"),
     ("warm_surrogate_explore", "cold_surrogate_explore"),
     ("warm_surrogate_searched", "cold_surrogate_searched"),
 )
@@ -102,6 +107,7 @@ ZERO_SHOT_ARMS = (
     "warm_surrogate_narrow",
     "warm_surrogate_sizes",
     "warm_surrogate_narrow_sizes",
+    "warm_surrogate_portfolio_sizes",
     "warm_surrogate_explore",
     "warm_surrogate_searched",
 )
@@ -216,6 +222,7 @@ def one_dataset(args: tuple[str, int, int, tuple[str, ...]]) -> list[dict[str, A
                 warm=arm.startswith("warm"),
                 narrow="narrow" in arm,
                 feed="feed" in arm,
+                complementary="portfolio" in arm,
                 recommender=rec,
                 time_limit=60,
             )
@@ -279,7 +286,7 @@ def report(out: Path) -> str:
         f"zero-shot top-1 recommendation (the first warm trial): {zero_shot.mean():.3f} "
         f"over {len(zero_shot)} datasets.",
     ]
-    rows, per_n = [], []
+    rows, per_n, per_corpus = [], [], []
     for warm, cold in PAIRS:
         if warm not in wide or cold not in wide:
             continue
@@ -315,12 +322,22 @@ def report(out: Path) -> str:
                 "p_warm100_ge_zero_shot": paired_p(w["n100"], zero_shot.reindex(w.index)),
             }
         )
+        for corpus, share in pd.Series(ge, index=w["corpus"]).groupby(level=0):
+            per_corpus.append(
+                {"warm": warm, "corpus": corpus, "datasets": len(share), "share": share.mean()}
+            )
     lines += [
         "The issue's targets, per objective (warm vs cold with the same objective; p: "
         "one-sided Wilcoxon over datasets):",
         markdown_table(pd.DataFrame(rows)),
         "Warm vs cold at each n (same objective, same datasets; p: one-sided Wilcoxon):",
         markdown_table(pd.DataFrame(per_n)),
+        "Share of datasets where warm >= cold at every n, per corpus:",
+        markdown_table(
+            pd.DataFrame(per_corpus)
+            .pivot_table(index="warm", columns="corpus", values="share", sort=False)
+            .reset_index()
+        ),
     ]
     versus = [
         (a, b)
@@ -336,6 +353,7 @@ def report(out: Path) -> str:
             ("warm_surrogate_sizes", "warm_surrogate"),
             ("warm_surrogate_narrow_sizes", "warm_surrogate_narrow"),
             ("warm_surrogate_narrow_sizes", "warm_surrogate_sizes"),
+            ("warm_surrogate_portfolio_sizes", "warm_surrogate_sizes"),
             ("cold_surrogate_explore", "cold_surrogate_sizes"),
             ("warm_surrogate_explore", "warm_surrogate_sizes"),
             ("cold_surrogate_searched", "cold_surrogate_sizes"),
@@ -449,6 +467,7 @@ def _agreement(trials: pd.DataFrame) -> pd.DataFrame:
 FOCUS = (
     "cold_surrogate_sizes",
     "warm_surrogate_sizes",
+    "warm_surrogate_portfolio_sizes",
     "cold_surrogate_explore",
     "warm_surrogate_explore",
     "cold_surrogate_searched",

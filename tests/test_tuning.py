@@ -107,6 +107,9 @@ def test_warm_start_keeps_to_a_restricted_space(kb_dir: Path) -> None:
     assert {t.params["algorithm"] for t in study.trials} == set(allowed)
     with pytest.raises(MetarecError, match="unknown algorithms"):
         metarec.warm_start(study, metafeatures=mf, recommender=rec, algorithms=["kmeans2"])
+    mixed = metarec.tune("sklearn:wine", n_trials=3, complementary=True, recommender=rec, top=3)
+    expected = [it.config_hash for it in rec.complementary(mf, size=3)]
+    assert [config_hash(t.user_attrs["config"]) for t in mixed.trials[:3]] == expected
     with pytest.raises(MetarecError, match="unknown algorithms"):
         metarec.tune("sklearn:wine", n_trials=1, warm=False, algorithms=["kmeans2"])
 
