@@ -379,6 +379,7 @@ def _cmd_tune(args: argparse.Namespace) -> int:
         recommender=recommender,
         top=args.top,
         algorithms=args.algorithms,
+        complementary=args.complementary,
         narrow=args.narrow,
         feed=args.feed,
         show_progress_bar=not args.quiet,
@@ -597,6 +598,11 @@ def _parser() -> argparse.ArgumentParser:
         "--narrow",
         action="store_true",
         help="search only the algorithms of the warm-start configurations",
+    )
+    p.add_argument(
+        "--complementary",
+        action="store_true",
+        help="warm-start with complementary configurations instead of the top ranked",
     )
     p.add_argument(
         "--algorithms",
