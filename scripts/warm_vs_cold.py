@@ -463,15 +463,28 @@ def _agreement(trials: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows).groupby("arm").mean().reindex(present).reset_index()
 
 
-#: the arms of the right-hand panel: the shipped objective and its variants, on 16 datasets
-FOCUS = (
-    "cold_surrogate_sizes",
-    "warm_surrogate_sizes",
-    "warm_surrogate_portfolio_sizes",
-    "cold_surrogate_explore",
-    "warm_surrogate_explore",
-    "cold_surrogate_searched",
-    "warm_surrogate_searched",
+#: the panels besides "every arm": title and arms, compared on the datasets they share
+PANELS = (
+    (
+        "The shipped objective: cold, warm, narrowed, complementary",
+        (
+            "cold_surrogate_sizes",
+            "warm_surrogate_sizes",
+            "warm_surrogate_narrow_sizes",
+            "warm_surrogate_portfolio_sizes",
+        ),
+    ),
+    (
+        "Trained also on runs off the design",
+        (
+            "cold_surrogate_sizes",
+            "warm_surrogate_sizes",
+            "cold_surrogate_explore",
+            "warm_surrogate_explore",
+            "cold_surrogate_searched",
+            "warm_surrogate_searched",
+        ),
+    ),
 )
 
 
@@ -481,14 +494,21 @@ def _plot(c: pd.DataFrame, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, (ax, focus) = plt.subplots(1, 2, figsize=(15, 7))
+    fig, axes = plt.subplots(1, 1 + len(PANELS), figsize=(7 * (1 + len(PANELS)), 7))
     arms = [a for a in ARMS if a in set(c["arm"])]
     colours = dict(zip(arms, plt.get_cmap("tab20")(np.linspace(0, 1, len(arms))), strict=True))
-    for axis, shown in ((ax, arms), (focus, [a for a in FOCUS if a in arms])):
+    panels = [("Warm-started vs cold TPE, held out: every arm", arms, False)]
+    panels += [(title, [a for a in shown if a in arms], True) for title, shown in PANELS]
+    for axis, (title, shown, common) in zip(axes, panels, strict=True):
+        keep = c[c["arm"].isin(shown)]
+        if common and shown:
+            sets = [set(keep.loc[keep["arm"] == a, "content_hash"]) for a in shown]
+            keep = keep[keep["content_hash"].isin(set.intersection(*sets))]
+            title += f" ({keep['content_hash'].nunique()} datasets)"
         for arm in shown:
-            part = c[c["arm"] == arm]
+            part = keep[keep["arm"] == arm]
             m = part.groupby("content_hash")[[f"n{n}" for n in NS]].mean().mean()
-            label = f"{arm} ({part['content_hash'].nunique()} datasets)"
+            label = arm if common else f"{arm} ({part['content_hash'].nunique()} datasets)"
             style = (
                 "--"
                 if "prior" in arm
@@ -500,11 +520,8 @@ def _plot(c: pd.DataFrame, path: Path) -> None:
             )
             axis.plot(NS, m.to_numpy(), marker="o", label=label, ls=style, color=colours[arm])
         axis.set_xscale("log")
-        axis.set(xlabel="trials", ylabel="mean ARI of the objective's best trial")
-    ax.set_title("Warm-started vs cold TPE, held out: every arm")
-    focus.set_title("The shipped objective, and trained on runs off the design")
-    ax.legend(fontsize=7, ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.12))
-    focus.legend(fontsize=7, ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.12))
+        axis.set(xlabel="trials", ylabel="mean ARI of the objective's best trial", title=title)
+        axis.legend(fontsize=7, ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.12))
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
