@@ -576,9 +576,12 @@ class Recommender:
         ``candidates`` best-ranked, is the one that adds most to the
         similarity-weighted mean over the neighbours of the best ARI of the list so
         far (the neighbours' recorded runs; a run missing counts 0), ties going to
-        the better-ranked. Held out, the objective's pick among a list's first 3
-        to 10 configurations is better with it (``scripts/eval_warm_lists.py``): a
-        portfolio in the sense of auto-sklearn 2.0, chosen for this dataset.
+        the better-ranked: a portfolio in the sense of auto-sklearn 2.0, chosen for
+        this dataset. Held out on the recorded runs, the objective's pick among a
+        list's first 3 or 5 configurations, and the best of its first n, are
+        better with it (``scripts/eval_warm_lists.py``); in warm-started searches it
+        is not (``scripts/warm_vs_cold.py``), so :func:`metarec.tuning.warm_start`
+        uses it only when asked.
 
         Parameters
         ----------
