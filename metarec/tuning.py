@@ -344,6 +344,7 @@ def tune(
     narrow: bool = False,
     feed: bool = False,
     complementary: bool = False,
+    startup: int | None = None,
     show_progress_bar: bool = False,
 ) -> optuna.Study:
     """Search the clustering space with Optuna's TPE sampler, cold or warm-started.
@@ -387,6 +388,10 @@ def tune(
         out, it makes searches worse (``scripts/warm_vs_cold.py``, ``*_feed`` arms).
     complementary : bool
         With ``warm``, enqueue complementary configurations (:func:`warm_start`).
+    startup : int, optional
+        With ``warm``, random trials TPE runs after the warm-start ones before it
+        models the search (by default TPE's 10 start-up trials are the enqueued
+        ones, so a warm search never samples at random).
 
     Examples
     --------
@@ -459,6 +464,10 @@ def tune(
         if narrow and algorithms is None:
             algorithms = sorted({c["algorithm"] for c in enqueued})
             study.set_user_attr("algorithms", algorithms)
+        if startup is not None:
+            study.sampler = optuna.samplers.TPESampler(
+                seed=seed, n_startup_trials=len(enqueued) + startup
+            )
     if feed:
         name = "auto" if surrogate is not None else str(objective)
         feed_neighbours(study, mf, recommender, name, algorithms=algorithms)

@@ -26,6 +26,9 @@ dataset as the build stored it:
 * ``warm_surrogate_portfolio_sizes``: as ``warm_surrogate_sizes``, enqueuing
   a portfolio of complementary configurations (``complementary=True``:
   :meth:`~metarec.recommender.Recommender.complementary`) instead of the top 10;
+* ``warm_surrogate_startup_sizes``: as ``warm_surrogate_sizes``, with TPE's 10
+  random start-up trials after the warm-start ones (``startup=10``), as a cold
+  search has them;
 * ``*_surrogate_explore``: cold and warm again, with the surrogate
   with sizes that also learned from the explore runs (random configurations,
   ``SurrogateObjective(explore=True)``); all other surrogate arms use
@@ -78,6 +81,7 @@ ARMS = (
     "warm_surrogate_sizes",
     "warm_surrogate_narrow_sizes",
     "warm_surrogate_portfolio_sizes",
+    "warm_surrogate_startup_sizes",
     "cold_surrogate_explore",
     "warm_surrogate_explore",
     "cold_surrogate_searched",
@@ -95,6 +99,7 @@ PAIRS = (
     ("warm_surrogate_sizes", "cold_surrogate_sizes"),
     ("warm_surrogate_narrow_sizes", "cold_surrogate_sizes"),
     ("warm_surrogate_portfolio_sizes", "cold_surrogate_sizes"),
+    ("warm_surrogate_startup_sizes", "cold_surrogate_sizes"),
     ("warm_surrogate_explore", "cold_surrogate_explore"),
     ("warm_surrogate_searched", "cold_surrogate_searched"),
 )
@@ -108,6 +113,7 @@ ZERO_SHOT_ARMS = (
     "warm_surrogate_sizes",
     "warm_surrogate_narrow_sizes",
     "warm_surrogate_portfolio_sizes",
+    "warm_surrogate_startup_sizes",
     "warm_surrogate_explore",
     "warm_surrogate_searched",
 )
@@ -223,6 +229,7 @@ def one_dataset(args: tuple[str, int, int, tuple[str, ...]]) -> list[dict[str, A
                 narrow="narrow" in arm,
                 feed="feed" in arm,
                 complementary="portfolio" in arm,
+                startup=10 if "startup" in arm else None,
                 recommender=rec,
                 time_limit=60,
             )
@@ -354,6 +361,7 @@ def report(out: Path) -> str:
             ("warm_surrogate_narrow_sizes", "warm_surrogate_narrow"),
             ("warm_surrogate_narrow_sizes", "warm_surrogate_sizes"),
             ("warm_surrogate_portfolio_sizes", "warm_surrogate_sizes"),
+            ("warm_surrogate_startup_sizes", "warm_surrogate_sizes"),
             ("cold_surrogate_explore", "cold_surrogate_sizes"),
             ("warm_surrogate_explore", "warm_surrogate_sizes"),
             ("cold_surrogate_searched", "cold_surrogate_sizes"),
@@ -466,12 +474,13 @@ def _agreement(trials: pd.DataFrame) -> pd.DataFrame:
 #: the panels besides "every arm": title and arms, compared on the datasets they share
 PANELS = (
     (
-        "The shipped objective: cold, warm, narrowed, complementary",
+        "The shipped objective: cold, warm and warm variants",
         (
             "cold_surrogate_sizes",
             "warm_surrogate_sizes",
             "warm_surrogate_narrow_sizes",
             "warm_surrogate_portfolio_sizes",
+            "warm_surrogate_startup_sizes",
         ),
     ),
     (

@@ -107,6 +107,11 @@ def test_warm_start_keeps_to_a_restricted_space(kb_dir: Path) -> None:
     assert {t.params["algorithm"] for t in study.trials} == set(allowed)
     with pytest.raises(MetarecError, match="unknown algorithms"):
         metarec.warm_start(study, metafeatures=mf, recommender=rec, algorithms=["kmeans2"])
+    # with start-up trials, TPE samples at random for that many trials after the warm start
+    late = metarec.tune("sklearn:wine", n_trials=1, startup=4, recommender=rec, top=2)
+    queued = len(late.trials)  # the trial run and those still waiting: all enqueued
+    assert isinstance(late.sampler, optuna.samplers.TPESampler)
+    assert late.sampler._n_startup_trials == queued + 4
     mixed = metarec.tune("sklearn:wine", n_trials=3, complementary=True, recommender=rec, top=3)
     expected = [it.config_hash for it in rec.complementary(mf, size=3)]
     assert [config_hash(t.user_attrs["config"]) for t in mixed.trials[:3]] == expected
