@@ -380,6 +380,7 @@ def _cmd_tune(args: argparse.Namespace) -> int:
         top=args.top,
         algorithms=args.algorithms,
         complementary=args.complementary,
+        startup=args.startup,
         narrow=args.narrow,
         feed=args.feed,
         show_progress_bar=not args.quiet,
@@ -603,6 +604,12 @@ def _parser() -> argparse.ArgumentParser:
         "--complementary",
         action="store_true",
         help="warm-start with complementary configurations instead of the top ranked",
+    )
+    p.add_argument(
+        "--startup",
+        type=int,
+        metavar="N",
+        help="random TPE trials after the warm-start ones (default: none)",
     )
     p.add_argument(
         "--algorithms",

@@ -260,7 +260,8 @@ def test_cli_reports_queued_warm_start_configurations_not_as_failures(
     from metarec.cli import main
 
     argv = ["tune", "sklearn:iris", "--trials", "2", "--top", "3", "--objective", "silhouette"]
-    argv += ["--complementary", "--quiet", "--db", str(kb_dir), "--out", str(tmp_path / "out")]
+    argv += ["--complementary", "--startup", "2", "--quiet", "--db", str(kb_dir)]
+    argv += ["--out", str(tmp_path / "out")]
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert "failed or timed out" not in out
