@@ -465,8 +465,11 @@ class Recommender:
         w = np.exp(-dist[order] / scale)
         return dist, order, w / w.sum()
 
-    def recommend(self, metafeatures: pd.Series, top: int = 5) -> Recommendation:
-        """Ranked configurations for a dataset described by its meta-feature vector."""
+    def recommend(
+        self, metafeatures: pd.Series, top: int = 5, algorithms: list[str] | None = None
+    ) -> Recommendation:
+        """Ranked configurations for a dataset described by its meta-feature vector
+        (with ``algorithms``, only configurations of those algorithms)."""
         x = self.scaler_.transform(metafeatures)
         dist, order, w = self._neighbourhood(x)
         k = len(order)
@@ -506,7 +509,11 @@ class Recommender:
                 f"far from every known dataset (nearest distance {dist[order[0]]:.1f} > "
                 f"{self.fallback_distance_:.1f}): robust portfolio configurations"
             )
-        ranking = np.argsort(-rank_score, kind="stable")[:top]
+        ranking = np.argsort(-rank_score, kind="stable")
+        if algorithms is not None:
+            allowed = self.kb_.configs.loc[self.configs_.index, "algorithm"].isin(algorithms)
+            ranking = ranking[allowed.to_numpy()[ranking]]
+        ranking = ranking[:top]
         clusters = self.clusters_.to_numpy()[order]
         names = self.kb_.datasets.loc[[self.hashes_[i] for i in order], "name"].tolist()
         items = []
@@ -606,10 +613,7 @@ class Recommender:
         >>> len({it.config_hash for it in items})
         4
         """
-        ranked = self.recommend(metafeatures, top=len(self.configs_)).items
-        if algorithms is not None:
-            ranked = [it for it in ranked if it.algorithm in algorithms]
-        pool = ranked[: max(candidates, 1)]
+        pool = self.recommend(metafeatures, top=max(candidates, 1), algorithms=algorithms).items
         if not pool:
             return []
         _, order, w = self._neighbourhood(self.scaler_.transform(metafeatures))

@@ -227,11 +227,8 @@ def warm_start(
     _check_algorithms(algorithms)
     if complementary:
         items = rec.complementary(metafeatures, size=top, algorithms=algorithms)
-    elif algorithms is None:
-        items = rec.recommend(metafeatures, top=top).items
     else:
-        ranked = rec.recommend(metafeatures, top=len(rec.configs_)).items
-        items = [it for it in ranked if it.algorithm in algorithms][:top]
+        items = rec.recommend(metafeatures, top=top, algorithms=algorithms).items
     configs = [it.config for it in items]
     if neural and rec.hyper is not None:
         for algorithm in dict.fromkeys(c["algorithm"] for c in configs):

@@ -330,9 +330,7 @@ def report(out: Path) -> str:
             }
         )
         for corpus, share in pd.Series(ge, index=w["corpus"]).groupby(level=0):
-            per_corpus.append(
-                {"warm": warm, "corpus": corpus, "datasets": len(share), "share": share.mean()}
-            )
+            per_corpus.append({"warm": warm, "corpus": corpus, "share": share.mean()})
     lines += [
         "The issue's targets, per objective (warm vs cold with the same objective; p: "
         "one-sided Wilcoxon over datasets):",
