@@ -36,7 +36,14 @@ dataset as the build stored it:
 * ``*_surrogate_searched``: as ``*_explore``, the surrogate also learning from
   the trials of cold surrogate searches on 120 other datasets
   (``scripts/explore_runs.py --search``, which leaves out these held-out
-  datasets and their near-duplicates, also from its searching objective).
+  datasets and their near-duplicates, also from its searching objective);
+* ``*_surrogate_sizes_reseed``: cold and warm with the shipped objective again, on
+  seeds ``--seeds`` to ``2 * --seeds - 1``: a method against itself on other
+  seeds (how often "warm >= cold at every n" holds between identical methods),
+  and, pooled with ``*_surrogate_sizes``, twice the seeds;
+* ``cold_oracle`` / ``warm_oracle``: cold and warm TPE whose objective is the ARI
+  itself (the reference labels): what a perfect label-free objective could reach,
+  and how often warm >= cold at every n holds even then.
 
 Every trial (objective value, ARI) is appended to ``OUT/trials.csv``; finished
 (dataset, arm) pairs are skipped on a rerun. ``--report`` summarises: the ARI of the trial
@@ -86,6 +93,10 @@ ARMS = (
     "warm_surrogate_explore",
     "cold_surrogate_searched",
     "warm_surrogate_searched",
+    "cold_surrogate_sizes_reseed",
+    "warm_surrogate_sizes_reseed",
+    "cold_oracle",
+    "warm_oracle",
 )
 OBJECTIVE_OF = {"cold": "silhouette", "warm": "silhouette", "warm_index": "index"}
 #: (warm, cold) pairs compared with the same objective
@@ -102,7 +113,20 @@ PAIRS = (
     ("warm_surrogate_startup_sizes", "cold_surrogate_sizes"),
     ("warm_surrogate_explore", "cold_surrogate_explore"),
     ("warm_surrogate_searched", "cold_surrogate_searched"),
+    ("warm_surrogate_sizes_reseed", "cold_surrogate_sizes_reseed"),
+    ("warm_surrogate_sizes_6seeds", "cold_surrogate_sizes_6seeds"),
+    ("warm_oracle", "cold_oracle"),
 )
+#: (arm, same arm on other seeds): a method against itself
+SELF_PAIRS = (
+    ("cold_surrogate_sizes_reseed", "cold_surrogate_sizes"),
+    ("warm_surrogate_sizes_reseed", "warm_surrogate_sizes"),
+)
+#: arms reported pooled over their seeds (on the datasets where all were run)
+POOLED = {
+    "cold_surrogate_sizes_6seeds": ("cold_surrogate_sizes", "cold_surrogate_sizes_reseed"),
+    "warm_surrogate_sizes_6seeds": ("warm_surrogate_sizes", "warm_surrogate_sizes_reseed"),
+}
 NS = (1, 5, 10, 25, 50, 100)
 #: arms whose first trial is the recommender's top-1 configuration (the zero-shot answer)
 ZERO_SHOT_ARMS = (
@@ -116,6 +140,7 @@ ZERO_SHOT_ARMS = (
     "warm_surrogate_startup_sizes",
     "warm_surrogate_explore",
     "warm_surrogate_searched",
+    "warm_oracle",
 )
 #: what each trial records besides its objective value: enough to replay other objectives
 RECORDED = RUN_INDICES
@@ -198,6 +223,16 @@ def _widen(path: Path) -> None:
     path.write_bytes(head + b"".join(widened(line) for line in lines[1:]))
 
 
+def _oracle(result: Any) -> float:
+    """The ``*_oracle`` arms' objective: the ARI against the reference labels."""
+    return float(result.ari) if result.status == "ok" else float("nan")
+
+
+def _seeds(arm: str, seeds: int) -> range:
+    """The seeds an arm runs: ``*_reseed`` arms the next ``seeds`` ones."""
+    return range(seeds, 2 * seeds) if arm.endswith("_reseed") else range(seeds)
+
+
 def one_dataset(args: tuple[str, int, int, tuple[str, ...]]) -> list[dict[str, Any]]:
     from metarec.evaluation import load_as_built
     from metarec.hyperparams import HyperparameterModel
@@ -217,13 +252,13 @@ def one_dataset(args: tuple[str, int, int, tuple[str, ...]]) -> list[dict[str, A
     if ds is None:
         return []
     rows = []
-    for seed in range(seeds):
-        for arm in arms:
+    for arm in arms:
+        for seed in _seeds(arm, seeds):
             rec.surrogate = surrogates.get(_variant(arm))
             study = tune(
                 ds,
                 n_trials=trials,
-                objective=OBJECTIVE_OF.get(arm, "auto"),
+                objective=_oracle if "oracle" in arm else OBJECTIVE_OF.get(arm, "auto"),
                 seed=seed,
                 warm=arm.startswith("warm"),
                 narrow="narrow" in arm,
@@ -275,7 +310,8 @@ def report(out: Path) -> str:
     c.to_csv(out / "best_so_far.csv", index=False)
     # per dataset: mean over seeds
     d = c.groupby(["content_hash", "corpus", "arm"]).mean(numeric_only=True).reset_index()
-    arms = [a for a in ARMS if a in set(d["arm"])]
+    d = pd.concat([d, *_pooled(c)], ignore_index=True)
+    arms = [a for a in (*ARMS, *POOLED) if a in set(d["arm"])]
     wide = {arm: d[d["arm"] == arm].set_index("content_hash").sort_index() for arm in arms}
     mean = d.groupby("arm")[[f"n{n}" for n in NS]].mean().reindex(arms)
     mean.insert(0, "datasets", d.groupby("arm")["content_hash"].nunique().reindex(arms))
@@ -287,8 +323,10 @@ def report(out: Path) -> str:
         .sort_index()
     )
     lines = [
-        f"{d['content_hash'].nunique()} held-out datasets x {int(c['seed'].nunique())} seeds; "
-        "mean over datasets of the ARI of the objective's best trial after n trials:",
+        f"{d['content_hash'].nunique()} held-out datasets x "
+        f"{int(c.groupby('arm')['seed'].nunique().max())} seeds per arm (`*_6seeds`: an arm "
+        "and its `*_reseed` pooled); mean over datasets of the ARI of the objective's best "
+        "trial after n trials:",
         markdown_table(mean.reset_index()),
         f"zero-shot top-1 recommendation (the first warm trial): {zero_shot.mean():.3f} "
         f"over {len(zero_shot)} datasets.",
@@ -299,10 +337,9 @@ def report(out: Path) -> str:
             continue
         common = wide[warm].index.intersection(wide[cold].index)
         w, c0 = wide[warm].loc[common], wide[cold].loc[common]
-        ge = np.ones(len(w), dtype=bool)
+        ge = _every_n(w, c0)
         for n in NS:
             at_n = (w[f"n{n}"] >= c0[f"n{n}"]).to_numpy()
-            ge &= at_n
             per_n.append(
                 {
                     "warm": warm,
@@ -324,6 +361,8 @@ def report(out: Path) -> str:
                 "p_warm10_greater": paired_p(w["n10"], c0["n100"]),
                 "p_cold100_greater": paired_p(c0["n100"], w["n10"]),
                 "share_warm_ge_cold_every_n": float(ge.mean()),
+                "share_slack_0.01": float(_every_n(w, c0, slack=0.01).mean()),
+                "share_slack_0.02": float(_every_n(w, c0, slack=0.02).mean()),
                 "warm_n100": w["n100"].mean(),
                 "zero_shot": zero_shot.reindex(w.index).mean(),
                 "p_warm100_ge_zero_shot": paired_p(w["n100"], zero_shot.reindex(w.index)),
@@ -344,6 +383,7 @@ def report(out: Path) -> str:
             .reset_index()
         ),
     ]
+    lines += _self_pairs(wide)
     versus = [
         (a, b)
         for a, b in (
@@ -364,6 +404,8 @@ def report(out: Path) -> str:
             ("warm_surrogate_explore", "warm_surrogate_sizes"),
             ("cold_surrogate_searched", "cold_surrogate_sizes"),
             ("warm_surrogate_searched", "warm_surrogate_sizes"),
+            ("cold_oracle", "cold_surrogate_sizes"),
+            ("warm_oracle", "warm_surrogate_sizes"),
         )
         if a in wide and b in wide
     ]
@@ -409,6 +451,59 @@ def report(out: Path) -> str:
     (out / "report.md").write_text(text + "\n")
     _plot(c, out / "warm_vs_cold.png")
     return text
+
+
+def _pooled(c: pd.DataFrame) -> list[pd.DataFrame]:
+    """Per dataset, the mean over the seeds of all of a :data:`POOLED` arm's members,
+    on the datasets where every member ran."""
+    out = []
+    for name, members in POOLED.items():
+        part = c[c["arm"].isin(members)]
+        ran = part.groupby("content_hash")["arm"].nunique()
+        part = part[part["content_hash"].isin(ran.index[ran == len(members)])]
+        if len(part):
+            mean = part.groupby(["content_hash", "corpus"]).mean(numeric_only=True)
+            out.append(mean.reset_index().assign(arm=name))
+    return out
+
+
+def _every_n(a: pd.DataFrame, b: pd.DataFrame, slack: float = 0.0) -> np.ndarray:
+    """Per dataset (rows aligned): whether ``a`` is at least ``b`` - ``slack`` at every n."""
+    ge = np.ones(len(a), dtype=bool)
+    for n in NS:
+        ge &= (a[f"n{n}"] >= b[f"n{n}"] - slack).to_numpy()
+    return ge
+
+
+def _self_pairs(wide: dict[str, pd.DataFrame]) -> list[str]:
+    """How often "at least as good at every n" holds between a method and itself on
+    other seeds: the chance level of the issue's "every n" target."""
+    from metarec.evaluation import markdown_table
+
+    rows = []
+    for a, b in SELF_PAIRS:
+        if a not in wide or b not in wide:
+            continue
+        common = wide[a].index.intersection(wide[b].index)
+        x, y = wide[a].loc[common], wide[b].loc[common]
+        rows.append(
+            {
+                "arm": b,
+                "datasets": len(common),
+                **{f"share_n{n}": float((x[f"n{n}"] >= y[f"n{n}"]).mean()) for n in NS},
+                "share_every_n": float(_every_n(x, y).mean()),
+                "share_every_n_reversed": float(_every_n(y, x).mean()),
+                "share_slack_0.01": float(_every_n(x, y, slack=0.01).mean()),
+            }
+        )
+    if not rows:
+        return []
+    return [
+        "A method against itself: seeds 3-5 (`*_reseed`) vs seeds 0-2 of the same arm, "
+        "share of datasets where the first is at least the second at each n, at every n, "
+        'and at every n the other way round (the chance level of the "every n" target):',
+        markdown_table(pd.DataFrame(rows)),
+    ]
 
 
 def _first_trial_cap(evaluation: Path) -> pd.DataFrame | None:
@@ -482,6 +577,10 @@ PANELS = (
         ),
     ),
     (
+        "Objective = the ARI itself (oracle) vs the shipped objective",
+        ("cold_surrogate_sizes", "warm_surrogate_sizes", "cold_oracle", "warm_oracle"),
+    ),
+    (
         "Trained also on runs off the design",
         (
             "cold_surrogate_sizes",
@@ -503,7 +602,8 @@ def _plot(c: pd.DataFrame, path: Path) -> None:
 
     fig, axes = plt.subplots(1, 1 + len(PANELS), figsize=(7 * (1 + len(PANELS)), 7))
     arms = [a for a in ARMS if a in set(c["arm"])]
-    colours = dict(zip(arms, plt.get_cmap("tab20")(np.linspace(0, 1, len(arms))), strict=True))
+    palette = [*plt.get_cmap("tab20").colors, *plt.get_cmap("Set1").colors]
+    colours = dict(zip(arms, palette, strict=False))
     panels = [("Warm-started vs cold TPE, held out: every arm", arms, False)]
     panels += [(title, [a for a in shown if a in arms], True) for title, shown in PANELS]
     for axis, (title, shown, common) in zip(axes, panels, strict=True):
@@ -522,7 +622,7 @@ def _plot(c: pd.DataFrame, path: Path) -> None:
                 else "-."
                 if "sizes" in arm
                 else ":"
-                if "explore" in arm or "searched" in arm
+                if "explore" in arm or "searched" in arm or "oracle" in arm
                 else "-"
             )
             axis.plot(NS, m.to_numpy(), marker="o", label=label, ls=style, color=colours[arm])
