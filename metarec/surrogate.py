@@ -66,7 +66,14 @@ from metarec.knowledge import KnowledgeBase, KnowledgeError
 from metarec.recommender import ConfigEncoder, fit_score_model
 from metarec.scoring import SIZES
 
-__all__ = ["INDEX_FEATURES", "RUN_INDICES", "SurrogateObjective", "index_features"]
+__all__ = [
+    "INDEX_FEATURES",
+    "RUN_INDICES",
+    "SurrogateObjective",
+    "index_features",
+    "scored_runs",
+    "training_runs",
+]
 
 #: Per-clustering features, besides the configuration, the meta-features and (with
 #: ``sizes=True``) the size measures :data:`~metarec.scoring.SIZES`.
@@ -118,13 +125,19 @@ def _as_frame(runs: Sequence[Any]) -> pd.DataFrame:
     )
 
 
-def _training_runs(kb: KnowledgeBase, explore: bool) -> pd.DataFrame:
-    """The successful runs with an ARI on datasets with meta-features, each with its
-    ``config``; with ``explore``, the explore runs too. Sorted by dataset (the queries)."""
+def scored_runs(runs: pd.DataFrame) -> pd.DataFrame:
+    """The successful runs of a runs table that have an ARI (what a pick is scored by)."""
+    return runs[(runs["status"] == "ok") & runs["ari"].notna()]
+
+
+def training_runs(kb: KnowledgeBase, explore: bool = False) -> pd.DataFrame:
+    """What :meth:`SurrogateObjective.fit` learns from: the :func:`scored_runs` on
+    datasets with meta-features, each with its ``config``; with ``explore``, the
+    explore runs too. Sorted by dataset (the queries), stably."""
 
     def usable(runs: pd.DataFrame) -> pd.DataFrame:
-        keep = (runs["status"] == "ok") & runs["ari"].notna()
-        return runs[keep & runs["content_hash"].isin(kb.metafeatures.index)]
+        runs = scored_runs(runs)
+        return runs[runs["content_hash"].isin(kb.metafeatures.index)]
 
     design = usable(kb.runs)
     design = design.assign(config=list(kb.configs.loc[design["config_hash"], "config"]))
@@ -210,7 +223,7 @@ class SurrogateObjective(BaseEstimator):  # type: ignore[misc]
         """Learn from every successful run of the knowledge base that has an ARI."""
         import lightgbm as lgb
 
-        runs = _training_runs(kb, self.explore)
+        runs = training_runs(kb, self.explore)
         if runs["content_hash"].nunique() < 5:
             raise KnowledgeError("the surrogate objective needs runs on at least 5 datasets")
         self.encoder_ = ConfigEncoder()

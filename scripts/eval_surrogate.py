@@ -76,23 +76,19 @@ def main() -> int:
     from metarec.evaluation import _groups_to_folds, markdown_table, paired_p
     from metarec.knowledge import KnowledgeBase
     from metarec.recommender import Recommender
-    from metarec.surrogate import SurrogateObjective
+    from metarec.surrogate import SurrogateObjective, scored_runs, training_runs
     from metarec.tuning import OBJECTIVES as INDICES
     from metarec.tuning import choose_objective
 
     kb = KnowledgeBase.shipped()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-
-    def usable(frame: pd.DataFrame) -> pd.DataFrame:
-        return frame[(frame["status"] == "ok") & frame["ari"].notna()]
-
-    runs = usable(kb.runs).assign(config=lambda r: list(kb.configs.loc[r["config_hash"], "config"]))
+    runs = training_runs(kb)
     # the random configurations only: the search runs were chosen by a surrogate that saw
     # these folds' datasets
     random = kb.explore_runs[kb.explore_runs["source"] == "random"]
     kb = replace(kb, explore_runs=random)
-    explored = usable(random)
+    explored = scored_runs(random)
     if not len(explored):
         raise SystemExit(
             "no explore runs in the shipped meta-database: run scripts/explore_runs.py"

@@ -253,8 +253,8 @@ def one_dataset(args: tuple[str, int, int, tuple[str, ...]]) -> list[dict[str, A
         return []
     rows = []
     for arm in arms:
+        rec.surrogate = surrogates.get(_variant(arm))
         for seed in _seeds(arm, seeds):
-            rec.surrogate = surrogates.get(_variant(arm))
             study = tune(
                 ds,
                 n_trials=trials,

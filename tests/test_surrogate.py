@@ -201,14 +201,14 @@ def explored(kb_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Knowledg
 def test_surrogate_learns_from_explore_runs_of_the_training_datasets_only(
     kb: KnowledgeBase, explored: KnowledgeBase, tmp_path: Path
 ) -> None:
-    from metarec.surrogate import _training_runs
+    from metarec.surrogate import training_runs
 
     assert len(kb.explore_runs) == 0  # an export without them loads as before
     runs = explored.explore_runs
     assert len(runs) == 6 * len(kb.dataset_hashes) and isinstance(runs["config"][0], dict)
     ok = runs[(runs["status"] == "ok") & runs["ari"].notna()]
-    design = _training_runs(explored, explore=False)
-    both = _training_runs(explored, explore=True)
+    design = training_runs(explored, explore=False)
+    both = training_runs(explored, explore=True)
     assert len(both) == len(design) + len(ok)
     # each dataset's runs stay together: the ranking's queries
     assert both["content_hash"].is_monotonic_increasing
@@ -216,7 +216,7 @@ def test_surrogate_learns_from_explore_runs_of_the_training_datasets_only(
     h = kb.dataset_hashes[0]
     held_out = explored.without({h})
     assert h not in set(held_out.explore_runs["content_hash"])
-    assert h not in set(_training_runs(held_out, explore=True)["content_hash"])
+    assert h not in set(training_runs(held_out, explore=True)["content_hash"])
     # and a union keeps them
     assert len(held_out.merged(explored).explore_runs) == len(runs)
     model = SurrogateObjective(n_estimators=20, explore=True).fit(explored)
