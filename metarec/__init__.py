@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from metarec._version import __version__
 from metarec.api import predict_hyperparameters, recommend, train
 from metarec.dataset import ColumnType, Dataset
 from metarec.estimator import MetaClusterer
@@ -9,9 +10,7 @@ from metarec.exceptions import MetarecError
 from metarec.io import as_dataset, list_datasets, load_dataset
 from metarec.metafeatures import extract_metafeatures
 from metarec.preprocessing import Preprocessor
-from metarec.tuning import tune, warm_start
-
-__version__ = "0.1.0"
+from metarec.tuning import refit_best, tune, warm_start
 
 __all__ = [
     "ColumnType",
@@ -26,6 +25,7 @@ __all__ = [
     "load_dataset",
     "predict_hyperparameters",
     "recommend",
+    "refit_best",
     "train",
     "tune",
     "warm_start",

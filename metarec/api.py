@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import copy
 import functools
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from metarec.knowledge import KnowledgeBase
-from metarec.recommender import Recommendation, Recommender
+from metarec.models.bundle import load_models, save_models
+from metarec.models.recommender import Recommendation, Recommender
 
 if TYPE_CHECKING:
-    from metarec.hyperparams import HyperparameterPrediction
+    from metarec.models.hyperparams import HyperparameterPrediction
 
 __all__ = [
     "default_models_dir",
@@ -47,7 +49,7 @@ def _models_dir(knowledge: str, models: str | os.PathLike[str] | None) -> str | 
 def _cached(knowledge: str, models: str | None) -> Recommender:
     kb = KnowledgeBase.load(None if knowledge == "default" else knowledge)
     if models and (Path(models) / "recommender.json").is_file():
-        return Recommender.load(models, kb)
+        return load_models(models, kb)
     return Recommender().fit(kb)
 
 
@@ -66,7 +68,7 @@ def get_recommender(
     """
     if isinstance(knowledge, KnowledgeBase):
         if models and (Path(models) / "recommender.json").is_file():
-            rec = Recommender.load(models, knowledge)
+            rec = load_models(models, knowledge)
         else:
             rec = Recommender().fit(knowledge)
     else:
@@ -88,6 +90,7 @@ def recommend(
     knowledge: Any = None,
     models: str | os.PathLike[str] | None = None,
     random_state: int = 0,
+    hyperparameters: bool = False,
 ) -> Recommendation:
     """Ranked clustering configurations for ``data``, with the evidence behind them.
 
@@ -101,19 +104,35 @@ def recommend(
         See :func:`get_recommender`.
     random_state : int
         Seed of the meta-feature extraction.
+    hyperparameters : bool, default=False
+        Also give the neural meta-learner's configuration for each recommended
+        algorithm (``Recommendation.hyperparameters``), when the models have one.
+
+    Returns
+    -------
+    Recommendation
+        The ranked configurations, the neighbours behind them and a k estimate.
 
     Examples
     --------
     >>> import metarec
-    >>> rec = metarec.recommend("sklearn:iris", top=3)  # doctest: +SKIP
-    >>> rec.to_frame()[["algorithm", "predicted_ari"]]  # doctest: +SKIP
+    >>> rec = metarec.recommend("sklearn:iris", top=3)
+    >>> len(rec.items), list(rec.to_frame().columns[:2])
+    (3, ['algorithm', 'params'])
     """
     from metarec.io import as_dataset
     from metarec.metafeatures import extract_metafeatures
 
     dataset = as_dataset(data)
     mf = extract_metafeatures(dataset, random_state=random_state)
-    return get_recommender(knowledge, models).recommend(mf, top=top)
+    recommender = get_recommender(knowledge, models)
+    rec = recommender.recommend(mf, top=top)
+    if hyperparameters and recommender.hyper is not None:
+        algorithms = dict.fromkeys(it.algorithm for it in rec.items)
+        rec.hyperparameters = [
+            recommender.hyperparameters(mf, a, n_rows=dataset.shape[0]) for a in algorithms
+        ]
+    return rec
 
 
 def predict_hyperparameters(
@@ -128,7 +147,7 @@ def predict_hyperparameters(
 
     The neural meta-learner proposes a configuration; the recommender's ranker
     keeps a known configuration of the algorithm instead when it scores it higher
-    (``source`` says which: see :meth:`~metarec.recommender.Recommender.hyperparameters`).
+    (``source`` says which: see :meth:`~metarec.models.recommender.Recommender.hyperparameters`).
 
     Parameters
     ----------
@@ -144,16 +163,18 @@ def predict_hyperparameters(
     Examples
     --------
     >>> import metarec
-    >>> pred = metarec.predict_hyperparameters("sklearn:iris", algorithm="dbscan")  # doctest: +SKIP
-    >>> pred[0].config["params"], pred[0].n_clusters  # doctest: +SKIP
+    >>> pred = metarec.predict_hyperparameters("sklearn:iris", algorithm="dbscan")
+    >>> pred[0].config["algorithm"], sorted(pred[0].config["params"])
+    ('dbscan', ['eps_quantile', 'min_samples'])
     """
-    from metarec.hyperparams import HyperparameterModel
     from metarec.io import as_dataset
     from metarec.metafeatures import extract_metafeatures
+    from metarec.models.hyperparams import HyperparameterModel
     from metarec.space import ALGORITHMS
 
     rec = get_recommender(knowledge, models)
-    if rec.hyper is None:
+    if rec.hyper is None:  # a copy: the cached recommender is shared, never changed in place
+        rec = copy.copy(rec)
         rec.hyper = HyperparameterModel(random_state=random_state).fit(rec.kb_)
     dataset = as_dataset(data)
     mf = extract_metafeatures(dataset, random_state=random_state)
@@ -182,9 +203,9 @@ def train(
     """
     from metarec.config import user_models_dir
     from metarec.db.store import MetaDatabase
-    from metarec.hyperparams import HyperparameterModel
     from metarec.knowledge import user_database
-    from metarec.surrogate import SurrogateObjective
+    from metarec.models.hyperparams import HyperparameterModel
+    from metarec.models.surrogate import SurrogateObjective
 
     kb = KnowledgeBase.load(knowledge)
     model = HyperparameterModel(random_state=random_state).fit(kb) if hyper else None
@@ -194,7 +215,7 @@ def train(
     ).fit(kb)
     if out is None:
         out = default_models_dir() if knowledge == "shipped" else user_models_dir()
-    rec.save(out)
+    save_models(rec, out)
     db = None  # where the artifacts are recorded: the database the knowledge came from
     if knowledge is None:
         db = user_database()

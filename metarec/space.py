@@ -59,6 +59,7 @@ __all__ = [
     "distributions",
     "from_optuna_params",
     "k_cap",
+    "k_sweep",
     "random_configs",
     "suggest_config",
     "to_optuna_params",
@@ -579,6 +580,39 @@ def design(
                     break
         out.update(chosen)
     return list(out.values())
+
+
+#: The sweep over the number of clusters (issue 19): these algorithms at every k.
+SWEEP_ALGORITHMS: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("kmeans", {"init": "k-means++"}),
+    ("agglomerative", {"linkage": "ward"}),
+    ("gmm", {"covariance_type": "full"}),
+)
+#: Largest k of the sweep.
+SWEEP_K_MAX = 30
+
+
+def _sweep_config(algorithm: str, fixed: Mapping[str, Any], k: int) -> dict[str, Any]:
+    key = "n_components" if algorithm == "gmm" else "n_clusters"
+    return canonicalize({"algorithm": algorithm, "params": {**fixed, key: k}})
+
+
+def k_sweep(n_rows: int, k_max: int = SWEEP_K_MAX) -> list[dict[str, Any]]:
+    """KMeans, Ward linkage and a full-covariance Gaussian mixture at every k from 2 to
+    ``min(k_cap(n_rows), k_max)`` (standard scaling, no PCA): what the meta-database
+    records beside the design so that the choice of k can be learned and judged.
+
+    Examples
+    --------
+    >>> len(k_sweep(1000)), len(k_sweep(100))
+    (87, 27)
+    """
+    top = min(k_cap(n_rows), k_max, n_rows - 1)
+    return [
+        _sweep_config(algorithm, fixed, k)
+        for k in range(2, top + 1)
+        for algorithm, fixed in SWEEP_ALGORITHMS
+    ]
 
 
 # ------------------------------------------------------------------ optuna

@@ -13,7 +13,7 @@ index; labels, when known, are recorded as user attributes, never optimized.
   TPE as completed trials, marked so that :func:`own_trials`,
   :func:`best_trial` and :func:`best_so_far` leave them out.
 * **Meta-learned objective** (``objective="auto"``, the default): the learned
-  surrogate of :mod:`metarec.surrogate` (internal indices + the partition's
+  surrogate of :mod:`metarec.models.surrogate` (internal indices + the partition's
   cluster sizes + configuration + meta-features -> a ranking by expected
   ARI), which the held-out evaluation found far better than any internal
   index; ``"index"`` is the alternative (:func:`choose_objective`: the internal
@@ -28,6 +28,7 @@ index; labels, when known, are recorded as user attributes, never optimized.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -53,6 +54,7 @@ __all__ = [
     "open_storage",
     "own_trials",
     "plot_progress",
+    "refit_best",
     "tune",
     "warm_start",
 ]
@@ -199,7 +201,7 @@ def warm_start(
         best-ranked configurations among them.
     complementary : bool
         Enqueue ``top`` complementary configurations (:meth:`Recommender.complementary
-        <metarec.recommender.Recommender.complementary>`) instead of the ``top`` ranked.
+        <metarec.models.recommender.Recommender.complementary>`) instead of the ``top`` ranked.
 
     Examples
     --------
@@ -268,6 +270,69 @@ def best_trial(study: optuna.Study) -> optuna.trial.FrozenTrial:
         raise MetarecError("no trial finished; raise the time limit or the number of trials")
     sign = -1.0 if study.direction == optuna.study.StudyDirection.MINIMIZE else 1.0
     return max(done, key=lambda t: sign * float(t.value))  # type: ignore[arg-type]
+
+
+def refit_best(
+    study: optuna.Study,
+    data: Any,
+    out: str | os.PathLike[str],
+    *,
+    random_state: int = 0,
+) -> dict[str, Any]:
+    """Refit the study's best configuration on ``data`` and write what a user keeps.
+
+    Writes ``best_labels.csv`` (one cluster label per row, ``-1`` for noise) and
+    ``best_config.json`` (the configuration, the objective and its value, the trial,
+    the number of finished trials, the study, and the ARI when the data had labels)
+    to the folder ``out``.
+
+    Parameters
+    ----------
+    study : optuna.Study
+        A study of :func:`tune`.
+    data : Dataset, DataFrame, array, dataset name or file path
+        The data the study searched.
+    out : path
+        Output folder (created when missing).
+    random_state : int, default=0
+        Seed of the refit.
+
+    Returns
+    -------
+    dict
+        What ``best_config.json`` holds.
+
+    Raises
+    ------
+    MetarecError
+        No trial finished, or the best configuration fails when refitted.
+    """
+    import json
+    from pathlib import Path
+
+    from metarec.io import as_dataset
+
+    dataset = as_dataset(data)
+    best = best_trial(study)
+    config = best.user_attrs["config"]
+    result = run_config(dataset, config, seed=random_state, time_limit=None, keep_labels=True)
+    if result.labels is None:
+        raise MetarecError(f"the best configuration failed on refit ({result.error})")
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame({"label": result.labels}).to_csv(folder / "best_labels.csv", index=False)
+    payload = {
+        "config": config,
+        "objective": study.user_attrs.get("objective", "callable"),
+        "value": best.value,
+        "trial": best.number,
+        "trials": sum(t.state.is_finished() for t in own_trials(study)),
+        "study": study.study_name,
+        "ari": best.user_attrs.get("ari"),
+    }
+    text = json.dumps(payload, indent=2, default=str) + "\n"
+    (folder / "best_config.json").write_text(text)
+    return payload
 
 
 def feed_neighbours(
@@ -393,8 +458,10 @@ def tune(
     Examples
     --------
     >>> from metarec.tuning import tune
-    >>> study = tune("sklearn:iris", n_trials=3, seed=0)  # doctest: +SKIP
-    >>> study.best_trial.user_attrs["config"]["algorithm"]  # doctest: +SKIP
+    >>> study = tune("sklearn:iris", n_trials=3, seed=0, show_progress_bar=False)
+    >>> finished = [t for t in own_trials(study) if t.state.is_finished()]
+    >>> len(finished), best_trial(study).user_attrs["config"]["algorithm"] in ALGORITHMS
+    (3, True)
     """
     from metarec.io import as_dataset
 
@@ -500,12 +567,13 @@ def tune(
 
 
 def _surrogate_of(recommender: Any) -> Any:
-    """The recommender's surrogate objective, trained on its knowledge if it has none."""
-    if getattr(recommender, "surrogate", None) is None:
-        from metarec.surrogate import SurrogateObjective
+    """The recommender's surrogate objective, trained on its knowledge if it has none
+    (the recommender, perhaps shared, is left as it is)."""
+    if getattr(recommender, "surrogate", None) is not None:
+        return recommender.surrogate
+    from metarec.models.surrogate import SurrogateObjective
 
-        recommender.surrogate = SurrogateObjective().fit(recommender.kb_)
-    return recommender.surrogate
+    return SurrogateObjective().fit(recommender.kb_)
 
 
 def best_so_far_of(trials: pd.DataFrame, minimize: bool = False) -> pd.DataFrame:

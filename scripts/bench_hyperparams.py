@@ -22,8 +22,8 @@ def main() -> int:
     import torch
     from _results import write_results
 
-    from metarec.hyperparams import HyperparameterModel
     from metarec.knowledge import KnowledgeBase
+    from metarec.models.hyperparams import HyperparameterModel
 
     kb = KnowledgeBase.shipped()
     start = time.perf_counter()

@@ -57,7 +57,7 @@ def bench_shipped() -> dict[str, object]:
 def bench_synthetic(n_datasets: int = 1000, per_algorithm: int = 84) -> dict[str, object]:
     from metarec.api import default_models_dir, get_recommender
     from metarec.knowledge import KnowledgeBase
-    from metarec.recommender import Recommender
+    from metarec.models.recommender import Recommender
     from metarec.space import config_hash, design
 
     shipped = KnowledgeBase.shipped()

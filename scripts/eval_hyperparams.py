@@ -1,14 +1,14 @@
 """Held-out evaluation of the neural hyperparameter meta-learner (issue 6).
 
 In the harness's 10 folds of near-duplicate groups (the same folds as
-``metarec evaluate``), a :class:`~metarec.hyperparams.HyperparameterModel` is
+``metarec evaluate``), a :class:`~metarec.models.hyperparams.HyperparameterModel` is
 trained on the other folds; for every held-out dataset and every algorithm it
 predicts a configuration, compared with (a) scikit-learn's defaults, (b) the
 similarity-weighted average of the 5 L1-nearest training datasets' best
 configurations of that algorithm, (c) that algorithm's oracle configuration in
 the meta-database, and a plain regression head (the mode-averaging design the
 score model avoids). "predicted" is what metarec returns
-(:meth:`~metarec.recommender.Recommender.hyperparameters`: the score model's
+(:meth:`~metarec.models.recommender.Recommender.hyperparameters`: the score model's
 configuration unless the ranker scores a known one higher); "neural" is the
 score model's own configuration. Configurations never run on a dataset are run (cached in
 ``OUT/runs.csv``). The predicted number of clusters is compared with the
@@ -58,15 +58,14 @@ def _k_job(args: tuple[str, str, int]) -> dict[str, Any] | None:
 def make_plan(
     kb: Any, folds: int, members: int, seed: int, max_folds: int | None = None
 ) -> list[dict[str, Any]]:
-    from metarec.evaluation import _groups_to_folds, neighbour_average_config
-    from metarec.hyperparams import HyperparameterModel
-    from metarec.recommender import MetaFeatureScaler, Recommender
+    from metarec.evaluation import heldout_folds, neighbour_average_config
+    from metarec.models._encoding import MetaFeatureScaler
+    from metarec.models.hyperparams import HyperparameterModel
+    from metarec.models.recommender import Recommender
     from metarec.space import ALGORITHMS, default_config
 
-    full = kb.score_matrix
-    groups = {h: g for h, g in kb.near_duplicate_groups().items() if h in full.index}
     plan: list[dict[str, Any]] = []
-    for f, held in enumerate(_groups_to_folds(groups, folds, seed), start=1):
+    for f, held in enumerate(heldout_folds(kb, folds, seed), start=1):
         if max_folds is not None and f > max_folds:
             break
         start = time.perf_counter()

@@ -1,7 +1,7 @@
 """Held-out evaluation of tuning's objectives on the meta-database's own runs (issue 7).
 
 In the harness's 10 folds of near-duplicate groups, the surrogate objective
-(:class:`metarec.surrogate.SurrogateObjective`) and the recommender behind the
+(:class:`metarec.models.surrogate.SurrogateObjective`) and the recommender behind the
 per-dataset index choice (``objective="index"``) are trained on the other
 folds. For every held-out dataset, each objective picks one of the dataset's
 recorded runs (the 108 designed configurations); the ARI of that pick is
@@ -73,10 +73,10 @@ def main() -> int:
     parser.add_argument("--out", default="benchmarks/surrogate")
     args = parser.parse_args()
 
-    from metarec.evaluation import _groups_to_folds, markdown_table, paired_p
+    from metarec.evaluation import heldout_folds, markdown_table, paired_p
     from metarec.knowledge import KnowledgeBase
-    from metarec.recommender import Recommender
-    from metarec.surrogate import SurrogateObjective, scored_runs, training_runs
+    from metarec.models.recommender import Recommender
+    from metarec.models.surrogate import SurrogateObjective, scored_runs, training_runs
     from metarec.tuning import OBJECTIVES as INDICES
     from metarec.tuning import choose_objective
 
@@ -93,11 +93,12 @@ def main() -> int:
         raise SystemExit(
             "no explore runs in the shipped meta-database: run scripts/explore_runs.py"
         )
-    groups = {h: g for h, g in kb.near_duplicate_groups().items() if h in kb.dataset_hashes}
+
     rng = np.random.default_rng(args.seed)
     all_configs = np.array(sorted(kb.configs.index))
     rows: list[dict[str, Any]] = []
-    for f, held in enumerate(_groups_to_folds(groups, args.folds, args.seed), start=1):
+    folds = heldout_folds(kb, args.folds, args.seed, among=kb.dataset_hashes)
+    for f, held in enumerate(folds, start=1):
         start = time.perf_counter()
         train = kb.without(held)
         seen = set(rng.choice(all_configs, size=int(SEEN * len(all_configs)), replace=False))

@@ -5,7 +5,7 @@ surrogate objective are refitted without the fold; for every held-out dataset
 two warm-start lists of 10 configurations are formed from what the models know:
 
 * ``ranked``: the recommender's top 10 (what ``warm_start`` enqueues by default);
-* ``portfolio``: :meth:`metarec.recommender.Recommender.complementary`, the top-1 and
+* ``portfolio``: :meth:`metarec.models.recommender.Recommender.complementary`, the top-1 and
   then, among the 30 best-ranked, greedily the configuration that most raises
   the similarity-weighted best ARI reached on the nearest known datasets.
 
@@ -39,8 +39,8 @@ LISTS = ("ranked", "portfolio")
 
 def one_fold(held: list[str]) -> list[dict[str, Any]]:
     from metarec.knowledge import KnowledgeBase
-    from metarec.recommender import Recommender
-    from metarec.surrogate import SurrogateObjective
+    from metarec.models.recommender import Recommender
+    from metarec.models.surrogate import SurrogateObjective
 
     kb = KnowledgeBase.shipped()
     groups = kb.near_duplicate_groups()
@@ -124,12 +124,11 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--out", default="benchmarks/warm_lists")
     args = parser.parse_args()
-    from metarec.evaluation import _groups_to_folds
+    from metarec.evaluation import heldout_folds
     from metarec.knowledge import KnowledgeBase
 
     kb = KnowledgeBase.shipped()
-    groups = {h: g for h, g in kb.near_duplicate_groups().items() if h in kb.dataset_hashes}
-    folds = [sorted(f) for f in _groups_to_folds(groups, args.folds, args.seed)]
+    folds = [sorted(f) for f in heldout_folds(kb, args.folds, args.seed, among=kb.dataset_hashes)]
     with ProcessPoolExecutor(args.workers, mp_context=mp.get_context("spawn")) as pool:
         per = pd.DataFrame([row for rows in pool.map(one_fold, folds) for row in rows])
     out = Path(args.out)

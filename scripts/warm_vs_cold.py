@@ -25,7 +25,7 @@ dataset as the build stored it:
   The other surrogate arms use ``sizes=False``, the surrogate they were run with;
 * ``warm_surrogate_portfolio_sizes``: as ``warm_surrogate_sizes``, enqueuing
   a portfolio of complementary configurations (``complementary=True``:
-  :meth:`~metarec.recommender.Recommender.complementary`) instead of the top 10;
+  :meth:`~metarec.models.recommender.Recommender.complementary`) instead of the top 10;
 * ``warm_surrogate_startup_sizes``: as ``warm_surrogate_sizes``, with TPE's 10
   random start-up trials after the warm-start ones (``startup=10``), as a cold
   search has them;
@@ -69,8 +69,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from metarec.models.surrogate import RUN_INDICES
 from metarec.scoring import SIZES
-from metarec.surrogate import RUN_INDICES
 
 ARMS = (
     "cold",
@@ -193,7 +193,7 @@ def _variant(arm: str) -> tuple[bool, bool, tuple[str, ...]]:
 def _surrogate(train: Any, variant: tuple[bool, bool, tuple[str, ...]]) -> Any:
     from dataclasses import replace
 
-    from metarec.surrogate import SurrogateObjective
+    from metarec.models.surrogate import SurrogateObjective
 
     prior, sizes, sources = variant
     if sources:
@@ -235,9 +235,9 @@ def _seeds(arm: str, seeds: int) -> range:
 
 def one_dataset(args: tuple[str, int, int, tuple[str, ...]]) -> list[dict[str, Any]]:
     from metarec.evaluation import load_as_built
-    from metarec.hyperparams import HyperparameterModel
     from metarec.knowledge import KnowledgeBase
-    from metarec.recommender import Recommender
+    from metarec.models.hyperparams import HyperparameterModel
+    from metarec.models.recommender import Recommender
     from metarec.tuning import own_trials, tune
 
     h, seeds, trials, arms = args

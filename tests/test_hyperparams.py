@@ -11,10 +11,10 @@ from sklearn.datasets import make_blobs
 import metarec
 from metarec.cli import main
 from metarec.evaluation import neighbour_average_config
-from metarec.hyperparams import K_VALUES, HyperparameterModel
 from metarec.knowledge import KnowledgeBase, KnowledgeError
 from metarec.kselection import gap_statistic_k, silhouette_k
-from metarec.recommender import Recommender
+from metarec.models.hyperparams import K_VALUES, HyperparameterModel
+from metarec.models.recommender import Recommender
 from metarec.space import ALGORITHMS, canonicalize, config_hash, k_cap
 
 

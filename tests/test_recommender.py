@@ -20,8 +20,9 @@ from metarec.evaluation import (
     summarize,
 )
 from metarec.knowledge import KnowledgeBase
-from metarec.recommender import ConfigEncoder, Recommender
-from metarec.similarity import SimilarityModel, target_similarity
+from metarec.models._encoding import ConfigEncoder
+from metarec.models.recommender import Recommender
+from metarec.models.similarity import SimilarityModel, target_similarity
 from metarec.space import design
 
 NAMES = KB_NAMES

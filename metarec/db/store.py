@@ -212,6 +212,48 @@ class MetaDatabase:
                 self.add_metafeatures(dataset_id, vector, conn=c)
         return dataset_id
 
+    def annotate_dataset(
+        self, content_hash: str, fields: Mapping[str, Any], *, conn: Connection | None = None
+    ) -> None:
+        """Merge ``fields`` into a stored dataset's ``info``; ``aliases`` lists are united.
+
+        Aliases are the other names and sources under which the same data (an exact
+        or near-duplicate) was met: the dataset is stored once, every name kept.
+        """
+        with self._begin(conn) as c:
+            row = c.execute(
+                select(datasets.c.id, datasets.c.info).where(
+                    datasets.c.content_hash == content_hash
+                )
+            ).first()
+            if row is None:
+                raise DatabaseError(f"no dataset with content hash {content_hash} in {self.url}")
+            info = json.loads(row.info or "{}")
+            for key, value in fields.items():
+                if key == "aliases":
+                    known = info.setdefault("aliases", [])
+                    known += [a for a in value if a not in known]
+                else:
+                    info[key] = value
+            c.execute(
+                datasets.update()
+                .where(datasets.c.id == row.id)
+                .values(info=json.dumps(info, default=str))
+            )
+
+    def remove_dataset(self, content_hash: str, *, conn: Connection | None = None) -> int:
+        """Delete a dataset with its meta-features and runs; return how many runs went."""
+        with self._begin(conn) as c:
+            dataset_id = c.execute(
+                select(datasets.c.id).where(datasets.c.content_hash == content_hash)
+            ).scalar()
+            if dataset_id is None:
+                return 0
+            gone = c.execute(runs.delete().where(runs.c.dataset_id == dataset_id)).rowcount
+            c.execute(metafeatures.delete().where(metafeatures.c.dataset_id == dataset_id))
+            c.execute(datasets.delete().where(datasets.c.id == dataset_id))
+        return int(gone or 0)
+
     def add_metafeatures(
         self, dataset_id: int, vector: pd.Series, *, conn: Connection | None = None
     ) -> None:
@@ -380,6 +422,7 @@ class MetaDatabase:
             table.setdefault(algo, dict.fromkeys(RUN_STATUSES, 0))[status] = int(n)
         by_status = {s: sum(v[s] for v in table.values()) for s in RUN_STATUSES}
         return {
+            **self._corpus_stats(),
             "url": self.url,
             "revision": self.revision(),
             "datasets": self.count("datasets"),
@@ -389,6 +432,45 @@ class MetaDatabase:
             "runs": self.count("runs"),
             "runs_by_status": by_status,
             "runs_by_algorithm": dict(sorted(table.items())),
+        }
+
+    def _corpus_stats(self) -> dict[str, Any]:
+        """Datasets by corpus and by kind (real or synthetic), runs by corpus, aliases."""
+        from metarec.db.schema import SWEEP_KIND
+        from metarec.io.corpora import data_kind
+
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(datasets.c.id, datasets.c.name, datasets.c.corpus, datasets.c.info)
+            ).all()
+            per = conn.execute(
+                select(runs.c.dataset_id, studies.c.kind, func.count())
+                .select_from(runs.outerjoin(studies, runs.c.study_id == studies.c.id))
+                .group_by(runs.c.dataset_id, studies.c.kind)
+            ).all()
+        corpus_of, kind_of = {}, {}
+        by_corpus: dict[str, int] = {}
+        by_kind = {"real": 0, "synthetic": 0}
+        aliases = 0
+        for dataset_id, name, corpus, info_text in rows:
+            info = json.loads(info_text or "{}")
+            corpus = corpus or "other"
+            kind = info.get("kind") or data_kind(corpus, name)
+            corpus_of[dataset_id], kind_of[dataset_id] = corpus, kind
+            by_corpus[corpus] = by_corpus.get(corpus, 0) + 1
+            by_kind[kind] = by_kind.get(kind, 0) + 1
+            aliases += len(info.get("aliases", []))
+        runs_by_corpus: dict[str, dict[str, int]] = {}
+        for dataset_id, kind, n in per:
+            entry = runs_by_corpus.setdefault(
+                corpus_of.get(dataset_id, "other"), {"design": 0, "k_sweep": 0}
+            )
+            entry["k_sweep" if kind == SWEEP_KIND else "design"] += int(n)
+        return {
+            "datasets_by_corpus": dict(sorted(by_corpus.items())),
+            "datasets_by_kind": by_kind,
+            "aliases": aliases,
+            "runs_by_corpus": dict(sorted(runs_by_corpus.items())),
         }
 
     def check(self) -> list[str]:

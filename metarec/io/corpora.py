@@ -1,4 +1,9 @@
-"""The benchmark corpora: clustbench, uci121 and scikit-learn's bundled datasets."""
+"""The benchmark corpora in the shared data folder: clustbench, uci121, realworld, and
+scikit-learn's bundled datasets.
+
+Each dataset is marked real or synthetic in its metadata (``kind``), see
+:func:`data_kind`.
+"""
 
 from __future__ import annotations
 
@@ -14,11 +19,15 @@ from metarec.dataset import Dataset
 from metarec.exceptions import FileReadError, UnknownDatasetError
 
 __all__ = [
+    "REAL_CLUSTBENCH",
     "SKLEARN_DATASETS",
+    "data_kind",
     "list_clustbench",
+    "list_realworld",
     "list_sklearn",
     "list_uci121",
     "load_clustbench",
+    "load_realworld",
     "load_sklearn",
     "load_uci121",
 ]
@@ -26,6 +35,35 @@ __all__ = [
 SKLEARN_DATASETS = ("iris", "wine", "breast_cancer", "digits")
 
 PathLike = str | os.PathLike[str] | None
+
+#: clustbench datasets that are measurements of the real world. The batteries
+#: ``uci`` (UCI tables) and ``mnist`` (digits and Zalando's fashion images) are
+#: real; ``other`` mixes Fisher's iris (``iris``, ``iris5``) with generated
+#: shapes; ``fcps``, ``graves``, ``sipu``, ``wut``, ``g2mg`` and ``h2mg`` are
+#: generated point patterns (2-D shapes, Gaussian mixtures of set overlap).
+REAL_CLUSTBENCH = frozenset({"uci", "mnist", "other/iris", "other/iris5"})
+
+
+def data_kind(corpus: str | None, name: str) -> str:
+    """``"real"`` or ``"synthetic"``: whether a dataset measures the world or was generated.
+
+    Every corpus but clustbench is real (UCI, KEEL, R's data sets, Kaggle,
+    OpenML, files); in clustbench it goes by battery (:data:`REAL_CLUSTBENCH`).
+    KEEL's ``banana`` is an artificial set and counts as synthetic.
+
+    Examples
+    --------
+    >>> data_kind("clustbench", "sipu/flame"), data_kind("clustbench", "uci/wine")
+    ('synthetic', 'real')
+    >>> data_kind("uci121", "abalone")
+    'real'
+    """
+    if corpus == "clustbench":
+        battery = name.split("/", 1)[0]
+        return "real" if battery in REAL_CLUSTBENCH or name in REAL_CLUSTBENCH else "synthetic"
+    if corpus == "keel" and name == "banana":
+        return "synthetic"
+    return "real"
 
 
 def _read_matrix(path: Path, delimiter: str | None) -> np.ndarray:
@@ -91,7 +129,12 @@ def load_clustbench(name: str, root: PathLike = None) -> Dataset:
         extra_labelings=labelings[1:],
         name=f"{battery}/{short}",
         source=f"clustbench:{name}",
-        metadata={"corpus": "clustbench", "description": description, "noise_label": 0},
+        metadata={
+            "corpus": "clustbench",
+            "description": description,
+            "noise_label": 0,
+            "kind": data_kind("clustbench", f"{battery}/{short}"),
+        },
     )
 
 
@@ -121,7 +164,39 @@ def load_uci121(name: str, root: PathLike = None) -> Dataset:
     labels_path = folder / "labels_py.dat"
     labels = _read_labels(labels_path) if labels_path.is_file() else None
     return Dataset.from_frame(
-        x, labels, name=name, source=f"uci121:{name}", metadata={"corpus": "uci121"}
+        x,
+        labels,
+        name=name,
+        source=f"uci121:{name}",
+        metadata={"corpus": "uci121", "kind": "real"},
+    )
+
+
+# ---------------------------------------------------------------- realworld
+def list_realworld(root: PathLike = None) -> list[str]:
+    """Names of the realworld datasets present (clustbench layout, one folder)."""
+    base = find_corpus_root(root)
+    if base is None or not (base / "realworld").is_dir():
+        return []
+    return sorted(p.name[: -len(".data.gz")] for p in (base / "realworld").glob("*.data.gz"))
+
+
+def load_realworld(name: str, root: PathLike = None) -> Dataset:
+    """Load a realworld table: real UCI and Kaggle data (Jeon et al.'s labeled collection)."""
+    base = corpus_root(root) / "realworld"
+    data_path = base / f"{name}.data.gz"
+    if "/" in name or not data_path.is_file():
+        raise UnknownDatasetError(
+            f"realworld:{name}: no such dataset in {base}; "
+            "list them with `metarec datasets --corpus realworld`"
+        )
+    labels_path = base / f"{name}.labels0.gz"
+    return Dataset.from_frame(
+        _read_matrix(data_path, None),
+        _read_labels(labels_path) if labels_path.is_file() else None,
+        name=name,
+        source=f"realworld:{name}",
+        metadata={"corpus": "realworld", "kind": "real"},
     )
 
 
@@ -149,5 +224,9 @@ def load_sklearn(name: str) -> Dataset:
     frame = bunch.frame.drop(columns=["target"])  # type: ignore[attr-defined]
     labels = bunch.target.to_numpy()  # type: ignore[attr-defined]
     return Dataset.from_frame(
-        frame, labels, name=name, source=f"sklearn:{name}", metadata={"corpus": "sklearn"}
+        frame,
+        labels,
+        name=name,
+        source=f"sklearn:{name}",
+        metadata={"corpus": "sklearn", "kind": "real"},
     )

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from metarec._torchfit import fit_early_stopping, single_thread
+from metarec.models._torchfit import fit_early_stopping, single_thread
 
 __all__ = ["SimilarityModel", "target_similarity"]
 

@@ -42,9 +42,9 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
-from metarec._torchfit import fit_early_stopping, single_thread
 from metarec.knowledge import KnowledgeBase, KnowledgeError
-from metarec.recommender import ConfigEncoder, MetaFeatureScaler
+from metarec.models._encoding import ConfigEncoder, MetaFeatureScaler
+from metarec.models._torchfit import fit_early_stopping, single_thread
 from metarec.space import (
     ALGORITHMS,
     K_MAX,

@@ -63,7 +63,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 
 from metarec.knowledge import KnowledgeBase, KnowledgeError
-from metarec.recommender import ConfigEncoder, fit_score_model
+from metarec.models._encoding import ConfigEncoder, fit_score_model
 from metarec.scoring import SIZES
 
 __all__ = [

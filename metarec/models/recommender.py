@@ -3,7 +3,7 @@
 For a new dataset (seen only through its meta-features):
 
 1. its nearest datasets in the knowledge base, by a similarity metric (L1 on
-   scaled meta-features, or the learned metric of :mod:`metarec.similarity`);
+   scaled meta-features, or the learned metric of :mod:`metarec.models.similarity`);
 2. every known configuration gets a *neighbour score*: the similarity-weighted
    mean of the ARI it reached on those neighbours, with the weighted standard
    deviation as its uncertainty;
@@ -30,90 +30,13 @@ import numpy as np
 import pandas as pd
 
 from metarec.knowledge import KnowledgeBase, KnowledgeError
-from metarec.metafeatures import MetaFeatureImputer
-from metarec.space import ALGORITHMS, PREPROCESSING, k_cap
+from metarec.models._encoding import ConfigEncoder, MetaFeatureScaler, fit_score_model
+from metarec.space import k_cap
 
 if TYPE_CHECKING:
-    from metarec.hyperparams import HyperparameterPrediction
+    from metarec.models.hyperparams import HyperparameterPrediction
 
-__all__ = [
-    "ConfigEncoder",
-    "MetaFeatureScaler",
-    "Recommendation",
-    "RecommendedConfig",
-    "Recommender",
-    "fit_score_model",
-]
-
-
-class MetaFeatureScaler:
-    """Meta-features -> imputed, standardized, clipped matrix (no missingness mask)."""
-
-    def __init__(self, clip: float = 5.0) -> None:
-        self.clip = clip
-
-    def fit(self, frame: pd.DataFrame) -> MetaFeatureScaler:
-        """Learn imputation medians and scaling from known datasets."""
-        self.columns_ = list(frame.columns)
-        self.imputer_ = MetaFeatureImputer(add_mask=False).fit(frame)
-        x = self.imputer_.transform(frame).to_numpy()
-        self.mean_ = x.mean(axis=0)
-        sd = x.std(axis=0)
-        self.sd_ = np.where(sd > 0, sd, 1.0)
-        return self
-
-    def transform(self, frame: pd.DataFrame | pd.Series) -> np.ndarray:
-        """Scaled matrix of ``frame`` (a Series is one row)."""
-        if isinstance(frame, pd.Series):
-            frame = frame.to_frame().T
-        x = self.imputer_.transform(frame.reindex(columns=self.columns_)).to_numpy()
-        return np.clip((x - self.mean_) / self.sd_, -self.clip, self.clip)
-
-
-class ConfigEncoder:
-    """Numeric features of configurations for the ranker (NaN where not applicable)."""
-
-    def __init__(self) -> None:
-        cols: list[str] = [f"algo={a}" for a in ALGORITHMS]
-        for p in PREPROCESSING:
-            cols += [f"{p.name}={c}" for c in p.choices]
-        cols += ["k", "log_k"]
-        for name, spec in ALGORITHMS.items():
-            for p in spec.params:
-                if p.kind == "cat":
-                    cols += [f"{name}.{p.name}={c}" for c in p.choices]
-                elif p.name not in ("n_clusters", "n_components"):
-                    cols.append(f"{name}.{p.name}")
-        self.columns = cols
-        self._index = {c: i for i, c in enumerate(cols)}
-
-    def encode(self, config: Mapping[str, Any]) -> np.ndarray:
-        """Feature vector of one canonical configuration."""
-        v = np.full(len(self.columns), np.nan)
-        name = config["algorithm"]
-        for a in ALGORITHMS:
-            v[self._index[f"algo={a}"]] = float(a == name)
-        for p in PREPROCESSING:
-            for c in p.choices:
-                v[self._index[f"{p.name}={c}"]] = float(config["preprocessing"][p.name] == c)
-        spec = ALGORITHMS[name]
-        for p in spec.params:
-            value = config["params"].get(p.name)
-            if value is None:
-                continue
-            if p.name in ("n_clusters", "n_components"):
-                v[self._index["k"]] = float(value)
-                v[self._index["log_k"]] = float(np.log(value))
-            elif p.kind == "cat":
-                for c in p.choices:
-                    v[self._index[f"{name}.{p.name}={c}"]] = float(value == c)
-            else:
-                v[self._index[f"{name}.{p.name}"]] = float(np.log(value)) if p.log else float(value)
-        return v
-
-    def encode_all(self, configs: pd.Series) -> np.ndarray:
-        """Matrix of many configurations."""
-        return np.vstack([self.encode(c) for c in configs])
+__all__ = ["Recommendation", "RecommendedConfig", "Recommender"]
 
 
 @dataclass
@@ -148,6 +71,9 @@ class Recommendation:
     fallback: bool = False
     note: str = ""
     metric: str = "l1"
+    #: The neural meta-learner's configuration for each recommended algorithm
+    #: (:meth:`Recommender.hyperparameters`), when asked for.
+    hyperparameters: list[HyperparameterPrediction] = field(default_factory=list)
 
     @property
     def top(self) -> RecommendedConfig:
@@ -200,6 +126,7 @@ class Recommendation:
                 for it in self.items
             ],
             "neighbours": self.neighbours.reset_index().to_dict("records"),
+            "neural_hyperparameters": [p.to_dict() for p in self.hyperparameters],
         }
 
 
@@ -212,7 +139,8 @@ class Recommender:
         Known datasets consulted.
     metric : {"l1", "learned"}, default="l1"
         Dataset similarity: L1 on scaled meta-features, or a learned embedding
-        (``similarity=`` must then hold a fitted :class:`~metarec.similarity.SimilarityModel`).
+        (``similarity=`` must then hold a fitted
+        :class:`~metarec.models.similarity.SimilarityModel`).
     blend : float, default=0.5
         Weight of the neighbour score against the ranker score (1 = neighbours only,
         0 = ranker only).
@@ -297,7 +225,7 @@ class Recommender:
         self.X_ = self.scaler_.transform(kb.metafeatures.loc[hashes])
         self.similarity_ = self.similarity
         if self.metric == "learned" and self.similarity_ is None:
-            from metarec.similarity import SimilarityModel
+            from metarec.models.similarity import SimilarityModel
 
             groups = kb.near_duplicate_groups()
             self.similarity_ = SimilarityModel(random_state=self.random_state).fit(
@@ -348,7 +276,9 @@ class Recommender:
     # -------------------------------------------------------- persistence
     def save(self, directory: str | os.PathLike[str]) -> None:
         """Write the trained parts: ``recommender.json``, ``ranker.txt`` (LightGBM text
-        model) and, for the learned metric, ``similarity.pt``/``.json``."""
+        model) and, for the learned metric, ``similarity.pt``/``.json``. The models it
+        carries (``hyper``, ``surrogate``) are saved with it by
+        :func:`metarec.models.bundle.save_models`."""
         d = Path(directory)
         d.mkdir(parents=True, exist_ok=True)
         self.models_dir_ = str(d)
@@ -369,17 +299,22 @@ class Recommender:
             booster.save_model(str(d / "ranker.txt"))
         if self.similarity_ is not None:
             self.similarity_.save(d)
-        if self.hyper is not None:
-            self.hyper.save(d)
-        if self.surrogate is not None:
-            self.surrogate.save(d)
 
     @classmethod
-    def load(cls, directory: str | os.PathLike[str], kb: KnowledgeBase) -> Recommender:
+    def load(
+        cls,
+        directory: str | os.PathLike[str],
+        kb: KnowledgeBase,
+        *,
+        hyper: Any = None,
+        surrogate: Any = None,
+    ) -> Recommender:
         """Load a saved recommender over ``kb`` (the knowledge base it was trained on).
 
         Scalers, neighbours and the portfolio are recomputed from ``kb``; the ranker
-        and the similarity model are read from disk.
+        and the similarity model are read from disk. ``hyper`` and ``surrogate`` are
+        the models it carries (:func:`metarec.models.bundle.load_models` loads them
+        from the same folder).
         """
         import lightgbm as lgb
 
@@ -393,19 +328,9 @@ class Recommender:
         params = dict(meta["params"])
         similarity = None
         if params.get("metric") == "learned":
-            from metarec.similarity import SimilarityModel
+            from metarec.models.similarity import SimilarityModel
 
             similarity = SimilarityModel.load(d)
-        hyper = None
-        if (d / "hyperparams.json").is_file():
-            from metarec.hyperparams import HyperparameterModel
-
-            hyper = HyperparameterModel.load(d, kb)
-        surrogate = None
-        if (d / "surrogate.json").is_file():
-            from metarec.surrogate import SurrogateObjective
-
-            surrogate = SurrogateObjective.load(d)
         rec = cls(
             **{
                 **params,
@@ -736,27 +661,6 @@ class Recommender:
         if not ok.any():
             return float("nan")
         return float(_weighted_quantiles(found[ok], w[ok], [0.5])[0])
-
-
-def fit_score_model(X: np.ndarray, y: np.ndarray, random_state: int = 0) -> Any:
-    """The LightGBM regressor that predicts a configuration's score from
-    (meta-features, configuration features): the recommender's ranker, and the
-    surrogate objective's prior (:mod:`metarec.surrogate`)."""
-    import lightgbm as lgb
-
-    model = lgb.LGBMRegressor(
-        n_estimators=300,
-        learning_rate=0.05,
-        num_leaves=31,
-        min_child_samples=20,
-        subsample=0.8,
-        subsample_freq=1,
-        colsample_bytree=0.5,
-        random_state=random_state,
-        n_jobs=1,
-        verbose=-1,
-    )
-    return model.fit(X, y)
 
 
 def _f(v: Any) -> float:

@@ -1,0 +1,150 @@
+"""The package's import contract: layers, no import circles, models that keep to themselves.
+
+Every import of a metarec module counts, at the top of a module or inside a
+function, except those under ``if TYPE_CHECKING:`` (they never run).
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import metarec
+
+PACKAGE = Path(metarec.__file__).parent
+
+#: Layers from the bottom up; a module may import its own layer and those below.
+LAYERS: list[tuple[str, ...]] = [
+    ("metarec._version", "metarec.exceptions", "metarec.config"),
+    (
+        "metarec.dataset",
+        "metarec.preprocessing",
+        "metarec.scoring",
+        "metarec.space",
+        "metarec.pipeline",
+        "metarec.kselection",
+        "metarec.io",
+    ),
+    ("metarec.metafeatures", "metarec.runner"),
+    ("metarec.db", "metarec.knowledge"),
+    ("metarec.models",),
+    ("metarec.api", "metarec.estimator", "metarec.tuning", "metarec.evaluation"),
+    ("metarec.cli", "metarec.__main__"),
+]
+#: Model modules that may be imported by the other model modules.
+SHARED_MODELS = {"metarec.models._encoding", "metarec.models.bundle", "metarec.models._torchfit"}
+#: Torch models, imported late on purpose where they are needed.
+LATE_TORCH = {"metarec.models.similarity", "metarec.models.hyperparams"}
+
+
+def _modules() -> dict[str, Path]:
+    out = {}
+    for path in PACKAGE.rglob("*.py"):
+        rel = path.relative_to(PACKAGE.parent).with_suffix("")
+        if "migrations" in rel.parts:
+            continue
+        name = ".".join(rel.parts)
+        out[name.removesuffix(".__init__")] = path
+    return out
+
+
+def _graph() -> dict[str, set[str]]:
+    modules = _modules()
+
+    def resolve(name: str) -> str | None:
+        while name and name not in modules:
+            name = name.rpartition(".")[0]
+        return name or None
+
+    edges: dict[str, set[str]] = {m: set() for m in modules}
+    for name, path in modules.items():
+        tree = ast.parse(path.read_text())
+        hidden = {
+            id(n)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
+            for n in ast.walk(node)
+        }
+        for node in ast.walk(tree):
+            if id(node) in hidden:
+                continue
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                targets = [node.module, *(f"{node.module}.{a.name}" for a in node.names)]
+            elif isinstance(node, ast.Import):
+                targets = [a.name for a in node.names]
+            else:
+                continue
+            for t in targets:
+                r = resolve(t) if t.startswith("metarec") else None
+                if r and r != name and not name.startswith(r + "."):
+                    edges[name].add(r)
+    return edges
+
+
+def _layer(module: str) -> int:
+    for i, layer in enumerate(LAYERS):
+        if any(module == m or module.startswith(m + ".") for m in layer):
+            return i
+    raise AssertionError(f"{module} is in no layer of the contract; add it")
+
+
+def test_every_module_is_in_a_layer() -> None:
+    for module in _modules():
+        if module != "metarec":
+            _layer(module)
+
+
+def test_no_module_imports_a_higher_layer() -> None:
+    bad = [
+        f"{a} -> {b}"
+        for a, targets in _graph().items()
+        if a != "metarec"
+        for b in targets
+        if b != "metarec" and _layer(b) > _layer(a)
+    ]
+    assert bad == []
+
+
+def test_no_import_circles() -> None:
+    graph = {a: {b for b in bs if b != "metarec"} for a, bs in _graph().items() if a != "metarec"}
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    cycles: list[list[str]] = []
+
+    def visit(v: str) -> None:  # Tarjan's strongly connected components
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        for w in graph[v]:
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                cycles.append(sorted(component))
+
+    for v in graph:
+        if v not in index:
+            visit(v)
+    assert cycles == []
+
+
+def test_models_import_one_another_only_through_shared_modules() -> None:
+    graph = _graph()
+    models = [m for m in graph if m.startswith("metarec.models.")]
+    bad = [
+        f"{a} -> {b}"
+        for a in models
+        if a not in SHARED_MODELS
+        for b in graph[a]
+        if b.startswith("metarec.models.") and b not in SHARED_MODELS | LATE_TORCH
+    ]
+    assert bad == []
