@@ -152,6 +152,12 @@ def _cmd_db_stats(args: argparse.Namespace) -> int:
             print(f"  {corpus:<22}{n:>9}{r['design']:>13}{r['k_sweep']:>14}")
     print(f"configurations : {stats['configurations']}")
     print(f"studies        : {stats['studies']}")
+    for b in stats["builds"]:
+        if b["seconds"] is not None:
+            print(
+                f"  {b['name']}: {b['seconds'] / 3600:.2f} h of building "
+                f"in {b['sessions']} session(s)"
+            )
     if stats.get("size_bytes") is not None:
         print(f"size on disk   : {stats['size_bytes'] / 2**20:.1f} MiB")
     status = ", ".join(f"{k} {v}" for k, v in stats["runs_by_status"].items())

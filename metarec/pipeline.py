@@ -18,7 +18,7 @@ import numpy as np
 
 from metarec.dataset import Dataset
 from metarec.preprocessing import Preprocessor
-from metarec.space import DataScales, build_estimator, canonicalize
+from metarec.space import Configuration, DataScales, build_estimator
 
 __all__ = ["ConfigPreprocessing", "build_pipeline"]
 
@@ -73,7 +73,7 @@ def build_pipeline(
 
     Parameters
     ----------
-    config : mapping
+    config : Configuration or mapping
         A configuration of the search space (see :mod:`metarec.space`).
     dataset : Dataset
         The data.
@@ -96,7 +96,7 @@ def build_pipeline(
     >>> type(est).__name__, X.shape
     ('KMeans', (150, 4))
     """
-    canon = canonicalize(config)
-    pre = ConfigPreprocessing(**canon["preprocessing"])
+    canon = Configuration.from_dict(config)
+    pre = ConfigPreprocessing(**canon.preprocessing)
     X = pre.fit_transform(dataset)
     return pre, build_estimator(canon, DataScales(X, random_state), random_state), X

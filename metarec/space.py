@@ -28,9 +28,10 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -49,6 +50,7 @@ __all__ = [
     "PREPROCESSING",
     "AlgorithmSpec",
     "ConfigError",
+    "Configuration",
     "DataScales",
     "Param",
     "build_estimator",
@@ -514,6 +516,8 @@ def canonicalize(config: Mapping[str, Any]) -> dict[str, Any]:
     ConfigError
         Unknown algorithm or parameter, or a value outside its range.
     """
+    if isinstance(config, Configuration):
+        config = config.to_dict()
     if not isinstance(config, Mapping) or "algorithm" not in config:
         raise ConfigError("a configuration is a mapping with an 'algorithm' key")
     name = config["algorithm"]
@@ -536,9 +540,99 @@ def canonicalize(config: Mapping[str, Any]) -> dict[str, Any]:
 
 def config_hash(config: Mapping[str, Any]) -> str:
     """16-hex-digit hash of the canonical form (equal configurations, equal hash)."""
-    canon = canonicalize(config)
+    return _hash_canonical(canonicalize(config))
+
+
+def _hash_canonical(canon: Mapping[str, Any]) -> str:
     blob = json.dumps(canon, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Configuration(Mapping[str, Any]):
+    """One configuration of the search space: algorithm, parameters, preprocessing.
+
+    Always canonical (:func:`canonicalize`: validated, defaults filled, inactive
+    parameters dropped, floats rounded), so that equal configurations are equal,
+    hash alike and have one :attr:`hash`. It reads like the plain JSON mapping it
+    stands for (``config["params"]``), which :meth:`to_dict` returns for storage;
+    the JSON on disk and in the database is that mapping.
+
+    Examples
+    --------
+    >>> a = Configuration.from_dict({"algorithm": "kmeans", "params": {"n_clusters": 3}})
+    >>> b = Configuration.from_dict(a.to_dict())
+    >>> a == b, a.hash == config_hash(a), a["params"]["init"]
+    (True, True, 'k-means++')
+    >>> a.n_clusters, a.describe()
+    (3, 'kmeans(init=k-means++, n_clusters=3; scaler=standard)')
+    """
+
+    algorithm: str
+    params: Mapping[str, Any]
+    preprocessing: Mapping[str, Any]
+
+    @classmethod
+    def from_dict(cls, config: Mapping[str, Any]) -> Configuration:
+        """The canonical configuration of a mapping (or of a Configuration).
+
+        Raises
+        ------
+        ConfigError
+            Not a configuration of the space.
+        """
+        if isinstance(config, Configuration):
+            return config
+        canon = canonicalize(config)
+        return cls(
+            canon["algorithm"],
+            MappingProxyType(dict(canon["params"])),
+            MappingProxyType(dict(canon["preprocessing"])),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The plain JSON form (what is stored)."""
+        return {
+            "algorithm": self.algorithm,
+            "params": dict(self.params),
+            "preprocessing": dict(self.preprocessing),
+        }
+
+    @property
+    def hash(self) -> str:
+        """The 16-hex-digit hash of the canonical form (:func:`config_hash`)."""
+        return _hash_canonical(self.to_dict())
+
+    @property
+    def n_clusters(self) -> int | None:
+        """The number of clusters (or mixture components) it asks for, if any."""
+        value = self.params.get("n_clusters", self.params.get("n_components"))
+        return None if value is None else int(value)
+
+    def describe(self) -> str:
+        """One line: ``algorithm(param=value, ...; scaler=..., pca=...)``."""
+        params = ", ".join(f"{k}={v}" for k, v in self.params.items())
+        pre = f"scaler={self.preprocessing['scaler']}"
+        if self.preprocessing.get("pca", "none") != "none":
+            pre += f", pca={self.preprocessing['pca']}"
+        return f"{self.algorithm}({params}; {pre})"
+
+    def __getitem__(self, key: str) -> Any:
+        return self.to_dict()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(("algorithm", "params", "preprocessing"))
+
+    def __len__(self) -> int:
+        return 3
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Configuration):
+            return self.hash == other.hash
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self.hash)
 
 
 def default_config(algorithm: str) -> dict[str, Any]:

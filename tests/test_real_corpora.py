@@ -225,6 +225,30 @@ def test_build_dedups_keeps_out_and_sweeps(tmp_path: Path, corpus_root: Path) ->
     same, targets = corpus_knowledge(kb, "keel", str(tmp_path / "unused.sqlite"))
     assert same is kb and targets == [table.at["ecoli1", "content_hash"]]
     assert not (tmp_path / "unused.sqlite").exists()
+    # stats by corpus and kind; design and k-sweep runs counted apart
+    stats = db.stats()
+    assert stats["datasets_by_kind"] == {"real": 2, "synthetic": 0}
+    assert stats["aliases"] == 5
+    per = stats["runs_by_corpus"]
+    assert per["uci121"]["design"] == 12 and per["uci121"]["k_sweep"] == len(swept)
+    # a snapshot keeps the datasets with the whole design, and whole sweeps only
+    from sqlalchemy import text
+
+    from metarec.db.exchange import complete_datasets, export_tables
+
+    assert complete_datasets(db) == {iris_hash, table.at["ecoli1", "content_hash"]}
+    with db.engine.begin() as conn:
+        conn.execute(
+            text(
+                "DELETE FROM runs WHERE id IN (SELECT r.id FROM runs r JOIN datasets d "
+                "ON r.dataset_id = d.id JOIN studies s ON r.study_id = s.id "
+                "WHERE d.name = 'ecoli1' AND s.kind = 'build' LIMIT 1)"
+            )
+        )
+    assert complete_datasets(db) == {iris_hash}
+    counts = export_tables(db, tmp_path / "snap", only=complete_datasets(db))
+    assert counts["datasets"] == 1 and counts["k_sweep_datasets"] == 1
+    assert counts["runs"] == 12 + len(swept)
     # a kept-out dataset already stored is removed by the next build
     db.add_dataset(load_dataset("keel:haberman"))
     again = build(db, names[:1], BuildSettings(configs_per_algorithm=1), workers=1, progress=False)

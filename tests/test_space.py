@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import optuna
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from metarec.space import (
     ALGORITHMS,
@@ -115,3 +117,34 @@ def test_relative_parameters_follow_the_data() -> None:
     assert km.n_clusters == k_cap(30) == 10
     hd = build_estimator({"algorithm": "hdbscan", "params": {"min_cluster_size_frac": 0.05}}, small)
     assert hd.min_cluster_size == 20
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 10_000), st.booleans())
+def test_configuration_type_round_trips(seed: int, shuffle: bool) -> None:
+    from metarec.space import Configuration, random_configs
+
+    raw = random_configs(1, random_state=seed)[0]
+    if shuffle:  # another spelling of the same configuration: keys in another order
+        raw = {
+            "preprocessing": dict(reversed(list(raw["preprocessing"].items()))),
+            "params": dict(reversed(list(raw["params"].items()))),
+            "algorithm": raw["algorithm"],
+        }
+    cfg = Configuration.from_dict(raw)
+    assert cfg.to_dict() == canonicalize(raw)
+    assert cfg.hash == config_hash(raw) == config_hash(cfg)
+    assert Configuration.from_dict(cfg.to_dict()) == cfg
+    assert hash(cfg) == hash(Configuration.from_dict(cfg.to_dict()))
+    assert cfg["algorithm"] == cfg.algorithm and dict(cfg) == cfg.to_dict()
+    with pytest.raises(TypeError):
+        cfg.params["x"] = 1  # type: ignore[index]
+
+
+def test_configuration_rejects_what_is_not_in_the_space() -> None:
+    from metarec.space import Configuration
+
+    with pytest.raises(ConfigError):
+        Configuration.from_dict({"algorithm": "kmeans", "params": {"n_clusters": 1}})
+    with pytest.raises(ConfigError):
+        Configuration.from_dict({"params": {}})

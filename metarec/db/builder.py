@@ -526,7 +526,8 @@ def build(
         bar.close()
     finally:
         client.close()
-    summary.seconds = time.perf_counter() - start
+        summary.seconds = time.perf_counter() - start
+        db.record_session(study_id, summary.seconds, summary.runs_new)
     return summary
 
 

@@ -302,6 +302,23 @@ class MetaDatabase:
             c.execute(self._insert(studies).on_conflict_do_nothing(), [row])
             return int(c.execute(select(studies.c.id).where(studies.c.name == name)).scalar_one())
 
+    def record_session(self, study_id: int, seconds: float, runs_new: int) -> None:
+        """Add one session's wall time and new runs to a study's provenance (``sessions``,
+        ``seconds``, ``runs_new``, summed over the resumed sessions of a build)."""
+        with self._begin(None) as c:
+            text_ = c.execute(
+                select(studies.c.provenance).where(studies.c.id == study_id)
+            ).scalar_one()
+            prov = json.loads(text_ or "{}")
+            prov["sessions"] = int(prov.get("sessions", 0)) + 1
+            prov["seconds"] = round(float(prov.get("seconds", 0.0)) + seconds, 1)
+            prov["runs_new"] = int(prov.get("runs_new", 0)) + runs_new
+            c.execute(
+                studies.update()
+                .where(studies.c.id == study_id)
+                .values(provenance=json.dumps(prov, default=str))
+            )
+
     def add_runs(self, rows: Sequence[Mapping[str, Any]], *, conn: Connection | None = None) -> int:
         """Insert runs in one transaction; return how many were new.
 
@@ -466,7 +483,24 @@ class MetaDatabase:
                 corpus_of.get(dataset_id, "other"), {"design": 0, "k_sweep": 0}
             )
             entry["k_sweep" if kind == SWEEP_KIND else "design"] += int(n)
+        with self.engine.connect() as conn:
+            study_rows = conn.execute(
+                select(studies.c.name, studies.c.kind, studies.c.provenance)
+            ).all()
+        builds = []
+        for name, kind, prov_text in study_rows:
+            prov = json.loads(prov_text or "{}")
+            if kind in ("build", SWEEP_KIND):
+                builds.append(
+                    {
+                        "name": name,
+                        "kind": kind,
+                        "seconds": prov.get("seconds"),
+                        "sessions": prov.get("sessions"),
+                    }
+                )
         return {
+            "builds": builds,
             "datasets_by_corpus": dict(sorted(by_corpus.items())),
             "datasets_by_kind": by_kind,
             "aliases": aliases,

@@ -24,7 +24,9 @@ from __future__ import annotations
 import functools
 import importlib.util
 import re
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -206,7 +208,7 @@ def _is_factor(s: pd.Series) -> bool:
     )
 
 
-def _same_partition(a: pd.Series, b: pd.Series, uniq: dict[object, int] | None = None) -> bool:
+def _same_partition(a: pd.Series, b: pd.Series, uniq: Mapping[Any, int] | None = None) -> bool:
     """Whether two columns split the rows the same way (one is a recoding of the other).
 
     Compared as text: the distinct (a, b) pairs, missing values a value of their own,
