@@ -383,6 +383,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         tpe_csv=args.tpe,
         corpus=args.corpus,
         workers=args.workers,
+        variants=not args.no_variants,
     )
     print(result)
     return 0
@@ -553,6 +554,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--folds", type=int, default=10, help="grouped folds (0: one per group)")
     p.add_argument("--out", default="results/evaluation", help="output folder")
     p.add_argument("--no-learned", action="store_true", help="skip the learned metric")
+    p.add_argument(
+        "--no-variants",
+        action="store_true",
+        help="skip metarec's neighbours-only and ranker-only variants",
+    )
     p.add_argument("--no-run", action="store_true", help="do not run configs missing in the db")
     p.add_argument("--tpe", metavar="CSV", help="TPE baseline results (scripts/tpe_baseline.py)")
     p.add_argument(

