@@ -200,7 +200,17 @@ def _row(
 
 
 def baseline_methods(kb: KnowledgeBase) -> dict[str, Method]:
-    """The baselines of the evaluation (the random baseline is computed exactly)."""
+    """The baselines of the evaluation (the random baseline is computed exactly).
+
+    Parameters
+    ----------
+    kb : KnowledgeBase
+
+    Returns
+    -------
+    dict
+        Method name -> method (a function of the training knowledge).
+    """
     return {
         "kmeans_default": _kmeans_default,
         "kmeans_true_k": _kmeans_true_k(kb),
@@ -377,7 +387,21 @@ def paired_p(a: Any, b: Any, alternative: str = "greater") -> float:
 
 
 def summarize(per_dataset: pd.DataFrame, reference: str) -> EvaluationResult:
-    """Mean/median top-1, best-of-5, ratio to the oracle, regret; Wilcoxon vs ``reference``."""
+    """Mean/median top-1, best-of-5, ratio to the oracle, regret; Wilcoxon vs ``reference``.
+
+    Parameters
+    ----------
+    per_dataset : DataFrame
+        What :func:`evaluate` returns.
+    reference : str
+        The method the others are tested against (one-sided, reference greater).
+
+    Returns
+    -------
+    EvaluationResult
+        ``summary`` per part (all, real, synthetic, each corpus) and method, and
+        ``tests``.
+    """
     frames = {"all": per_dataset}
     if "kind" in per_dataset:
         for kind, part in per_dataset.groupby("kind"):

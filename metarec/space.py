@@ -76,7 +76,16 @@ class ConfigError(MetarecError, ValueError):
 
 
 def k_cap(n_rows: int) -> int:
-    """Largest number of clusters tried on ``n_rows`` rows: ``sqrt(n)`` within [10, 50]."""
+    """Largest number of clusters tried on ``n_rows`` rows: ``sqrt(n)`` within [10, 50].
+
+    Parameters
+    ----------
+    n_rows : int
+
+    Returns
+    -------
+    int
+    """
     return int(min(K_MAX, max(10, math.isqrt(max(n_rows, 1)))))
 
 
@@ -515,6 +524,16 @@ def canonicalize(config: Mapping[str, Any]) -> dict[str, Any]:
     ------
     ConfigError
         Unknown algorithm or parameter, or a value outside its range.
+
+    Parameters
+    ----------
+    config : mapping or Configuration
+        ``{"algorithm": ..., "params": {...}, "preprocessing": {...}}``; missing
+        parameters and preprocessing take their defaults.
+
+    Returns
+    -------
+    dict
     """
     if isinstance(config, Configuration):
         config = config.to_dict()
@@ -539,7 +558,16 @@ def canonicalize(config: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def config_hash(config: Mapping[str, Any]) -> str:
-    """16-hex-digit hash of the canonical form (equal configurations, equal hash)."""
+    """16-hex-digit hash of the canonical form (equal configurations, equal hash).
+
+    Parameters
+    ----------
+    config : mapping or Configuration
+
+    Returns
+    -------
+    str
+    """
     return _hash_canonical(canonicalize(config))
 
 
@@ -636,7 +664,17 @@ class Configuration(Mapping[str, Any]):
 
 
 def default_config(algorithm: str) -> dict[str, Any]:
-    """The algorithm with every parameter at its default, standard scaling, no PCA."""
+    """The algorithm with every parameter at its default, standard scaling, no PCA.
+
+    Parameters
+    ----------
+    algorithm : str
+        One of :data:`ALGORITHMS`.
+
+    Returns
+    -------
+    dict
+    """
     return canonicalize({"algorithm": algorithm})
 
 
@@ -647,6 +685,20 @@ def design(
 
     The sample covers the algorithm's parameters and the preprocessing choices;
     ``per_algorithm`` counts the default configuration.
+
+    Parameters
+    ----------
+    per_algorithm : int
+        Configurations per algorithm, its default included.
+    random_state : int, default=0
+        Seed of the Latin-hypercube samples.
+    algorithms : list of str, optional
+        Restrict to these algorithms (default: all).
+
+    Returns
+    -------
+    list of dict
+        Canonical configurations.
     """
     from scipy.stats import qmc
 
@@ -803,7 +855,20 @@ def from_optuna_params(params: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def build_estimator(config: Mapping[str, Any], scales: DataScales, random_state: int = 0) -> Any:
-    """A scikit-learn clusterer for ``config`` on data with the given scales."""
+    """A scikit-learn clusterer for ``config`` on data with the given scales.
+
+    Parameters
+    ----------
+    config : mapping or Configuration
+    scales : DataScales
+        Distance scales of the preprocessed matrix, for data-relative parameters.
+    random_state : int, default=0
+
+    Returns
+    -------
+    estimator
+        An unfitted scikit-learn clusterer.
+    """
     canon = canonicalize(config)
     spec = ALGORITHMS[canon["algorithm"]]
     params = {p.name: p.default for p in spec.params} | canon["params"]

@@ -94,7 +94,18 @@ def objective_value(result: RunResult, objective: str, X: Any = None) -> float:
 
 
 def open_storage(storage: str | None) -> Any:
-    """An Optuna storage from a URL, ``journal:PATH``, or ``None`` (in memory)."""
+    """An Optuna storage from a URL, ``journal:PATH``, or ``None`` (in memory).
+
+    Parameters
+    ----------
+    storage : str or None
+        A database URL (``sqlite:///...``, ``postgresql://...``), ``journal:PATH``, or
+        ``None``.
+
+    Returns
+    -------
+    optuna.storages.BaseStorage or None
+    """
     if storage is None:
         return None
     if storage.startswith("journal:"):
@@ -259,12 +270,35 @@ def is_neighbour(trial: optuna.trial.FrozenTrial) -> bool:
 
 
 def own_trials(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
-    """The trials run on the study's dataset, without those fed from neighbours."""
+    """The trials run on the study's dataset, without those fed from neighbours.
+
+    Parameters
+    ----------
+    study : optuna.Study
+
+    Returns
+    -------
+    list of FrozenTrial
+    """
     return [t for t in study.trials if not is_neighbour(t)]
 
 
 def best_trial(study: optuna.Study) -> optuna.trial.FrozenTrial:
-    """The best trial run on the study's dataset (``study.best_trial`` may be a fed one)."""
+    """The best trial run on the study's dataset (``study.best_trial`` may be a fed one).
+
+    Parameters
+    ----------
+    study : optuna.Study
+
+    Returns
+    -------
+    FrozenTrial
+
+    Raises
+    ------
+    MetarecError
+        No trial of the study's own has a finite value.
+    """
     done = [t for t in own_trials(study) if t.value is not None and math.isfinite(t.value)]
     if not done:
         raise MetarecError("no trial finished; raise the time limit or the number of trials")

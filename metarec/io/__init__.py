@@ -121,7 +121,20 @@ def load_dataset(
 def list_datasets(
     corpus: str | None = None, data_root: str | os.PathLike[str] | None = None
 ) -> list[str]:
-    """URI of every dataset in the given corpus (all corpora when ``None``)."""
+    """URI of every dataset in the given corpus (all corpora when ``None``).
+
+    Parameters
+    ----------
+    corpus : str, optional
+        One of :data:`CORPORA`; every corpus when ``None``.
+    data_root : path, optional
+        Folder holding the shared corpora (default: see :mod:`metarec.config`).
+
+    Returns
+    -------
+    list of str
+        Dataset names, loadable with :func:`load_dataset`.
+    """
     if corpus is not None and corpus not in CORPORA:
         raise UnknownDatasetError(f"unknown corpus {corpus!r}; choose one of {', '.join(CORPORA)}")
     out: list[str] = []
@@ -141,7 +154,21 @@ def list_datasets(
 
 
 def as_dataset(data: Any, labels: Any = None, **kwargs: Any) -> Dataset:
-    """Coerce what a user passes (Dataset, name, path, DataFrame, array) to a Dataset."""
+    """Coerce what a user passes (Dataset, name, path, DataFrame, array) to a Dataset.
+
+    Parameters
+    ----------
+    data : Dataset, str, path, DataFrame, ndarray or sequence of rows
+        What to use; a name or path is loaded with :func:`load_dataset`.
+    labels : array-like, optional
+        Reference labels for an in-memory table.
+    **kwargs
+        Passed to :func:`load_dataset` or :meth:`Dataset.from_frame`.
+
+    Returns
+    -------
+    Dataset
+    """
     if isinstance(data, Dataset):
         return data
     if isinstance(data, (str, os.PathLike)):
