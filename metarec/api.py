@@ -65,6 +65,18 @@ def get_recommender(
     models if any, else the shipped ones). Without saved models the recommender
     is trained on the spot. Models trained on a different state of the knowledge
     are used, with a :class:`~metarec.exceptions.StaleModelWarning`.
+
+    Parameters
+    ----------
+    knowledge : None, "shipped", str, path or KnowledgeBase
+        Where the knowledge comes from (see above).
+    models : path, optional
+        A models folder.
+
+    Returns
+    -------
+    Recommender
+        Shared per process for a named knowledge: never change it in place.
     """
     if isinstance(knowledge, KnowledgeBase):
         if models and (Path(models) / "recommender.json").is_file():
@@ -200,6 +212,24 @@ def train(
     which :func:`get_recommender` then prefers. What the models were trained on
     is saved with them and recorded in the database they were trained from
     (the user's database for the default knowledge).
+
+    Parameters
+    ----------
+    knowledge : None, "shipped", str, path or KnowledgeBase
+        As for :func:`get_recommender`.
+    out : path, optional
+        The models folder (default above).
+    metric : {"l1", "learned"}, default="l1"
+        The recommender's dataset similarity.
+    random_state : int, default=0
+        Seed of every model.
+    hyper : bool, default=True
+        Also train the neural hyperparameter meta-learner (about a minute).
+
+    Returns
+    -------
+    Recommender
+        The trained recommender, carrying the meta-learner and the surrogate.
     """
     from metarec.config import user_models_dir
     from metarec.db.store import MetaDatabase

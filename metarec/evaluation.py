@@ -314,6 +314,31 @@ def evaluate(
     With ``targets`` (an external corpus merged into ``kb``), only those datasets are
     held out and scored; each is recommended for by methods fitted on ``kb`` without
     any target and without anything near-duplicate to it.
+
+    Parameters
+    ----------
+    kb : KnowledgeBase
+        The knowledge to hold datasets out of.
+    methods : mapping
+        Name -> method: a function of the training knowledge returning a ranker
+        ``(content_hash, metafeatures) -> configurations`` (or an achieved ARI).
+    folds : int, default=10
+        Grouped folds (:func:`heldout_folds`); 0: one per near-duplicate group.
+    random_state : int, default=0
+        Seed of the folds.
+    score_missing : callable, optional
+        Scores a recommended configuration never run on the dataset (e.g.
+        :class:`RunScorer`); NaN without it.
+    progress : bool, default=True
+        A progress bar on stderr.
+    targets : collection of str, optional
+        Only these datasets are held out (an external corpus).
+
+    Returns
+    -------
+    DataFrame
+        One row per held-out dataset and method: content hash, dataset, source,
+        corpus, kind, group, top1, top5, oracle, regret, percentile.
     """
     from tqdm.auto import tqdm
 

@@ -163,5 +163,32 @@ def extract_metafeatures(
     sample_size: int = 1000,
     landmark_size: int = 300,
 ) -> pd.Series:
-    """Meta-feature vector of a dataset; see :class:`MetaFeatureExtractor`."""
+    """Meta-feature vector of a dataset; see :class:`MetaFeatureExtractor`.
+
+    Parameters
+    ----------
+    data : Dataset, DataFrame, array, dataset name or file path
+        The dataset (labels, if any, are not used).
+    groups : str or iterable of str, optional
+        Feature groups to compute (comma-separated or a list; default: all).
+    random_state : int, default=0
+        Seed of the row samples that super-linear features use.
+    sample_size : int, default=1000
+        Rows sampled for the distance and density features.
+    landmark_size : int, default=300
+        Rows sampled for the landmarkers.
+
+    Returns
+    -------
+    pandas.Series
+        Named features (``group.feature[.summary]``), NaN where not computable, the
+        extractor version in ``.attrs["extractor_version"]``.
+
+    Examples
+    --------
+    >>> from metarec import extract_metafeatures, load_dataset
+    >>> mf = extract_metafeatures(load_dataset("sklearn:iris"), groups="general")
+    >>> mf["general.instances"]
+    150.0
+    """
     return MetaFeatureExtractor(groups, sample_size, landmark_size, random_state).extract(data)
