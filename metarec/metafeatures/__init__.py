@@ -188,7 +188,7 @@ def extract_metafeatures(
     --------
     >>> from metarec import extract_metafeatures, load_dataset
     >>> mf = extract_metafeatures(load_dataset("sklearn:iris"), groups="general")
-    >>> mf["general.instances"]
+    >>> float(mf["general.instances"])
     150.0
     """
     return MetaFeatureExtractor(groups, sample_size, landmark_size, random_state).extract(data)
