@@ -148,8 +148,13 @@ class KnowledgeBase:
             sweep_runs = sweep_runs.assign(
                 config=list(cfg.loc[sweep_runs["config_hash"], "config"])
             )
-        only_swept = set(sweep_runs["config_hash"]) - set(design["config_hash"])
-        return cls(ds, mf, cfg[~cfg.index.isin(only_swept)], design, sweep_runs=sweep_runs)
+        # The design's configurations: those its runs used (a build adds the k sweep's
+        # configurations first and runs them last).
+        if len(design):
+            cfg_design = cfg[cfg.index.isin(set(design["config_hash"]))]
+        else:
+            cfg_design = cfg[~cfg.index.isin(set(sweep_runs.get("config_hash", [])))]
+        return cls(ds, mf, cfg_design, design, sweep_runs=sweep_runs)
 
     @classmethod
     def from_parquet(cls, directory: str | Path) -> KnowledgeBase:
