@@ -37,7 +37,18 @@ def _candidates() -> list[Path]:
 
 
 def find_corpus_root(root: str | os.PathLike[str] | None = None) -> Path | None:
-    """Return the corpus root, or ``None`` when none is configured or present."""
+    """Return the corpus root, or ``None`` when none is configured or present.
+
+    Parameters
+    ----------
+    root : path, optional
+        An explicit root; else ``$METAREC_DATA``, else ``../shared/data`` beside the
+        repository or the working directory.
+
+    Returns
+    -------
+    Path or None
+    """
     if root is not None:
         return Path(root).expanduser()
     env = os.environ.get(DATA_ENV)
@@ -50,7 +61,21 @@ def find_corpus_root(root: str | os.PathLike[str] | None = None) -> Path | None:
 
 
 def corpus_root(root: str | os.PathLike[str] | None = None) -> Path:
-    """Like :func:`find_corpus_root` but raise when there is no corpus root."""
+    """Like :func:`find_corpus_root` but raise when there is no corpus root.
+
+    Parameters
+    ----------
+    root : path, optional
+
+    Returns
+    -------
+    Path
+
+    Raises
+    ------
+    UnknownDatasetError
+        No corpus root is configured or present.
+    """
     from metarec.exceptions import UnknownDatasetError
 
     found = find_corpus_root(root)

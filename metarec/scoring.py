@@ -37,6 +37,20 @@ def external_scores(
     As the clustering benchmark suite prescribes, reference points labelled
     ``noise_label`` are left out of the comparison. A predicted noise label (-1)
     counts as one cluster.
+
+    Parameters
+    ----------
+    labels : ndarray
+        The partition found (-1 for noise).
+    labelings : sequence of ndarray
+        Reference labelings.
+    noise_label : optional
+        The reference label that marks noise points (left out of the comparison).
+
+    Returns
+    -------
+    dict
+        ``ari``, ``ami``, ``nmi``.
     """
     best = dict.fromkeys(EXTERNAL, float("nan"))
     for ref in labelings:
@@ -66,6 +80,22 @@ def internal_scores(
     Computed on the points not labelled noise (-1); silhouette and DBCV on a
     seeded sample of at most ``INTERNAL_SAMPLE`` rows. NaN when fewer than two
     clusters remain.
+
+    Parameters
+    ----------
+    X : ndarray
+        The evaluation matrix (standard scaling, no PCA).
+    labels : ndarray
+        The partition found (-1 for noise).
+    density : bool
+        Also compute DBCV.
+    random_state : int
+
+    Returns
+    -------
+    dict
+        ``silhouette``, ``calinski_harabasz``, ``davies_bouldin``, ``dbcv`` (NaN where
+        undefined).
     """
     out = dict.fromkeys(INTERNAL, float("nan"))
     core = labels != -1
@@ -101,6 +131,16 @@ def size_measures(labels: np.ndarray) -> dict[str, float]:
     >>> m = size_measures(np.array([0, 0, 0, 1, -1]))
     >>> round(m["largest_fraction"], 2), round(m["smallest_fraction"], 2)
     (0.6, 0.2)
+
+    Parameters
+    ----------
+    labels : ndarray
+        The partition found (-1 for noise).
+
+    Returns
+    -------
+    dict
+        ``size_entropy``, ``largest_fraction``, ``smallest_fraction``.
     """
     labels = np.asarray(labels)
     _, sizes = np.unique(labels[labels != -1], return_counts=True)

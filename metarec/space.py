@@ -775,7 +775,18 @@ def k_sweep(n_rows: int, k_max: int = SWEEP_K_MAX) -> list[dict[str, Any]]:
 
 # ------------------------------------------------------------------ optuna
 def distributions(algorithms: list[str] | None = None) -> dict[str, BaseDistribution]:
-    """Every Optuna parameter of the space: ``algorithm``, preprocessing, ``<algo>.<param>``."""
+    """Every Optuna parameter of the space: ``algorithm``, preprocessing, ``<algo>.<param>``.
+
+    Parameters
+    ----------
+    algorithms : list of str, optional
+        Restrict to these algorithms (default: all).
+
+    Returns
+    -------
+    dict
+        Optuna parameter name -> distribution.
+    """
     names = algorithms or list(ALGORITHMS)
     out: dict[str, BaseDistribution] = {"algorithm": CategoricalDistribution(tuple(names))}
     for p in PREPROCESSING:
@@ -795,7 +806,19 @@ def _suggest(trial: optuna.Trial, name: str, p: Param) -> Any:
 
 
 def suggest_config(trial: optuna.Trial, algorithms: list[str] | None = None) -> dict[str, Any]:
-    """Sample a configuration in an Optuna trial (define-by-run, conditional)."""
+    """Sample a configuration in an Optuna trial (define-by-run, conditional).
+
+    Parameters
+    ----------
+    trial : optuna.Trial
+    algorithms : list of str, optional
+        Restrict to these algorithms (default: all).
+
+    Returns
+    -------
+    dict
+        A canonical configuration.
+    """
     name = str(trial.suggest_categorical("algorithm", list(algorithms or ALGORITHMS)))
     spec = ALGORITHMS[name]
     pre = {p.name: _suggest(trial, p.name, p) for p in PREPROCESSING}
@@ -822,6 +845,18 @@ def random_configs(
     ...     c["algorithm"] for c in random_configs(2, random_state=0)
     ... ]
     True
+
+    Parameters
+    ----------
+    n : int
+        How many draws (repeats are dropped).
+    random_state : int, default=0
+    algorithms : list of str, optional
+        Restrict to these algorithms (default: all).
+
+    Returns
+    -------
+    list of dict
     """
     verbosity = optuna.logging.get_verbosity()
     optuna.logging.set_verbosity(optuna.logging.ERROR)
@@ -833,7 +868,17 @@ def random_configs(
 
 
 def to_optuna_params(config: Mapping[str, Any]) -> dict[str, Any]:
-    """Flat Optuna parameters of a configuration (for ``enqueue_trial``/``add_trial``)."""
+    """Flat Optuna parameters of a configuration (for ``enqueue_trial``/``add_trial``).
+
+    Parameters
+    ----------
+    config : mapping or Configuration
+
+    Returns
+    -------
+    dict
+        Optuna parameter name -> value.
+    """
     canon = canonicalize(config)
     name = canon["algorithm"]
     out: dict[str, Any] = {"algorithm": name, **canon["preprocessing"]}
@@ -842,7 +887,18 @@ def to_optuna_params(config: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def from_optuna_params(params: Mapping[str, Any]) -> dict[str, Any]:
-    """Inverse of :func:`to_optuna_params`."""
+    """Inverse of :func:`to_optuna_params`.
+
+    Parameters
+    ----------
+    params : mapping
+        Optuna parameter name -> value (a trial's ``params``).
+
+    Returns
+    -------
+    dict
+        The canonical configuration.
+    """
     name = params["algorithm"]
     prefix = f"{name}."
     return canonicalize(

@@ -265,7 +265,16 @@ def _check_algorithms(algorithms: list[str] | None) -> None:
 
 
 def is_neighbour(trial: optuna.trial.FrozenTrial) -> bool:
-    """Whether ``trial`` was added by :func:`feed_neighbours` (not run on this dataset)."""
+    """Whether ``trial`` was added by :func:`feed_neighbours` (not run on this dataset).
+
+    Parameters
+    ----------
+    trial : FrozenTrial
+
+    Returns
+    -------
+    bool
+    """
     return NEIGHBOUR_ATTR in trial.user_attrs
 
 
@@ -626,7 +635,17 @@ def best_so_far_of(trials: pd.DataFrame, minimize: bool = False) -> pd.DataFrame
 
 
 def best_so_far(study: optuna.Study) -> pd.DataFrame:
-    """Per trial: the best objective so far and the ARI of the trial holding it."""
+    """Per trial: the best objective so far and the ARI of the trial holding it.
+
+    Parameters
+    ----------
+    study : optuna.Study
+
+    Returns
+    -------
+    DataFrame
+        Columns ``trial``, ``objective``, ``ari`` (see :func:`best_so_far_of`).
+    """
     trials = pd.DataFrame(
         [
             {"trial": i, "value": t.value, "ari": t.user_attrs.get("ari", math.nan)}
@@ -638,7 +657,15 @@ def best_so_far(study: optuna.Study) -> pd.DataFrame:
 
 
 def plot_progress(studies: dict[str, optuna.Study], path: str) -> None:
-    """Best-so-far objective and its trial's ARI (when labels are known), per study."""
+    """Best-so-far objective and its trial's ARI (when labels are known), per study.
+
+    Parameters
+    ----------
+    studies : mapping
+        Name -> study.
+    path : path
+        The image file to write.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
