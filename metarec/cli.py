@@ -710,7 +710,18 @@ def _show_warning(message: Any, category: Any, *rest: Any, **kwargs: Any) -> Non
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; return the exit status."""
+    """Run the CLI; return the exit status.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        The arguments (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        0 on success, 2 for a metarec error (its one-line message on stderr).
+    """
     parser = _parser()
     args = parser.parse_args(argv)
     import warnings

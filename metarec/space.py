@@ -520,11 +520,6 @@ def _round(v: Any) -> Any:
 def canonicalize(config: Mapping[str, Any]) -> dict[str, Any]:
     """Validated canonical form: defaults filled, inactive parameters dropped, floats rounded.
 
-    Raises
-    ------
-    ConfigError
-        Unknown algorithm or parameter, or a value outside its range.
-
     Parameters
     ----------
     config : mapping or Configuration
@@ -534,6 +529,11 @@ def canonicalize(config: Mapping[str, Any]) -> dict[str, Any]:
     Returns
     -------
     dict
+
+    Raises
+    ------
+    ConfigError
+        Unknown algorithm or parameter, or a value outside its range.
     """
     if isinstance(config, Configuration):
         config = config.to_dict()

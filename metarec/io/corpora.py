@@ -96,7 +96,18 @@ def _read_labels(path: Path) -> np.ndarray:
 
 # ---------------------------------------------------------------- clustbench
 def list_clustbench(root: PathLike = None) -> list[str]:
-    """Names ``BATTERY/NAME`` of the clustbench datasets that have a data file."""
+    """Names ``BATTERY/NAME`` of the clustbench datasets that have a data file.
+
+    Parameters
+    ----------
+    root : path, optional
+        The corpus root (default: see :mod:`metarec.config`).
+
+    Returns
+    -------
+    list of str
+        Empty when the corpus is not there.
+    """
     base = find_corpus_root(root)
     if base is None or not (base / "clustbench").is_dir():
         return []
@@ -112,6 +123,17 @@ def load_clustbench(name: str, root: PathLike = None) -> Dataset:
 
     Every ``NAME.labelsK.gz`` becomes a reference labeling; label 0 marks noise
     points where the dataset's description says so (recorded as ``noise_label``).
+
+    Parameters
+    ----------
+    name : str
+        ``BATTERY/NAME``.
+    root : path, optional
+        The corpus root (default: see :mod:`metarec.config`).
+
+    Returns
+    -------
+    Dataset
     """
     base = corpus_root(root) / "clustbench"
     battery, _, short = name.partition("/")
@@ -151,7 +173,18 @@ def load_clustbench(name: str, root: PathLike = None) -> Dataset:
 
 # ---------------------------------------------------------------- uci121
 def list_uci121(root: PathLike = None) -> list[str]:
-    """Names of the uci121 datasets present."""
+    """Names of the uci121 datasets present.
+
+    Parameters
+    ----------
+    root : path, optional
+        The corpus root (default: see :mod:`metarec.config`).
+
+    Returns
+    -------
+    list of str
+        Empty when the corpus is not there.
+    """
     base = find_corpus_root(root)
     if base is None or not (base / "uci121").is_dir():
         return []
@@ -163,7 +196,18 @@ def list_uci121(root: PathLike = None) -> list[str]:
 
 
 def load_uci121(name: str, root: PathLike = None) -> Dataset:
-    """Load a uci121 dataset (Fernández-Delgado et al. 2014, standardized numerics)."""
+    """Load a uci121 dataset (Fernández-Delgado et al. 2014, standardized numerics).
+
+    Parameters
+    ----------
+    name : str
+    root : path, optional
+        The corpus root (default: see :mod:`metarec.config`).
+
+    Returns
+    -------
+    Dataset
+    """
     folder = corpus_root(root) / "uci121" / name
     data_path = folder / f"{name}_py.dat"
     if not data_path.is_file():
@@ -185,7 +229,18 @@ def load_uci121(name: str, root: PathLike = None) -> Dataset:
 
 # ---------------------------------------------------------------- realworld
 def list_realworld(root: PathLike = None) -> list[str]:
-    """Names of the realworld datasets present (clustbench layout, one folder)."""
+    """Names of the realworld datasets present (clustbench layout, one folder).
+
+    Parameters
+    ----------
+    root : path, optional
+        The corpus root (default: see :mod:`metarec.config`).
+
+    Returns
+    -------
+    list of str
+        Empty when the corpus is not there.
+    """
     base = find_corpus_root(root)
     if base is None or not (base / "realworld").is_dir():
         return []
@@ -231,7 +286,16 @@ def list_sklearn() -> list[str]:
 
 
 def load_sklearn(name: str) -> Dataset:
-    """Load one of scikit-learn's bundled real datasets (iris, wine, breast_cancer, digits)."""
+    """Load one of scikit-learn's bundled real datasets (iris, wine, breast_cancer, digits).
+
+    Parameters
+    ----------
+    name : {"iris", "wine", "breast_cancer", "digits"}
+
+    Returns
+    -------
+    Dataset
+    """
     from sklearn import datasets as skd
 
     loaders: dict[str, Callable[..., object]] = {

@@ -95,6 +95,16 @@ def _read_arff(path: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
 def read_table(path: str | Path) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Read a CSV/TSV/Parquet/ARFF file into a raw DataFrame.
 
+    Parameters
+    ----------
+    path : path
+        A CSV/TSV (optionally gzipped), Parquet or ARFF file.
+
+    Returns
+    -------
+    DataFrame, dict
+        The table and what the reader learned of it (format, nominal columns, ...).
+
     Raises
     ------
     FileReadError
@@ -176,7 +186,17 @@ def load_file(
 
 
 def read_labels(path: str | Path) -> list[str]:
-    """Read one label per line from a text file (blank lines are skipped)."""
+    """Read one label per line from a text file (blank lines are skipped).
+
+    Parameters
+    ----------
+    path : path
+        A text file with one label per line.
+
+    Returns
+    -------
+    list of str
+    """
     p = Path(path).expanduser()
     try:
         with _open_text(p) as fh:

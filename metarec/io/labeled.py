@@ -49,6 +49,15 @@ def _is_table(path: Path) -> bool:
 def discover_corpus(directory: str | os.PathLike[str]) -> list[str]:
     """``labeled:PATH`` names of the labeled datasets in ``directory`` (sorted).
 
+    Parameters
+    ----------
+    directory : path
+
+    Returns
+    -------
+    list of str
+        ``labeled:PATH`` names, loadable with :func:`load_labeled`.
+
     Raises
     ------
     UnknownDatasetError
@@ -79,6 +88,16 @@ def discover_corpus(directory: str | os.PathLike[str]) -> list[str]:
 
 def load_labeled(path: str | os.PathLike[str]) -> Dataset:
     """Load one dataset with its ground truth from any layout of :mod:`metarec.io.labeled`.
+
+    Parameters
+    ----------
+    path : path
+        A data file or a clustbench/uci121-style folder entry.
+
+    Returns
+    -------
+    Dataset
+        With its reference labels.
 
     Raises
     ------
