@@ -122,7 +122,20 @@ def neighbour_average_config(
 ) -> dict[str, Any]:
     """Similarity-weighted average of one algorithm's configurations (baseline (b) of
     the hyperparameter evaluation): numbers averaged (log-scale ones in log space,
-    k as found on each dataset: capped by its size), categories by weighted vote."""
+    k as found on each dataset: capped by its size), categories by weighted vote.
+
+    Parameters
+    ----------
+    configs : sequence of mapping
+        The neighbours' best configurations of one algorithm.
+    weights : sequence of float
+    n_rows : sequence of int
+        The neighbours' sizes (caps of k).
+
+    Returns
+    -------
+    dict
+    """
     from metarec.space import ALGORITHMS, PREPROCESSING, canonicalize, k_cap
 
     algorithm = configs[0]["algorithm"]
@@ -550,7 +563,20 @@ def load_as_built(
     random_state: int = 0,
 ) -> Any:
     """The dataset as the build stored it (rebuilt from its source, subsampled and
-    checked against its content hash), or None when it cannot be rebuilt exactly."""
+    checked against its content hash), or None when it cannot be rebuilt exactly.
+
+    Parameters
+    ----------
+    source : str
+    content_hash : str
+    subsample : int
+    data_root : str, optional
+    random_state : int
+
+    Returns
+    -------
+    PreparedData or None
+    """
     from metarec.exceptions import MetarecError
     from metarec.io import load_dataset
 
@@ -595,6 +621,22 @@ def run_pairs(
     dataset per task, rebuilt from its source and checked against its hash; a run
     that fails scores 0) and appended to the CSV ``cache``, so a long evaluation
     resumes where it stopped.
+
+    Parameters
+    ----------
+    kb : KnowledgeBase
+    pairs : sequence of (str, dict)
+    cache : str
+        CSV file of the results so far.
+    workers : int
+    subsample : int
+    data_root : str, optional
+    progress : bool
+
+    Returns
+    -------
+    dict
+        (content hash, configuration hash) -> ARI.
     """
     import csv
     import multiprocessing as mp

@@ -19,6 +19,16 @@ __all__ = ["gap_statistic_k", "silhouette_k"]
 def silhouette_k(X: np.ndarray, ks: range = range(2, 21), random_state: int = 0) -> int:
     """The k in ``ks`` whose KMeans partition of ``X`` has the highest silhouette.
 
+    Parameters
+    ----------
+    X : ndarray
+    ks : range, default=range(2, 11)
+    random_state : int, default=0
+
+    Returns
+    -------
+    int
+
     Examples
     --------
     >>> from sklearn.datasets import make_blobs
@@ -48,6 +58,18 @@ def gap_statistic_k(
     X: np.ndarray, ks: range = range(1, 21), n_refs: int = 5, random_state: int = 0
 ) -> int:
     """The gap statistic's choice of k (at least 2 is not enforced: 1 means no structure).
+
+    Parameters
+    ----------
+    X : ndarray
+    ks : range
+    n_refs : int
+        Uniform reference data sets per k.
+    random_state : int, default=0
+
+    Returns
+    -------
+    int
 
     Examples
     --------

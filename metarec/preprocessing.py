@@ -178,7 +178,18 @@ class Preprocessor(TransformerMixin, BaseEstimator):  # type: ignore[misc]
 def expected_n_features(
     frame: pd.DataFrame, categorical: str = "onehot", max_categories: int = 10
 ) -> int:
-    """Output width of :class:`Preprocessor` on ``frame``, from the documented rules."""
+    """Output width of :class:`Preprocessor` on ``frame``, from the documented rules.
+
+    Parameters
+    ----------
+    frame : DataFrame
+    categorical : {"onehot", "ordinal"}
+    max_categories : int
+
+    Returns
+    -------
+    int
+    """
     total = 0
     for col in frame.columns:
         s = frame[col]

@@ -78,6 +78,19 @@ def objective_value(result: RunResult, objective: str, X: Any = None) -> float:
     With ``X`` and the run's labels, silhouette is scikit-learn's over every point,
     noise (-1) counted as one more cluster, so that declaring hard points noise
     earns nothing (the stored run silhouette leaves noise out).
+
+    Parameters
+    ----------
+    result : RunResult
+        The run.
+    objective : str
+        One of :data:`OBJECTIVES`.
+    X : ndarray, optional
+        The evaluation matrix, for silhouette over every point.
+
+    Returns
+    -------
+    float
     """
     if result.status != "ok":
         return math.nan
@@ -159,6 +172,20 @@ def choose_objective(
     of the run that index ranks best is read from the knowledge base; the index
     with the highest similarity-weighted mean ARI is chosen. Returns it and the
     weighted mean ARI of every index.
+
+    Parameters
+    ----------
+    metafeatures : pandas.Series
+        The dataset's meta-features.
+    recommender : Recommender
+        Whose neighbours and knowledge are read.
+    candidates : tuple of str
+        The indices to choose among.
+
+    Returns
+    -------
+    str, dict
+        The chosen index and every candidate's weighted mean ARI.
     """
     total = dict.fromkeys(candidates, 0.0)
     weight = dict.fromkeys(candidates, 0.0)
@@ -396,6 +423,16 @@ def feed_neighbours(
     :func:`own_trials`, :func:`best_trial` or :func:`best_so_far`. A study already
     fed (e.g. by another worker) is not fed again. ``algorithms`` restricts the
     runs (and the space) to those algorithms. Returns the number of trials added.
+
+    Parameters
+    ----------
+    study : optuna.Study
+    metafeatures : pandas.Series
+        The study's dataset's meta-features.
+    recommender : Recommender
+    objective : str, default="auto"
+        ``"auto"`` (the surrogate) or a named index.
+    algorithms : list of str, optional
     """
     from metarec.space import distributions, to_optuna_params
 
@@ -621,7 +658,19 @@ def _surrogate_of(recommender: Any) -> Any:
 
 def best_so_far_of(trials: pd.DataFrame, minimize: bool = False) -> pd.DataFrame:
     """Per trial (columns ``trial``, ``value``, ``ari``; any order): the best objective
-    so far and the ARI of the trial holding it (NaN before the first valued trial)."""
+    so far and the ARI of the trial holding it (NaN before the first valued trial).
+
+    Parameters
+    ----------
+    trials : DataFrame
+    minimize : bool, default=False
+        The objective's direction.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``trial``, ``objective`` (best so far), ``ari``.
+    """
     sign = -1.0 if minimize else 1.0
     rows, best, best_ari = [], -math.inf, math.nan
     ordered = trials.sort_values("trial")

@@ -148,3 +148,27 @@ def test_models_import_one_another_only_through_shared_modules() -> None:
         if b.startswith("metarec.models.") and b not in SHARED_MODELS | LATE_TORCH
     ]
     assert bad == []
+
+
+def test_public_functions_document_their_parameters() -> None:
+    """numpydoc: every public function that takes arguments has a Parameters section."""
+    missing = []
+    for module, path in _modules().items():
+        tree = ast.parse(path.read_text())
+        public: set[str] | None = None
+        for node in tree.body:
+            if isinstance(node, ast.Assign) and any(
+                getattr(t, "id", None) == "__all__" for t in node.targets
+            ):
+                public = set(ast.literal_eval(node.value))
+        for node in tree.body:
+            if not isinstance(node, ast.FunctionDef) or node.name.startswith("_"):
+                continue
+            if public is not None and node.name not in public:
+                continue
+            args = [
+                a for a in node.args.args + node.args.kwonlyargs if a.arg not in ("self", "cls")
+            ]
+            if args and "Parameters\n" not in (ast.get_docstring(node) or ""):
+                missing.append(f"{module}.{node.name}")
+    assert missing == []

@@ -103,6 +103,18 @@ def validate_run(row: Mapping[str, Any], where: str) -> dict[str, Any]:
     """Check and clean a run's fields (status, seed, scores); raise :class:`IngestError`.
 
     Missing scores stay ``None``; ``where`` names the row in the message.
+
+    Parameters
+    ----------
+    row : mapping
+        A run's fields as read.
+    where : str
+        Names the row in error messages ("runs.csv row 3").
+
+    Returns
+    -------
+    dict
+        The cleaned fields of :data:`~metarec.db.store.RUN_FIELDS`.
     """
     status = row.get("status", "ok")
     status = "ok" if _missing(status) else str(status)
@@ -370,7 +382,22 @@ def ingest_runs_file(
     data_root: str | None = None,
     random_state: int = 0,
 ) -> IngestReport:
-    """:func:`ingest_runs` of a CSV/TSV/Parquet file (study name: ``ingest:<file name>``)."""
+    """:func:`ingest_runs` of a CSV/TSV/Parquet file (study name: ``ingest:<file name>``).
+
+    Parameters
+    ----------
+    db : MetaDatabase
+    path : path
+        The runs file.
+    study : str, optional
+    data_root : str, optional
+        Folder of the corpora that dataset names refer to.
+    random_state : int, default=0
+
+    Returns
+    -------
+    IngestReport
+    """
     frame = read_runs_file(path)
     return ingest_runs(
         db,
@@ -502,6 +529,23 @@ def ingest_openml(
     summary : BuildSummary
     problems : list of str
         What could not be fetched or mapped, one line each.
+
+    Parameters
+    ----------
+    db : MetaDatabase
+    ids : sequence of int
+    tag, suite : optional
+        An OpenML tag or benchmark suite whose datasets to add too.
+    with_runs : bool, default=False
+        Also run the configurations of OpenML's own clustering runs.
+    settings : BuildSettings, optional
+    workers : int, default=2
+    progress : bool, default=True
+
+    Returns
+    -------
+    BuildSummary, list of str
+        The build's summary and what could not be fetched.
     """
     from metarec.db.builder import BuildSettings, build
     from metarec.io.openml_loader import openml_clustering_configs, openml_dataset_ids

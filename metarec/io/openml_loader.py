@@ -41,7 +41,20 @@ _NOT_FOUND_CODES = {110, 111, 112}
 def openml_config(
     cache_dir: str | os.PathLike[str] | None = None, server: str | None = None
 ) -> Iterator[Any]:
-    """Temporarily point the ``openml`` client at a cache folder and/or server."""
+    """Temporarily point the ``openml`` client at a cache folder and/or server.
+
+    Parameters
+    ----------
+    cache_dir : path, optional
+        Default: ``$METAREC_OPENML_CACHE``.
+    server : str, optional
+        Default: ``$METAREC_OPENML_SERVER``.
+
+    Yields
+    ------
+    module
+        The configured ``openml`` module.
+    """
     import openml
 
     cache_dir = cache_dir or os.environ.get(CACHE_ENV)
@@ -69,6 +82,16 @@ def load_openml(
 
     OpenML's server-side data qualities are attached as :attr:`Dataset.qualities`;
     row-id and ignored attributes are dropped, nominal attributes stay categorical.
+
+    Parameters
+    ----------
+    dataset_id : int or str
+    cache_dir, server : optional
+        See :func:`openml_config`.
+
+    Returns
+    -------
+    Dataset
 
     Raises
     ------
@@ -157,6 +180,15 @@ def openml_dataset_ids(
 
     Returns the ids found and, for what could not be fetched (no network and
     nothing cached), one line each saying what and why.
+
+    Parameters
+    ----------
+    tag : str, optional
+    suite : str or int, optional
+
+    Returns
+    -------
+    list of int, list of str
     """
     import requests
     from openml.exceptions import OpenMLServerException
@@ -212,6 +244,16 @@ def openml_clustering_configs(
     hold are dropped with a note). Their scores are not taken over: the
     configurations are run again by metarec, so that every score in the
     meta-database is computed the same way.
+
+    Parameters
+    ----------
+    dataset_id : int
+    max_runs : int, default=200
+
+    Returns
+    -------
+    list of dict, list of str
+        The configurations, and notes on what could not be translated.
     """
     import json
 

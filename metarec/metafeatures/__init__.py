@@ -74,7 +74,16 @@ def _resolve_groups(groups: Iterable[str] | str | None) -> list[str]:
 
 
 def feature_names(groups: Iterable[str] | str | None = None) -> list[str]:
-    """Full names of the features the given groups produce, in output order."""
+    """Full names of the features the given groups produce, in output order.
+
+    Parameters
+    ----------
+    groups : str or iterable of str, optional
+
+    Returns
+    -------
+    list of str
+    """
     return [f"{g}.{f}" for g in _resolve_groups(groups) for f in GROUPS[g]().feature_names()]
 
 

@@ -11,7 +11,16 @@ SUMMARIES = ("mean", "sd", "min", "max", "q25", "median", "q75")
 
 
 def summary_names(prefix: str) -> list[str]:
-    """Names ``prefix.mean``, ``prefix.sd``, ... in :data:`SUMMARIES` order."""
+    """Names ``prefix.mean``, ``prefix.sd``, ... in :data:`SUMMARIES` order.
+
+    Parameters
+    ----------
+    prefix : str
+
+    Returns
+    -------
+    list of str
+    """
     return [f"{prefix}.{s}" for s in SUMMARIES]
 
 
@@ -19,6 +28,15 @@ def summarize(prefix: str, values: np.ndarray) -> dict[str, float]:
     """Summarize the finite entries of ``values``; all NaN when there are none.
 
     ``sd`` is the sample standard deviation (NaN for a single value).
+
+    Parameters
+    ----------
+    prefix : str
+    values : ndarray
+
+    Returns
+    -------
+    dict
     """
     v = np.asarray(values, dtype=float).ravel()
     v = v[np.isfinite(v)]

@@ -32,7 +32,16 @@ def _as_frame(vectors: Any) -> pd.DataFrame:
 
 
 def missing_mask(vectors: pd.DataFrame | pd.Series) -> pd.DataFrame:
-    """``<name>.missing`` columns: 1.0 where a raw value is NaN or infinite."""
+    """``<name>.missing`` columns: 1.0 where a raw value is NaN or infinite.
+
+    Parameters
+    ----------
+    vectors : DataFrame or Series
+
+    Returns
+    -------
+    DataFrame
+    """
     frame = _as_frame(vectors).astype(float)
     mask = (~np.isfinite(frame.to_numpy())).astype(float)
     return pd.DataFrame(mask, index=frame.index, columns=[f"{c}.missing" for c in frame.columns])

@@ -89,7 +89,20 @@ class ConfigEncoder:
 def fit_score_model(X: np.ndarray, y: np.ndarray, random_state: int = 0) -> Any:
     """The LightGBM regressor that predicts a configuration's score from
     (meta-features, configuration features): the recommender's ranker, and the
-    surrogate objective's prior (:mod:`metarec.models.surrogate`)."""
+    surrogate objective's prior (:mod:`metarec.models.surrogate`).
+
+    Parameters
+    ----------
+    X : ndarray
+        Meta-features and configuration features, one row per run.
+    y : ndarray
+        The score to predict (ARI).
+    random_state : int, default=0
+
+    Returns
+    -------
+    lightgbm.LGBMRegressor
+    """
     import lightgbm as lgb
 
     model = lgb.LGBMRegressor(

@@ -35,6 +35,19 @@ def fit_early_stopping(
     Stops after ``patience`` epochs without a validation improvement; leaves
     ``net`` in eval mode with its best weights. Returns the best validation loss
     and the (train, validation) loss of every epoch.
+
+    Parameters
+    ----------
+    net : torch.nn.Module
+    optimizer : torch.optim.Optimizer
+    train_loss, val_loss : callable
+        Return the training and validation losses (tensors) of the whole batch.
+    epochs : int
+    patience : int
+
+    Returns
+    -------
+    float, list of (float, float)
     """
     import torch
 

@@ -26,7 +26,19 @@ __all__ = ["SimilarityModel", "target_similarity"]
 
 
 def target_similarity(scores: pd.DataFrame, min_common: int = 10) -> np.ndarray:
-    """Spearman correlation of configuration scores between every pair of datasets."""
+    """Spearman correlation of configuration scores between every pair of datasets.
+
+    Parameters
+    ----------
+    scores : DataFrame
+        Datasets x configurations.
+    min_common : int
+        Fewest configurations both datasets must have scores for (else NaN).
+
+    Returns
+    -------
+    ndarray of shape (n_datasets, n_datasets)
+    """
     ranks = scores.rank(axis=1).to_numpy(dtype=float)
     n = ranks.shape[0]
     out = np.zeros((n, n))

@@ -105,7 +105,17 @@ def _get(run: Any, key: str) -> float:
 
 def index_features(runs: pd.DataFrame, sizes: bool = False) -> np.ndarray:
     """The :data:`INDEX_FEATURES` of runs (a frame with the runs table's score columns),
-    followed by :data:`~metarec.scoring.SIZES` when ``sizes`` (NaN where not measured)."""
+    followed by :data:`~metarec.scoring.SIZES` when ``sizes`` (NaN where not measured).
+
+    Parameters
+    ----------
+    runs : DataFrame
+    sizes : bool, default=False
+
+    Returns
+    -------
+    ndarray of shape (n_runs, n_features)
+    """
     sil, ch, db, k, noise = runs.reindex(columns=list(_INDICES)).to_numpy(dtype=float).T
     with np.errstate(invalid="ignore", divide="ignore"):
         log_ch = np.where(ch >= 0, np.log1p(np.maximum(ch, 0)), np.nan)
@@ -126,14 +136,33 @@ def _as_frame(runs: Sequence[Any]) -> pd.DataFrame:
 
 
 def scored_runs(runs: pd.DataFrame) -> pd.DataFrame:
-    """The successful runs of a runs table that have an ARI (what a pick is scored by)."""
+    """The successful runs of a runs table that have an ARI (what a pick is scored by).
+
+    Parameters
+    ----------
+    runs : DataFrame
+
+    Returns
+    -------
+    DataFrame
+    """
     return runs[(runs["status"] == "ok") & runs["ari"].notna()]
 
 
 def training_runs(kb: KnowledgeBase, explore: bool = False) -> pd.DataFrame:
     """What :meth:`SurrogateObjective.fit` learns from: the :func:`scored_runs` on
     datasets with meta-features, each with its ``config``; with ``explore``, the
-    explore runs too. Sorted by dataset (the queries), stably."""
+    explore runs too. Sorted by dataset (the queries), stably.
+
+    Parameters
+    ----------
+    kb : KnowledgeBase
+    explore : bool, default=False
+
+    Returns
+    -------
+    DataFrame
+    """
 
     def usable(runs: pd.DataFrame) -> pd.DataFrame:
         runs = scored_runs(runs)
