@@ -27,14 +27,20 @@ def save_csv(frame: Any, path: Path) -> None:
     tmp.replace(path)
 
 
+def process_pool(workers: int, start: str = "spawn") -> ProcessPoolExecutor:
+    """The scripts' process pool: ``workers`` processes started with ``start``
+    (``spawn`` for jobs that import torch or LightGBM, ``forkserver`` for runs),
+    one BLAS/OpenMP thread each, as in the meta-database's build."""
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    return ProcessPoolExecutor(workers, mp_context=mp.get_context(start))
+
+
 def run_per_dataset(task: Callable[[Any], tuple[str, str]], jobs: list[Any], workers: int) -> None:
     """Run ``task`` on each job in ``workers`` processes, printing its (dataset, message)
     as each finishes. One thread per process, as in the meta-database's build."""
     print(f"{len(jobs)} datasets to do", flush=True)
     start = time.time()
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
-    ctx = mp.get_context("forkserver")
-    with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
+    with process_pool(workers, "forkserver") as pool:
         futures = [pool.submit(task, job) for job in jobs]
         for i, f in enumerate(as_completed(futures), start=1):
             h, message = f.result()

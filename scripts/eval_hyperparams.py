@@ -25,15 +25,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing as mp
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from _results import process_pool
 
 METHODS = ("predicted", "neural", "regression_head", "neighbour_average", "default")
 
@@ -183,7 +182,7 @@ def main() -> int:
         if k_done.empty or h not in set(k_done["content_hash"])
     ]
     if todo and (args.k_only or not args.report_only):
-        with ProcessPoolExecutor(args.workers, mp_context=mp.get_context("spawn")) as pool:
+        with process_pool(args.workers) as pool:
             for r in pool.map(_k_job, todo):
                 if r is not None:  # appended one by one: an interrupted run resumes
                     k_done = pd.concat([k_done, pd.DataFrame([r])], ignore_index=True)

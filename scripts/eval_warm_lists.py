@@ -24,14 +24,12 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import multiprocessing as mp
 import sys
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from _results import save_csv
+from _results import process_pool, save_csv
 
 NS = (1, 3, 5, 10)
 LISTS = ("ranked", "portfolio")
@@ -129,7 +127,7 @@ def main() -> int:
 
     kb = KnowledgeBase.shipped()
     folds = [sorted(f) for f in heldout_folds(kb, args.folds, args.seed, among=kb.dataset_hashes)]
-    with ProcessPoolExecutor(args.workers, mp_context=mp.get_context("spawn")) as pool:
+    with process_pool(args.workers) as pool:
         per = pd.DataFrame([row for rows in pool.map(one_fold, folds) for row in rows])
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import argparse
 import csv
-import multiprocessing as mp
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
+
+from _results import process_pool
 
 FIELDS = [
     "content_hash",
@@ -90,7 +90,7 @@ def main() -> int:
         if new:
             writer.writeheader()
         # Not a multiprocessing.Pool: its daemonic workers may not start run processes.
-        with ProcessPoolExecutor(args.workers, mp_context=mp.get_context("spawn")) as pool:
+        with process_pool(args.workers) as pool:
             for i, row in enumerate(pool.map(one, todo), start=1):
                 if row is not None:
                     writer.writerow(row)

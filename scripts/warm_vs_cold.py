@@ -60,14 +60,14 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import multiprocessing as mp
 import sys
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from _results import process_pool
 
 from metarec.models.surrogate import RUN_INDICES
 from metarec.scoring import SIZES
@@ -672,8 +672,7 @@ def main() -> int:
             writer = csv.DictWriter(fh, fieldnames=FIELDS)
             if new:
                 writer.writeheader()
-            ctx = mp.get_context("spawn")
-            with ProcessPoolExecutor(args.workers, mp_context=ctx) as pool:
+            with process_pool(args.workers) as pool:
                 futures = [pool.submit(one_dataset, job) for job in todo]
                 for i, fut in enumerate(as_completed(futures), start=1):
                     writer.writerows(fut.result())
