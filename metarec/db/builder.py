@@ -246,11 +246,6 @@ KNOWN_COPIES: dict[str, str] = {
 def known_copy(source: str) -> str | None:
     """The source of the table that ``source`` is a known copy of (:data:`KNOWN_COPIES`).
 
-    Examples
-    --------
-    >>> known_copy("keel:ecoli-0_vs_1"), known_copy("keel:car-vgood"), known_copy("keel:banana")
-    ('uci121:ecoli', 'uci121:car', None)
-
     Parameters
     ----------
     source : str
@@ -259,6 +254,11 @@ def known_copy(source: str) -> str | None:
     Returns
     -------
     str or None
+
+    Examples
+    --------
+    >>> known_copy("keel:ecoli-0_vs_1"), known_copy("keel:car-vgood"), known_copy("keel:banana")
+    ('uci121:ecoli', 'uci121:car', None)
     """
     if source in KNOWN_COPIES:
         return KNOWN_COPIES[source]
