@@ -32,8 +32,8 @@ class MetaClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
     ----------
     labels_ : ndarray of shape (n_samples,)
         Cluster labels (-1 for noise with density-based algorithms).
-    config_ : dict
-        The configuration that was fitted.
+    config_ : Configuration
+        The configuration that was fitted (``config_.to_dict()`` is its JSON form).
     recommendation_ : Recommendation
         The full recommendation (ranked configurations, neighbours, k estimate).
     estimator_ : estimator

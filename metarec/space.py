@@ -657,6 +657,11 @@ class Configuration(Mapping[str, Any]):
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Configuration):
             return self.hash == other.hash
+        if isinstance(other, Mapping):  # the plain form of the same configuration
+            try:
+                return canonicalize(other) == self.to_dict()
+            except ConfigError:
+                return False
         return NotImplemented
 
     def __hash__(self) -> int:

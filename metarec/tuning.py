@@ -40,7 +40,7 @@ from metarec.dataset import Dataset
 from metarec.db.schema import NEIGHBOUR_ATTR, TRIAL_MEASURES
 from metarec.exceptions import MetarecError
 from metarec.runner import PreparedData, RunResult, run_config
-from metarec.space import ALGORITHMS, suggest_config
+from metarec.space import ALGORITHMS, Configuration, suggest_config
 
 __all__ = [
     "OBJECTIVES",
@@ -213,7 +213,7 @@ def warm_start(
     neural: bool = True,
     algorithms: list[str] | None = None,
     complementary: bool = False,
-) -> list[dict[str, Any]]:
+) -> list[Configuration]:
     """Enqueue recommended configurations as the first trials of ``study``.
 
     The recommender's ``top`` configurations come first, then the neural
@@ -281,7 +281,7 @@ def warm_start(
             continue
         seen.add(h)
         study.enqueue_trial(to_optuna_params(cfg), skip_if_exists=True)
-        out.append(cfg)
+        out.append(Configuration.from_dict(cfg))
     return out
 
 

@@ -42,7 +42,7 @@ def _digest(knowledge: str, models: str, sample: int) -> dict[str, Any]:
         for h in hashes:
             mf = kb.metafeatures.loc[h]
             out["hyperparameters"][h] = {
-                a: [p.config, round(float(p.predicted_ari), 10)]
+                a: [dict(p.config), round(float(p.predicted_ari), 10)]
                 for a in ALGORITHMS
                 for p in [rec.hyperparameters(mf, a, n_rows=int(kb.value(h, "n_rows")))]
             }

@@ -91,9 +91,9 @@ def make_plan(
                 neigh = [train.configs.at[c, "config"] for c in best]
                 chosen = rec.hyperparameters(mf, algo)
                 configs = {
-                    "predicted": chosen.config,
-                    "neural": model.predict(mf, algo).config,
-                    "regression_head": model.predict(mf, algo, head="regression").config,
+                    "predicted": chosen.config.to_dict(),
+                    "neural": model.predict(mf, algo).config.to_dict(),
+                    "regression_head": model.predict(mf, algo, head="regression").config.to_dict(),
                     "neighbour_average": neighbour_average_config(neigh, w, rows[near]),
                     "default": default_config(algo),
                 }
@@ -119,7 +119,7 @@ def make_plan(
                             "kind": "recommend",
                             "method": variant,
                             "rank": it.rank,
-                            "config": it.config,
+                            "config": dict(it.config),
                             "refined": it.refined,
                         }
                     )

@@ -34,7 +34,7 @@ import json
 import os
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +49,7 @@ from metarec.space import (
     ALGORITHMS,
     K_MAX,
     PREPROCESSING,
+    Configuration,
     canonicalize,
     config_hash,
     default_config,
@@ -68,7 +69,7 @@ class HyperparameterPrediction:
     """Predicted configuration of one algorithm, with uncertainty and alternatives."""
 
     algorithm: str
-    config: dict[str, Any]
+    config: Configuration
     predicted_ari: float
     uncertainty: float
     n_clusters: int
@@ -80,9 +81,25 @@ class HyperparameterPrediction:
     #: The recommender's ranker score of ``config`` (NaN when not checked by it).
     ranker_score: float = float("nan")
 
+    def __post_init__(self) -> None:
+        self.config = Configuration.from_dict(self.config)
+
     def to_dict(self) -> dict[str, Any]:
         """Plain-data form (for JSON)."""
-        return {**asdict(self), "n_clusters_interval": list(self.n_clusters_interval)}
+        return {
+            "algorithm": self.algorithm,
+            "config": self.config.to_dict(),
+            "predicted_ari": self.predicted_ari,
+            "uncertainty": self.uncertainty,
+            "n_clusters": self.n_clusters,
+            "n_clusters_interval": list(self.n_clusters_interval),
+            "alternatives": [
+                {**a, "config": Configuration.from_dict(a["config"]).to_dict()}
+                for a in self.alternatives
+            ],
+            "source": self.source,
+            "ranker_score": self.ranker_score,
+        }
 
 
 def _k_of(config: Mapping[str, Any]) -> int | None:
@@ -482,7 +499,7 @@ class HyperparameterModel(BaseEstimator):  # type: ignore[misc]
             cfg = self.features_.decode(vec, algorithm, k)
             mean, sd = self.score_configs(metafeatures, [cfg], k)
             return HyperparameterPrediction(
-                algorithm, cfg, float(mean[0]), float(sd[0]), k, interval
+                algorithm, Configuration.from_dict(cfg), float(mean[0]), float(sd[0]), k, interval
             )
         if head != "score":
             raise KnowledgeError(f"unknown head {head!r}; use 'score' or 'regression'")
@@ -496,7 +513,7 @@ class HyperparameterModel(BaseEstimator):  # type: ignore[misc]
         ]
         return HyperparameterPrediction(
             algorithm,
-            candidates[best],
+            Configuration.from_dict(candidates[best]),
             float(mean[best]),
             float(sd[best]),
             k,

@@ -31,7 +31,7 @@ import pandas as pd
 
 from metarec.knowledge import KnowledgeBase, KnowledgeError
 from metarec.models._encoding import ConfigEncoder, MetaFeatureScaler, fit_score_model
-from metarec.space import k_cap
+from metarec.space import Configuration, k_cap
 
 if TYPE_CHECKING:
     from metarec.models.hyperparams import HyperparameterPrediction
@@ -44,7 +44,7 @@ class RecommendedConfig:
     """One recommended configuration with its evidence."""
 
     rank: int
-    config: dict[str, Any]
+    config: Configuration
     config_hash: str
     score: float
     uncertainty: float
@@ -54,10 +54,13 @@ class RecommendedConfig:
     support: list[dict[str, Any]] = field(default_factory=list)
     refined: bool = False
 
+    def __post_init__(self) -> None:
+        self.config = Configuration.from_dict(self.config)
+
     @property
     def algorithm(self) -> str:
         """Algorithm name."""
-        return str(self.config["algorithm"])
+        return self.config.algorithm
 
 
 @dataclass
@@ -113,7 +116,7 @@ class Recommendation:
             "recommendations": [
                 {
                     "rank": it.rank,
-                    "config": it.config,
+                    "config": it.config.to_dict(),
                     "config_hash": it.config_hash,
                     "predicted_ari": it.score,
                     "uncertainty": it.uncertainty,
