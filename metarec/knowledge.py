@@ -144,10 +144,7 @@ class KnowledgeBase:
             is_sweep = pd.Series(False, index=runs.index)
         sweep_runs = runs[is_sweep].reset_index(drop=True)
         design = runs[~is_sweep].reset_index(drop=True)
-        if len(sweep_runs):
-            sweep_runs = sweep_runs.assign(
-                config=list(cfg.loc[sweep_runs["config_hash"], "config"])
-            )
+        sweep_runs = sweep_runs.assign(config=list(cfg.loc[sweep_runs["config_hash"], "config"]))
         # The design's configurations: those its runs used (a build adds the k sweep's
         # configurations first and runs them last).
         if len(design):

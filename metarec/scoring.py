@@ -69,7 +69,8 @@ def external_scores(
         for k, v in scores.items():
             if not best[k] >= v:  # NaN-aware max
                 best[k] = float(v)
-    return best
+    # rounding can put a perfect match a hair above 1 (1.0000000000000002)
+    return {k: min(v, 1.0) if v == v else v for k, v in best.items()}
 
 
 def internal_scores(

@@ -667,6 +667,10 @@ class Configuration(Mapping[str, Any]):
     def __hash__(self) -> int:
         return hash(self.hash)
 
+    def __reduce__(self) -> tuple[Any, tuple[dict[str, Any]]]:
+        # pickled (and deep-copied) as its plain form: mapping proxies do not pickle
+        return (Configuration.from_dict, (self.to_dict(),))
+
 
 def default_config(algorithm: str) -> dict[str, Any]:
     """The algorithm with every parameter at its default, standard scaling, no PCA.

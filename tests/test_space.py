@@ -139,6 +139,10 @@ def test_configuration_type_round_trips(seed: int, shuffle: bool) -> None:
     assert cfg["algorithm"] == cfg.algorithm and dict(cfg) == cfg.to_dict()
     with pytest.raises(TypeError):
         cfg.params["x"] = 1  # type: ignore[index]
+    import copy
+    import pickle
+
+    assert pickle.loads(pickle.dumps(cfg)) == cfg == copy.deepcopy(cfg)
 
 
 def test_configuration_rejects_what_is_not_in_the_space() -> None:
