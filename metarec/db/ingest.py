@@ -132,6 +132,9 @@ def validate_run(row: Mapping[str, Any], where: str) -> dict[str, Any]:
             number = float(value)
         except (TypeError, ValueError):
             raise IngestError(f"{where}: {name}={value!r} is not a number") from None
+        if math.isnan(number):  # "nan", "NaN", "NAN": written as missing
+            out[name] = 0 if name == "seed" else None
+            continue
         low, high = RANGES[name]
         if not math.isfinite(number) or not low - _TOLERANCE <= number <= high + _TOLERANCE:
             raise IngestError(f"{where}: {name}={value!r} is outside [{low:g}, {high:g}]")
