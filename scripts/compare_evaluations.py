@@ -37,24 +37,11 @@ def _kinds(per: pd.DataFrame) -> pd.Series:
 
 
 def _summary(per: pd.DataFrame) -> pd.DataFrame:
-    per = per.assign(kind=_kinds(per))
-    parts = {"all": per}
-    parts.update({str(k): g for k, g in per.groupby("kind")})
-    parts.update({str(c): g for c, g in per.groupby("corpus")})
-    rows = []
-    for part, g in parts.items():
-        for method, m in g.groupby("method"):
-            rows.append(
-                {
-                    "part": part,
-                    "method": method,
-                    "datasets": m["content_hash"].nunique(),
-                    "top1_mean": m["top1"].mean(),
-                    "top1_median": m["top1"].median(),
-                    "of_oracle": m["top1"].mean() / m["oracle"].mean(),
-                }
-            )
-    return pd.DataFrame(rows)
+    """The harness's own summary (:func:`metarec.evaluation.summarize`) per part and method."""
+    from metarec.evaluation import summarize
+
+    table = summarize(per.assign(kind=_kinds(per)), "metarec").summary
+    return table.rename(columns={"corpus": "part", "top1_over_oracle": "of_oracle"})
 
 
 def main() -> int:
