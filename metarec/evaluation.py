@@ -268,14 +268,21 @@ def heldout_folds(
 
 
 def _groups_to_folds(groups: dict[str, int], folds: int, random_state: int) -> list[set[str]]:
-    ids = sorted(set(groups.values()))
-    if folds <= 0 or folds >= len(ids):
-        parts = [[g] for g in ids]
-    else:
-        rng = np.random.default_rng(random_state)
-        order = rng.permutation(ids)
-        parts = [list(order[i::folds]) for i in range(folds)]
-    return [{h for h, g in groups.items() if g in set(p)} for p in parts]
+    """scikit-learn's GroupKFold (groups shuffled by the seed); one fold per group
+    when ``folds`` is 0 or at least the number of groups."""
+    from sklearn.model_selection import GroupKFold
+
+    hashes = sorted(groups)
+    labels = np.array([groups[h] for h in hashes])
+    n_groups = len(set(labels.tolist()))
+    if n_groups < 2:
+        return [set(hashes)] if hashes else []
+    splits = n_groups if folds <= 0 or folds >= n_groups else folds
+    splitter = GroupKFold(n_splits=splits, shuffle=True, random_state=random_state)
+    return [
+        {hashes[i] for i in test}
+        for _, test in splitter.split(np.zeros((len(hashes), 1)), groups=labels)
+    ]
 
 
 def _target_folds(groups: dict[str, int], targets: set[str]) -> list[tuple[set[str], set[str]]]:

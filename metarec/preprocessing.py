@@ -7,13 +7,24 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import (
+    FunctionTransformer,
+    MinMaxScaler,
+    OneHotEncoder,
+    OrdinalEncoder,
+    RobustScaler,
+    StandardScaler,
+)
 from sklearn.utils.validation import check_is_fitted
 
 from metarec.dataset import Dataset
 from metarec.exceptions import ConstantDataError, InvalidDataError
 
-__all__ = ["Preprocessor", "expected_n_features"]
+__all__ = ["GuardedScaler", "Preprocessor", "expected_n_features"]
 
 Scaling = Literal["standard", "robust", "minmax", "none"]
 
@@ -76,7 +87,20 @@ class Preprocessor(TransformerMixin, BaseEstimator):  # type: ignore[misc]
 
     # ------------------------------------------------------------------ fit
     def fit(self, X: Any, y: Any = None) -> Preprocessor:
-        """Learn encodings, imputation values and scaling from ``X``."""
+        """Learn encodings, imputation values and scaling from ``X``.
+
+        Parameters
+        ----------
+        X : DataFrame, Dataset or array-like of shape (n_samples, n_features)
+            The table to learn from.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        Preprocessor
+            This fitted transformer.
+        """
         if self.categorical not in ("onehot", "ordinal"):
             raise InvalidDataError(
                 f"categorical must be 'onehot' or 'ordinal', got {self.categorical!r}"
@@ -96,14 +120,10 @@ class Preprocessor(TransformerMixin, BaseEstimator):  # type: ignore[misc]
             lo, hi = np.nanmin(block, axis=0), np.nanmax(block, axis=0)
         keep = lo < hi  # False for constant and all-missing columns
         self.numeric_columns_ = [c for c, k in zip(numeric_cols, keep, strict=True) if k]
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            self.medians_ = np.nanmedian(block[:, keep], axis=0) if keep.any() else np.empty(0)
         dropped = [c for c, k in zip(numeric_cols, keep, strict=True) if not k]
         plan: list[tuple[str, str, list[str]]] = []
         for col in frame.columns[categorical]:
-            s = frame[col]
-            counts = s.astype("object").dropna().astype(str).value_counts()
+            counts = _as_text(frame[col]).dropna().value_counts()
             levels = sorted(counts.index, key=lambda v: (-counts[v], v))
             if len(levels) < 2:
                 dropped.append(col)
@@ -119,60 +139,186 @@ class Preprocessor(TransformerMixin, BaseEstimator):  # type: ignore[misc]
             )
         self.plan_ = plan
         self.dropped_columns_ = dropped
-        raw, scaled_mask, names = self._encode(frame)
-        self.scaled_mask_ = scaled_mask
-        self.magnitude_, self.center_, self.scale_ = _fit_scaler(raw[:, scaled_mask], self.scaling)
+        names: list[str] = list(self.numeric_columns_)
+        for col, kind, levels in plan:
+            if kind == "binary":
+                names.append(f"{col}={levels[1]}")
+            elif kind == "onehot":
+                names.extend(f"{col}={lev}" for lev in levels)
+            else:
+                names.append(col)
+        self.transformer_ = self._column_transformer().fit(frame)
         self.feature_names_out_ = np.asarray(names, dtype=object)
         self.n_features_out_ = len(names)
         return self
 
+    def _column_transformer(self) -> ColumnTransformer:
+        """scikit-learn's ColumnTransformer for the plan: numeric block first, then
+        every categorical column in input order."""
+        parts: list[tuple[str, Any, list[str]]] = []
+        if self.numeric_columns_:
+            numeric = make_pipeline(
+                FunctionTransformer(_finite_or_nan, feature_names_out="one-to-one"),
+                SimpleImputer(strategy="median"),
+                GuardedScaler(self.scaling),
+            )
+            parts.append(("numeric", numeric, self.numeric_columns_))
+        for i, (col, kind, levels) in enumerate(self.plan_):
+            steps: list[Any] = [
+                FunctionTransformer(_text_or_nan, feature_names_out="one-to-one"),
+                SimpleImputer(strategy="constant", fill_value=levels[0]),
+            ]
+            if kind == "binary":
+                steps.append(_one_hot(levels, drop_first=True))
+            elif kind == "onehot":
+                steps.append(_one_hot(levels, drop_first=False))
+            else:
+                # an unseen level counts as the most frequent one (rank 0), like a missing one
+                steps += [
+                    OrdinalEncoder(
+                        categories=[levels],
+                        handle_unknown="use_encoded_value",
+                        unknown_value=-1,
+                        dtype=np.float64,
+                    ),
+                    FunctionTransformer(_unknown_as_first, feature_names_out="one-to-one"),
+                    GuardedScaler(self.scaling),
+                ]
+            parts.append((f"c{i}", make_pipeline(*steps), [col]))
+        return ColumnTransformer(parts, remainder="drop", sparse_threshold=0.0)
+
     # ------------------------------------------------------------ transform
     def transform(self, X: Any) -> np.ndarray:
-        """Encode and scale ``X`` into a finite float64 matrix."""
+        """Encode and scale ``X`` into a finite float64 matrix.
+
+        Parameters
+        ----------
+        X : DataFrame, Dataset or array-like of shape (n_samples, n_features)
+            A table with the columns seen in :meth:`fit`.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_features_out_)
+            The encoded matrix; never NaN or infinite.
+        """
         check_is_fitted(self, "plan_")
         frame = _frame(X)
         needed = self.numeric_columns_ + [c for c, _, _ in self.plan_]
         missing = [c for c in needed if c not in frame.columns]
         if missing:
             raise InvalidDataError(f"columns seen in fit are missing: {missing[:5]}")
-        raw, _, _ = self._encode(frame)
-        if self.scaled_mask_.any():
-            block = raw[:, self.scaled_mask_]
-            with np.errstate(over="ignore", invalid="ignore"):
-                raw[:, self.scaled_mask_] = (block / self.magnitude_ - self.center_) / self.scale_
+        with warnings.catch_warnings():
+            # unseen levels are encoded as all zeros, as documented
+            warnings.filterwarnings("ignore", message="Found unknown categories")
+            raw = np.asarray(self.transformer_.transform(frame[needed]), dtype=float)
         return np.nan_to_num(raw, nan=0.0, posinf=0.0, neginf=0.0)
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
-        """Names of the output columns."""
+        """Names of the output columns.
+
+        Parameters
+        ----------
+        input_features : None
+            Ignored (the names seen in :meth:`fit` are used).
+
+        Returns
+        -------
+        ndarray of str
+            ``col`` for numeric and ordinal columns, ``col=level`` for 0/1 columns.
+        """
         check_is_fitted(self, "feature_names_out_")
         return np.asarray(self.feature_names_out_, dtype=object)
 
-    # ------------------------------------------------------------- helpers
-    def _encode(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, list[str]]:
-        x = _numeric_block(frame, self.numeric_columns_)
-        blocks: list[np.ndarray] = [np.where(np.isnan(x), self.medians_, x)]
-        scaled: list[bool] = [True] * x.shape[1]
-        names: list[str] = list(self.numeric_columns_)
-        for col, kind, info in self.plan_:
-            s = frame[col]
-            text = s.astype("object").where(s.notna(), None)
-            text = text.map(lambda v: None if v is None else str(v))
-            text = text.fillna(info[0])
-            if kind == "binary":
-                blocks.append((text.to_numpy() == info[1]).astype(float)[:, None])
-                scaled.append(False)
-                names.append(f"{col}={info[1]}")
-            elif kind == "onehot":
-                vals = text.to_numpy()
-                blocks.append(np.column_stack([(vals == lev).astype(float) for lev in info]))
-                scaled.extend([False] * len(info))
-                names.extend(f"{col}={lev}" for lev in info)
-            else:
-                rank = {lev: i for i, lev in enumerate(info)}
-                blocks.append(text.map(rank).fillna(0).to_numpy(float)[:, None])
-                scaled.append(True)
-                names.append(col)
-        return np.hstack(blocks).astype(float), np.asarray(scaled, dtype=bool), names
+
+class GuardedScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):  # type: ignore[misc]
+    """A scikit-learn scaler that cannot overflow: it scales ``x / max|x|``.
+
+    Columns are first divided by their largest magnitude, so that no step of the
+    scaler (squares for the variance, differences of extremes) overflows on huge
+    values; then :class:`~sklearn.preprocessing.StandardScaler`,
+    :class:`~sklearn.preprocessing.RobustScaler` or
+    :class:`~sklearn.preprocessing.MinMaxScaler` does the scaling. A robust spread
+    of zero (more than half the values equal) falls back to the standard deviation.
+
+    Parameters
+    ----------
+    scaling : {"standard", "robust", "minmax", "none"}, default="standard"
+        Which scaler.
+
+    Attributes
+    ----------
+    magnitude_ : ndarray of shape (n_features,)
+        The largest absolute value of each column (1 for an all-zero column, and
+        for every column with ``"none"``).
+    scaler_ : estimator or None
+        The fitted scikit-learn scaler (None for ``"none"``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from metarec.preprocessing import GuardedScaler
+    >>> GuardedScaler().fit_transform(np.array([[1e308], [-1e308]])).ravel().tolist()
+    [1.0, -1.0]
+    """
+
+    def __init__(self, scaling: Scaling = "standard") -> None:
+        self.scaling = scaling
+
+    def fit(self, X: Any, y: Any = None) -> GuardedScaler:
+        """Learn each column's magnitude and the scaler on the rescaled columns.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Finite values.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        GuardedScaler
+            This fitted scaler.
+        """
+        x = np.asarray(X, dtype=float)
+        self.n_features_in_ = x.shape[1]
+        if self.scaling == "none" or not len(x):
+            mag = np.ones(x.shape[1])
+        else:
+            mag = np.max(np.abs(x), axis=0)
+            mag[mag == 0] = 1.0
+        self.magnitude_ = mag
+        x = x / mag
+        if self.scaling == "none":
+            self.scaler_ = None
+        elif self.scaling == "standard":
+            self.scaler_ = StandardScaler().fit(x)
+        elif self.scaling == "minmax":
+            self.scaler_ = MinMaxScaler().fit(x)
+        else:
+            self.scaler_ = RobustScaler().fit(x)
+            q1, q3 = np.percentile(x, [25, 75], axis=0)
+            flat = q3 <= q1
+            std = x[:, flat].std(axis=0)
+            self.scaler_.scale_[flat] = np.where(std > 0, std, 1.0)
+        return self
+
+    def transform(self, X: Any) -> np.ndarray:
+        """Scale ``X`` as learned in :meth:`fit`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_features)
+            The scaled values (possibly infinite for values far beyond those seen
+            in fit; :class:`Preprocessor` zeroes those).
+        """
+        check_is_fitted(self, "magnitude_")
+        with np.errstate(over="ignore", invalid="ignore"):
+            x = np.asarray(X, dtype=float) / self.magnitude_
+            return x if self.scaler_ is None else np.asarray(self.scaler_.transform(x))
 
 
 def expected_n_features(
@@ -244,25 +390,36 @@ def _numeric(s: pd.Series) -> np.ndarray:
     return np.where(np.isfinite(x), x, np.nan)
 
 
-def _fit_scaler(block: np.ndarray, scaling: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Return magnitude, center and spread: transform is (x / magnitude - center) / spread."""
-    d = block.shape[1]
-    if d == 0 or scaling == "none":
-        return np.ones(d), np.zeros(d), np.ones(d)
-    # Every step divides by a positive spread of the column, computed on a copy
-    # pre-divided by the column's max magnitude so that nothing overflows.
-    mag = np.max(np.abs(block), axis=0)
-    mag[mag == 0] = 1.0
-    x = block / mag
-    if scaling == "standard":
-        center, spread = x.mean(axis=0), x.std(axis=0)
-    elif scaling == "robust":
-        q1, med, q3 = np.percentile(x, [25, 50, 75], axis=0)
-        center, spread = med, q3 - q1
-        fallback = spread <= 0
-        spread[fallback] = x[:, fallback].std(axis=0)
+def _as_text(s: pd.Series) -> pd.Series:
+    """A column's values as strings, missing ones as None."""
+    text = s.astype("object").where(s.notna(), None)
+    return text.map(lambda v: None if v is None else str(v))
+
+
+def _finite_or_nan(x: Any) -> np.ndarray:
+    if isinstance(x, pd.DataFrame):
+        values = x.to_numpy(dtype="float64", na_value=np.nan)
     else:
-        lo, hi = x.min(axis=0), x.max(axis=0)
-        center, spread = lo, hi - lo
-    spread[~(spread > 0)] = 1.0
-    return mag, center, spread
+        values = np.asarray(x, dtype="float64")
+    return np.where(np.isfinite(values), values, np.nan)
+
+
+def _unknown_as_first(x: np.ndarray) -> np.ndarray:
+    """OrdinalEncoder's code -1 for a level unseen in fit becomes 0, the most frequent."""
+    return np.maximum(x, 0.0)
+
+
+def _text_or_nan(x: Any) -> np.ndarray:
+    frame = x if isinstance(x, pd.DataFrame) else pd.DataFrame(x)
+    text = frame.apply(_as_text)
+    return text.to_numpy(dtype=object, na_value=np.nan)
+
+
+def _one_hot(levels: list[str], drop_first: bool) -> OneHotEncoder:
+    return OneHotEncoder(
+        categories=[levels],
+        drop="first" if drop_first else None,
+        handle_unknown="ignore",
+        sparse_output=False,
+        dtype=np.float64,
+    )

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+from sklearn.neighbors import NearestNeighbors
 
 from metarec.knowledge import KnowledgeBase, KnowledgeError
 from metarec.models._encoding import ConfigEncoder, MetaFeatureScaler, fit_score_model
@@ -235,9 +236,15 @@ class Recommender:
                 self.X_, self.scores_, np.array([groups[h] for h in hashes])
             )
         self.space_ = self._embed(self.X_)
-        d = self._distances(self.space_, self.space_)
-        np.fill_diagonal(d, np.inf)
-        nearest = d.min(axis=1)
+        self.index_ = NearestNeighbors(
+            n_neighbors=min(self.n_neighbors, len(self.space_)),
+            algorithm="brute",
+            metric="manhattan" if self.metric == "l1" else "euclidean",
+        ).fit(self.space_)
+        if len(self.space_) > 1:
+            nearest = self.index_.kneighbors(n_neighbors=1)[0][:, 0]
+        else:
+            nearest = np.array([np.inf])
         self.fallback_distance_ = float(
             np.quantile(nearest[np.isfinite(nearest)], self.fallback_quantile)
         )
@@ -255,12 +262,6 @@ class Recommender:
         if self.metric != "l1":
             raise KnowledgeError(f"unknown metric {self.metric!r}; use 'l1' or 'learned'")
         return x
-
-    def _distances(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        from scipy.spatial.distance import cdist
-
-        kind = "cityblock" if self.metric == "l1" else "euclidean"
-        return np.asarray(cdist(a, b, metric=kind))
 
     def _oracle_clusters(self) -> np.ndarray:
         best = self.scores_.fillna(-np.inf).to_numpy().argmax(axis=1)
@@ -386,11 +387,12 @@ class Recommender:
 
     # ---------------------------------------------------------- recommend
     def _neighbourhood(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(distances to every known dataset, the nearest ones in order, their weights)."""
-        dist = self._distances(self._embed(x), self.space_)[0]
-        order = np.argsort(dist, kind="stable")[: min(self.n_neighbors, len(dist))]
-        scale = float(np.median(dist[order])) or 1.0
-        w = np.exp(-dist[order] / scale)
+        """(distances to the nearest known datasets, their row indices, their weights),
+        nearest first."""
+        dist, order = self.index_.kneighbors(self._embed(x))
+        dist, order = dist[0], order[0]
+        scale = float(np.median(dist)) or 1.0
+        w = np.exp(-dist / scale)
         return dist, order, w / w.sum()
 
     def recommend(
@@ -428,13 +430,13 @@ class Recommender:
             rank_score = np.nan_to_num(neigh_target, nan=0.0)
         # The reported score is ARI-scaled; the ranking may use relative targets.
         score = rank_score if self.target == "ari" else np.nan_to_num(neigh, nan=0.0)
-        fallback = bool(dist[order[0]] > self.fallback_distance_)
+        fallback = bool(dist[0] > self.fallback_distance_)
         note = ""
         if fallback:
             portfolio = self.portfolio_.reindex(self.scores_.columns).to_numpy()
             score = rank_score = portfolio
             note = (
-                f"far from every known dataset (nearest distance {dist[order[0]]:.1f} > "
+                f"far from every known dataset (nearest distance {dist[0]:.1f} > "
                 f"{self.fallback_distance_:.1f}): robust portfolio configurations"
             )
         ranking = np.argsort(-rank_score, kind="stable")
@@ -480,7 +482,7 @@ class Recommender:
             {
                 "dataset": names,
                 "source": self.kb_.datasets.loc[[self.hashes_[i] for i in order], "source"],
-                "distance": dist[order],
+                "distance": dist,
                 "weight": w,
                 "best_ari": np.nanmax(np.where(np.isfinite(s), s, np.nan), axis=1),
             }
