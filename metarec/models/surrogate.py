@@ -149,15 +149,18 @@ def scored_runs(runs: pd.DataFrame) -> pd.DataFrame:
     return runs[(runs["status"] == "ok") & runs["ari"].notna()]
 
 
-def training_runs(kb: KnowledgeBase, explore: bool = False) -> pd.DataFrame:
+def training_runs(kb: KnowledgeBase, explore: bool = False, sweep: bool = False) -> pd.DataFrame:
     """What :meth:`SurrogateObjective.fit` learns from: the :func:`scored_runs` on
     datasets with meta-features, each with its ``config``; with ``explore``, the
-    explore runs too. Sorted by dataset (the queries), stably.
+    explore runs too; with ``sweep``, the runs of the k sweep
+    (:attr:`~metarec.knowledge.KnowledgeBase.sweep_runs`). Sorted by dataset (the
+    queries), stably.
 
     Parameters
     ----------
     kb : KnowledgeBase
     explore : bool, default=False
+    sweep : bool, default=False
 
     Returns
     -------
@@ -173,6 +176,8 @@ def training_runs(kb: KnowledgeBase, explore: bool = False) -> pd.DataFrame:
     parts = [design]
     if explore and len(kb.explore_runs):
         parts.append(usable(kb.explore_runs))
+    if sweep and len(kb.sweep_runs):
+        parts.append(usable(kb.sweep_runs))
     runs = pd.concat(parts, ignore_index=True) if len(parts) > 1 else design
     return runs.sort_values("content_hash", kind="stable")
 
@@ -198,6 +203,10 @@ class SurrogateObjective(BaseEstimator):  # type: ignore[misc]
     explore : bool, default=False
         Also learn from the knowledge base's explore runs
         (:attr:`~metarec.knowledge.KnowledgeBase.explore_runs`, module doc).
+    sweep : bool, default=False
+        Also learn from the runs of the k sweep
+        (:attr:`~metarec.knowledge.KnowledgeBase.sweep_runs`): the same algorithms at
+        every k, which teach it to tell a good number of clusters from a bad one.
     """
 
     def __init__(
@@ -210,6 +219,7 @@ class SurrogateObjective(BaseEstimator):  # type: ignore[misc]
         prior_folds: int = 5,
         sizes: bool = True,
         explore: bool = False,
+        sweep: bool = False,
     ) -> None:
         self.n_estimators = n_estimators
         self.learning_rate = learning_rate
@@ -219,6 +229,7 @@ class SurrogateObjective(BaseEstimator):  # type: ignore[misc]
         self.prior_folds = prior_folds
         self.sizes = sizes
         self.explore = explore
+        self.sweep = sweep
 
     def _parts(
         self, metafeatures: pd.DataFrame, configs: Sequence[Mapping[str, Any]]
@@ -252,7 +263,7 @@ class SurrogateObjective(BaseEstimator):  # type: ignore[misc]
         """Learn from every successful run of the knowledge base that has an ARI."""
         import lightgbm as lgb
 
-        runs = training_runs(kb, self.explore)
+        runs = training_runs(kb, self.explore, self.sweep)
         if runs["content_hash"].nunique() < 5:
             raise KnowledgeError("the surrogate objective needs runs on at least 5 datasets")
         self.encoder_ = ConfigEncoder()
