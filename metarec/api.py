@@ -13,6 +13,9 @@ from metarec.models.bundle import load_models, save_models
 from metarec.models.recommender import Recommendation, Recommender
 
 if TYPE_CHECKING:
+    import pandas as pd
+
+    from metarec.dataset import Dataset
     from metarec.models.hyperparams import HyperparameterPrediction
 
 __all__ = [
@@ -20,6 +23,7 @@ __all__ = [
     "get_recommender",
     "predict_hyperparameters",
     "recommend",
+    "recommend_for",
     "train",
 ]
 
@@ -118,12 +122,16 @@ def recommend(
         Seed of the meta-feature extraction.
     hyperparameters : bool, default=False
         Also give the neural meta-learner's configuration for each recommended
-        algorithm (``Recommendation.hyperparameters``), when the models have one.
+        algorithm (``Recommendation.hyperparameters``), when the models have one
+        and the dataset is not a known one.
 
     Returns
     -------
     Recommendation
         The ranked configurations, the neighbours behind them and a k estimate.
+        When ``data`` is already in the meta-database (or a near-duplicate of a
+        dataset there, in any format, column order or scaling), its own recorded
+        runs lead and :attr:`Recommendation.known` names it.
 
     Examples
     --------
@@ -138,13 +146,44 @@ def recommend(
     dataset = as_dataset(data)
     mf = extract_metafeatures(dataset, random_state=random_state)
     recommender = get_recommender(knowledge, models)
-    rec = recommender.recommend(mf, top=top)
-    if hyperparameters and recommender.hyper is not None:
+    rec = recommend_for(recommender, dataset, mf, top)
+    if hyperparameters and recommender.hyper is not None and not rec.known:
+        # (a known dataset's recorded runs are the evidence: no second score beside them)
         algorithms = dict.fromkeys(it.algorithm for it in rec.items)
         rec.hyperparameters = [
             recommender.hyperparameters(mf, a, n_rows=dataset.shape[0]) for a in algorithms
         ]
     return rec
+
+
+def recommend_for(
+    recommender: Recommender, dataset: Dataset, metafeatures: pd.Series, top: int = 5
+) -> Recommendation:
+    """What :func:`recommend` and :class:`~metarec.MetaClusterer` ask the models for.
+
+    A dataset the knowledge base holds (:meth:`Recommender.known_dataset`) gets its
+    own recorded runs (:meth:`Recommender.recorded`); any other gets the
+    meta-learned ranking of :meth:`Recommender.recommend`.
+
+    Parameters
+    ----------
+    recommender : Recommender
+        The fitted models.
+    dataset : Dataset
+        The data.
+    metafeatures : Series
+        Its meta-features.
+    top : int, default=5
+        How many configurations.
+
+    Returns
+    -------
+    Recommendation
+    """
+    known = recommender.known_dataset(dataset)
+    if known is not None and known in recommender.scores_.index:
+        return recommender.recorded(known, top=top)
+    return recommender.recommend(metafeatures, top=top)
 
 
 def predict_hyperparameters(

@@ -258,7 +258,7 @@ def _cmd_recommend(args: argparse.Namespace) -> int:
         print(json.dumps(payload, indent=2, default=str))
         return 0
     print(f"{dataset.name}: {dataset.shape[0]} rows x {dataset.shape[1]} columns")
-    if rec.fallback:
+    if rec.fallback or rec.known:
         print(f"note: {rec.note}")
     lo, hi = rec.n_clusters_interval
     print(f"recommended number of clusters: {rec.n_clusters} (80% interval {lo}-{hi})")

@@ -67,7 +67,7 @@ class MetaClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
 
     def fit(self, X: Any, y: Any = None) -> MetaClusterer:
         """Recommend for ``X`` (``y`` is ignored) and fit the chosen configuration."""
-        from metarec.api import get_recommender
+        from metarec.api import get_recommender, recommend_for
         from metarec.metafeatures import extract_metafeatures
         from metarec.pipeline import build_pipeline
 
@@ -76,7 +76,9 @@ class MetaClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         dataset = Dataset.from_frame(X)
         self.n_features_in_ = dataset.shape[1]
         mf = extract_metafeatures(dataset, random_state=self.random_state)
-        self.recommendation_ = get_recommender(self.knowledge).recommend(mf, top=self.top)
+        self.recommendation_ = recommend_for(
+            get_recommender(self.knowledge), dataset, mf, top=self.top
+        )
         item = self.recommendation_.items[min(self.rank, len(self.recommendation_.items)) - 1]
         self.config_ = item.config
         self.preprocessing_, self.estimator_, Xp = build_pipeline(

@@ -11,7 +11,11 @@ learned models refitted on the other folds), for every held-out dataset:
 ``kmeans_true_k`` (told the reference number of classes: a cheat no user has),
 ``kmeans_k8`` (scikit-learn's default k), ``kmeans_silhouette_k`` (k by
 silhouette over 2..k_cap), ``kmeans_metarec_k`` (the recommender's number of
-clusters: the weighted median of its neighbours' best k);
+clusters: the weighted median of its neighbours' best k in the design),
+``kmeans_neighbour_sweep_k`` (the same weighted median of the neighbours' best
+KMeans k in the sweep), ``kmeans_learned_k`` (a LightGBM regressor of log best
+sweep k on the meta-features), ``kmeans_surrogate_sweep_k`` (the k whose KMeans
+partition the sweep-trained surrogate scores highest);
 
 *scorers picking among all the dataset's sweep partitions* (issue 21's
 measure: the ARI of the pick divided by the best of the set):
@@ -40,7 +44,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-KMEANS_WAYS = ("kmeans_true_k", "kmeans_k8", "kmeans_silhouette_k", "kmeans_metarec_k")
+KMEANS_WAYS = (
+    "kmeans_true_k",
+    "kmeans_k8",
+    "kmeans_silhouette_k",
+    "kmeans_metarec_k",
+    "kmeans_neighbour_sweep_k",
+    "kmeans_learned_k",
+    "kmeans_surrogate_sweep_k",
+)
 SCORERS = ("silhouette", "calinski_harabasz", "davies_bouldin", "surrogate", "surrogate_sweep")
 #: sign that makes "larger is better" for each internal index
 SIGN = {"silhouette": 1.0, "calinski_harabasz": 1.0, "davies_bouldin": -1.0}
@@ -120,6 +132,8 @@ def main() -> int:
         start = time.perf_counter()
         train = kb.without(held)
         rec = Recommender(random_state=args.seed, use_ranker=False).fit(train)
+        best_k = _best_kmeans_k(cands[~cands["content_hash"].isin(held)])
+        k_model = _fit_k_model(rec, train, best_k, args.seed)
         surrogates = {
             "surrogate": SurrogateObjective(random_state=args.seed).fit(train),
             "surrogate_sweep": SurrogateObjective(random_state=args.seed, sweep=True).fit(train),
@@ -146,6 +160,14 @@ def main() -> int:
             metarec_k = float(rec.recommend(mf, top=1).n_clusters)
             row["metarec_k"] = metarec_k
             row["kmeans_metarec_k"] = _at_k(km, metarec_k)
+            x = rec.scaler_.transform(mf)
+            _, order, w = rec._neighbourhood(x)
+            ks = best_k.reindex([rec.hashes_[i] for i in order]).to_numpy(dtype=float)
+            ok = np.isfinite(ks)
+            row["neighbour_sweep_k"] = _weighted_median(ks[ok], w[ok]) if ok.any() else 8.0
+            row["kmeans_neighbour_sweep_k"] = _at_k(km, row["neighbour_sweep_k"])
+            row["learned_k"] = float(np.exp(k_model.predict(x.reshape(1, -1))[0]))
+            row["kmeans_learned_k"] = _at_k(km, row["learned_k"])
             for name, sign in SIGN.items():
                 row[name] = _pick(part, sign * part[name].to_numpy(dtype=float))
             configs = list(part["config"])
@@ -153,6 +175,9 @@ def main() -> int:
                 scores = model.score_many(mf, configs, part)
                 row[name] = _pick(part, scores)
                 row[f"{name}_k"] = float(part["k"].to_numpy()[int(np.argmax(scores))])
+                if name == "surrogate_sweep":
+                    is_km = (part["algorithm"] == "kmeans").to_numpy()
+                    row["kmeans_surrogate_sweep_k"] = _pick(km, scores[is_km])
             rows.append(row)
         tqdm.write(f"fold {f}: {len(held)} datasets, {time.perf_counter() - start:.0f} s")
     per = pd.DataFrame(rows)
@@ -165,6 +190,41 @@ def main() -> int:
     (out / "report.md").write_text(report)
     print(report)
     return 0
+
+
+def _best_kmeans_k(cands: pd.DataFrame) -> pd.Series:
+    """Per dataset, the k of its best KMeans partition in the sweep."""
+    km = cands[cands["algorithm"] == "kmeans"]
+    best = km.loc[km.groupby("content_hash")["ari"].idxmax()]
+    return best.set_index("content_hash")["k"].astype(float)
+
+
+def _fit_k_model(rec: Any, train: Any, best_k: pd.Series, seed: int) -> Any:
+    """LightGBM regressor of log(best KMeans k) on the recommender's scaled meta-features."""
+    import lightgbm as lgb
+
+    hashes = [h for h in best_k.index if h in train.metafeatures.index]
+    X = rec.scaler_.transform(train.metafeatures.loc[hashes])
+    y = np.log(best_k.loc[hashes].to_numpy())
+    model = lgb.LGBMRegressor(
+        n_estimators=200,
+        learning_rate=0.05,
+        num_leaves=15,
+        min_child_samples=10,
+        subsample=0.8,
+        subsample_freq=1,
+        colsample_bytree=0.5,
+        random_state=seed,
+        n_jobs=1,
+        verbose=-1,
+    )
+    return model.fit(X, y)
+
+
+def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
+    order = np.argsort(values, kind="stable")
+    cum = np.cumsum(weights[order])
+    return float(values[order][int(np.searchsorted(cum, 0.5 * cum[-1]))])
 
 
 def _sweep_size(n_rows: int) -> int:

@@ -194,3 +194,30 @@ def test_recommend_from_a_dataframe(kb_dir: Path) -> None:
     rec = metarec.recommend(pd.DataFrame(x), top=2, knowledge=str(kb_dir))
     assert len(rec.items) == 2
     Dataset.from_frame(x)  # the input is not modified or consumed
+
+
+def test_known_data_leads_with_its_own_recorded_runs(kb: KnowledgeBase, kb_dir: Path) -> None:
+    import metarec
+
+    rec = Recommender(n_neighbors=4).fit(kb)
+    ds = load_dataset("sklearn:wine")
+    h = rec.known_dataset(ds)
+    assert h is not None and kb.value(h, "source") == "sklearn:wine"
+    # what a user might bring: rows shuffled, columns reversed and rescaled
+    frame = ds.features.sample(frac=1, random_state=1)[ds.features.columns[::-1]] * 10 - 3
+    assert rec.known_dataset(Dataset.from_frame(frame)) == h
+    out = rec.recorded(h, top=3)
+    best = kb.score_matrix.loc[h].sort_values(ascending=False, kind="stable")
+    assert [it.config_hash for it in out.items] == list(best.index[:3])
+    assert [it.score for it in out.items] == pytest.approx(list(best.iloc[:3]))
+    assert out.known == "wine" and "its own recorded runs lead" in out.note
+    assert out.n_clusters == round(out.items[0].expected_clusters)
+    assert list(out.neighbours["dataset"]) == ["wine"]
+    # through the API, as a DataFrame: the same evidence, no second score beside it
+    via_api = metarec.recommend(frame, top=3, knowledge=str(kb_dir), hyperparameters=True)
+    assert via_api.known == "wine" and via_api.hyperparameters == []
+    assert via_api.top.config_hash == out.top.config_hash
+    # data the knowledge base has never seen is not taken for known data
+    unknown = Dataset.from_frame(np.random.default_rng(0).normal(size=(178, 13)))
+    assert rec.known_dataset(unknown) is None
+    assert not metarec.recommend(unknown, top=2, knowledge=str(kb_dir)).known

@@ -35,6 +35,7 @@ from metarec.models._encoding import ConfigEncoder, MetaFeatureScaler, fit_score
 from metarec.space import Configuration, k_cap
 
 if TYPE_CHECKING:
+    from metarec.dataset import Dataset
     from metarec.models.hyperparams import HyperparameterPrediction
 
 __all__ = ["Recommendation", "RecommendedConfig", "Recommender"]
@@ -78,6 +79,9 @@ class Recommendation:
     #: The neural meta-learner's configuration for each recommended algorithm
     #: (:meth:`Recommender.hyperparameters`), when asked for.
     hyperparameters: list[HyperparameterPrediction] = field(default_factory=list)
+    #: Name of the known dataset this one is (or is a near-duplicate of), when its
+    #: own recorded runs are the recommendation (:meth:`Recommender.recorded`).
+    known: str = ""
 
     @property
     def top(self) -> RecommendedConfig:
@@ -111,6 +115,7 @@ class Recommendation:
         return {
             "metric": self.metric,
             "fallback": self.fallback,
+            "known": self.known,
             "note": self.note,
             "n_clusters": self.n_clusters,
             "n_clusters_interval": list(self.n_clusters_interval),
@@ -495,6 +500,132 @@ class Recommender:
             fallback=fallback,
             note=note,
             metric=self.metric,
+        )
+
+    def known_dataset(self, dataset: Dataset, subsample: int = 1000) -> str | None:
+        """The content hash of the known dataset that ``dataset`` is, if any.
+
+        A dataset is known when its content hash, or that of its seeded subsample of
+        ``subsample`` rows (what the meta-database's build ran on), is one of the
+        knowledge base's, or when its fingerprint matches one (the near-duplicate
+        rule of :meth:`metarec.Dataset.is_near_duplicate`: the same data rescaled,
+        with rows or columns reordered, in any file format).
+
+        Parameters
+        ----------
+        dataset : Dataset
+            The data (its labels are not used).
+        subsample : int, default=1000
+            Rows the meta-database's build subsampled large datasets to.
+
+        Returns
+        -------
+        str or None
+            The known dataset's content hash, or None.
+        """
+        from metarec.dataset import fingerprints_match
+
+        known = set(self.hashes_)
+        small = dataset.subsample(subsample, 0)
+        for candidate in (dataset, small):
+            if candidate.content_hash in known:
+                return candidate.content_hash
+        fp = small.fingerprint
+        info = self.kb_.datasets.loc[self.hashes_]
+        same_width = info.index[info["n_cols"].to_numpy() == small.shape[1]]
+        for h in same_width:
+            stored = np.asarray(info.at[h, "fingerprint"], dtype=float)
+            shape = (int(self.kb_.value(h, "n_rows")), int(self.kb_.value(h, "n_cols")))
+            if fingerprints_match(fp, small.shape, stored, shape):
+                return str(h)
+        return None
+
+    def recorded(
+        self, content_hash: str, top: int = 5, algorithms: list[str] | None = None
+    ) -> Recommendation:
+        """The recommendation for a known dataset: its own recorded runs, best first.
+
+        The candidates are the design's configurations and the k sweep's runs on
+        this dataset. The score of each configuration is the ARI it got on this
+        very dataset (against the dataset's reference labels), so it leads over
+        anything learned from other datasets; the uncertainty is 0 and the only
+        "neighbour" is the dataset itself.
+
+        Parameters
+        ----------
+        content_hash : str
+            A dataset of the knowledge base (:meth:`known_dataset`).
+        top : int, default=5
+            How many configurations.
+        algorithms : list of str, optional
+            Only configurations of these algorithms.
+
+        Returns
+        -------
+        Recommendation
+            With :attr:`Recommendation.known` set to the dataset's name.
+        """
+        if content_hash not in self.scores_.index:
+            raise KnowledgeError(f"dataset {content_hash} is not in the knowledge base")
+        row = pd.Series(self.scores_.loc[content_hash], dtype=float)
+        found = pd.Series(self.clusters_.loc[content_hash], dtype=float)
+        configs: dict[str, Any] = dict(zip(self.configs_.index, self.configs_, strict=True))
+        sweep = self.kb_.sweep_runs
+        if len(sweep):
+            # the k sweep's runs on this dataset are its recorded runs too
+            own = sweep[
+                (sweep["content_hash"] == content_hash)
+                & (sweep["status"] == "ok")
+                & sweep["ari"].notna()
+            ]
+            if len(own):
+                by = own.groupby("config_hash")
+                row = pd.concat([row, by["ari"].mean()])
+                found = pd.concat([found, by["n_clusters"].mean().astype(float)])
+                configs.update(zip(own["config_hash"], own["config"], strict=True))
+        if algorithms is not None:
+            keep = [Configuration.from_dict(configs[h]).algorithm in algorithms for h in row.index]
+            row = row[np.asarray(keep, dtype=bool)]
+        row = row.dropna().sort_values(ascending=False, kind="stable").head(top)
+        name = str(self.kb_.value(content_hash, "name"))
+        source = str(self.kb_.value(content_hash, "source"))
+        items = [
+            RecommendedConfig(
+                rank=r,
+                config=configs[str(h)],
+                config_hash=str(h),
+                score=float(ari),
+                uncertainty=0.0,
+                neighbour_score=float(ari),
+                ranker_score=float("nan"),
+                expected_clusters=_f(found.get(h, np.nan)),
+                support=[{"dataset": name, "similarity": 1.0, "ari": float(ari)}],
+            )
+            for r, (h, ari) in enumerate(row.items(), start=1)
+        ]
+        best_k = items[0].expected_clusters if items else float("nan")
+        k = round(best_k) if best_k == best_k else int(self.kb_.value(content_hash, "n_classes"))
+        neighbours = pd.DataFrame(
+            {
+                "dataset": [name],
+                "source": [source],
+                "distance": [0.0],
+                "weight": [1.0],
+                "best_ari": [float(row.max()) if len(row) else float("nan")],
+            }
+        )
+        note = (
+            f"this dataset is in the meta-database as {name} ({source}): its own recorded "
+            "runs lead (ARI measured there against its reference labels)"
+        )
+        return Recommendation(
+            items=items,
+            neighbours=neighbours,
+            n_clusters=k,
+            n_clusters_interval=(k, k),
+            note=note,
+            metric=self.metric,
+            known=name,
         )
 
     def complementary(
