@@ -21,8 +21,15 @@ partition the sweep-trained surrogate scores highest);
 measure: the ARI of the pick divided by the best of the set):
 ``silhouette``, ``calinski_harabasz``, ``davies_bouldin`` (the internal
 indices), ``surrogate`` (the label-free objective as shipped: learned from the
-design's runs) and ``surrogate_sweep`` (the same learned also from the training
-datasets' k-sweep runs); ``oracle`` is the best partition of the set.
+design's runs), ``surrogate_sweep`` (the same learned also from the training
+datasets' k-sweep runs) and ``set_ranker`` (an experiment for issue 21: a
+LambdaRank model over the candidate set itself, from each partition's indices
+*relative to the other candidates of the set* (silhouette minus the set's best,
+Calinski-Harabasz over the set's best, rank of each index within its
+algorithm's curve, the step of each index from k-1 to k, k over the
+silhouette-best k, the partition's shape), its algorithm and log k, and the
+dataset's meta-features; trained on the training datasets' sweeps); ``oracle``
+is the best partition of the set.
 
 Writes ``OUT/per_dataset.csv``, ``OUT/summary.csv`` and ``OUT/report.md``
 (means, medians, mean of per-dataset fractions of the oracle, by kind and
@@ -53,7 +60,14 @@ KMEANS_WAYS = (
     "kmeans_learned_k",
     "kmeans_surrogate_sweep_k",
 )
-SCORERS = ("silhouette", "calinski_harabasz", "davies_bouldin", "surrogate", "surrogate_sweep")
+SCORERS = (
+    "silhouette",
+    "calinski_harabasz",
+    "davies_bouldin",
+    "surrogate",
+    "surrogate_sweep",
+    "set_ranker",
+)
 #: sign that makes "larger is better" for each internal index
 SIGN = {"silhouette": 1.0, "calinski_harabasz": 1.0, "davies_bouldin": -1.0}
 
@@ -138,6 +152,8 @@ def main() -> int:
             "surrogate": SurrogateObjective(random_state=args.seed).fit(train),
             "surrogate_sweep": SurrogateObjective(random_state=args.seed, sweep=True).fit(train),
         }
+        train_sets = cands[~cands["content_hash"].isin(held)]
+        set_ranker = _fit_set_ranker(train_sets, train, rec, args.seed)
         for h in sorted(held):
             part = by_hash[h]
             mf = kb.metafeatures.loc[h]
@@ -178,6 +194,8 @@ def main() -> int:
                 if name == "surrogate_sweep":
                     is_km = (part["algorithm"] == "kmeans").to_numpy()
                     row["kmeans_surrogate_sweep_k"] = _pick(km, scores[is_km])
+            feats = set_features(part, rec.scaler_.transform(mf)[0])
+            row["set_ranker"] = _pick(part, set_ranker.predict(feats))
             rows.append(row)
         tqdm.write(f"fold {f}: {len(held)} datasets, {time.perf_counter() - start:.0f} s")
     per = pd.DataFrame(rows)
@@ -190,6 +208,69 @@ def main() -> int:
     (out / "report.md").write_text(report)
     print(report)
     return 0
+
+
+SWEEP_ALGOS = ("kmeans", "agglomerative", "gmm")
+
+
+def set_features(part: pd.DataFrame, mf: np.ndarray) -> np.ndarray:
+    """Features of each candidate partition of one dataset, relative to the others."""
+    from metarec.scoring import SIZES
+
+    sil = part["silhouette"].to_numpy(dtype=float)
+    ch = np.log1p(np.maximum(part["calinski_harabasz"].to_numpy(dtype=float), 0))
+    db = part["davies_bouldin"].to_numpy(dtype=float)
+    k = part["k"].to_numpy(dtype=float)
+    algo = part["algorithm"].to_numpy()
+    cols = [sil, ch, db, np.log(k)]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cols += [sil - np.nanmax(sil), ch - np.nanmax(ch), db - np.nanmin(db)]
+        k_sil = k[int(np.nanargmax(sil))] if np.isfinite(sil).any() else np.nan
+        cols.append(np.log(k) - np.log(k_sil))
+    rank_cols = np.full((len(part), 6), np.nan)
+    for a in SWEEP_ALGOS:
+        m = algo == a
+        if not m.any():
+            continue
+        order = np.argsort(k[m], kind="stable")
+        idx = np.flatnonzero(m)[order]
+        for j, v in enumerate((sil, ch, db)):
+            vals = v[idx]
+            rank_cols[idx, j] = pd.Series(vals).rank(pct=True).to_numpy()
+            step = np.diff(vals, prepend=np.nan)
+            rank_cols[idx, 3 + j] = step
+    onehot = np.column_stack([(algo == a).astype(float) for a in SWEEP_ALGOS])
+    sizes = part.reindex(columns=list(SIZES)).to_numpy(dtype=float)
+    base = np.column_stack(cols)
+    return np.hstack([base, rank_cols, onehot, sizes, np.tile(mf, (len(part), 1))])
+
+
+def _fit_set_ranker(train_sets: pd.DataFrame, train: Any, rec: Any, seed: int) -> Any:
+    import lightgbm as lgb
+
+    X, y, groups = [], [], []
+    for h, part in train_sets.groupby("content_hash", sort=True):
+        if h not in train.metafeatures.index or len(part) < 6:
+            continue
+        X.append(set_features(part, rec.scaler_.transform(train.metafeatures.loc[h])[0]))
+        y.append(np.round(np.clip(part["ari"].to_numpy(dtype=float), 0, 1) * 30).astype(int))
+        groups.append(len(part))
+    model = lgb.LGBMRanker(
+        objective="lambdarank",
+        n_estimators=300,
+        learning_rate=0.05,
+        num_leaves=31,
+        min_child_samples=20,
+        subsample=0.8,
+        subsample_freq=1,
+        colsample_bytree=0.8,
+        label_gain=list(range(31)),
+        lambdarank_truncation_level=10,
+        random_state=seed,
+        n_jobs=1,
+        verbose=-1,
+    )
+    return model.fit(np.vstack(X), np.concatenate(y), group=groups)
 
 
 def _best_kmeans_k(cands: pd.DataFrame) -> pd.Series:
@@ -248,6 +329,7 @@ def summarise(per: pd.DataFrame) -> pd.DataFrame:
             with np.errstate(invalid="ignore", divide="ignore"):
                 ratio = np.where(g["oracle"] > 0, g[w] / g["oracle"], np.nan)
             row[f"{w}/oracle"] = float(np.nanmean(ratio))
+            row[f"{w} share"] = float(g[w].mean() / g["oracle"].mean())
         out.append(row)
     return pd.DataFrame(out)
 
@@ -257,13 +339,16 @@ def _report(per: pd.DataFrame, summary: pd.DataFrame, args: argparse.Namespace) 
 
     cmd = f"python scripts/eval_k_choice.py --db {args.db} --folds {args.folds} --out {args.out}"
     k_table = summary[["stratum", "datasets", *KMEANS_WAYS, "kmeans_oracle"]]
-    s_table = summary[
-        ["stratum", "datasets", *SCORERS, "oracle", *(f"{w}/oracle" for w in SCORERS)]
+    s_table = summary[["stratum", "datasets", *SCORERS, "oracle"]]
+    r_table = summary[
+        ["stratum", *(f"{w}/oracle" for w in SCORERS), *(f"{w} share" for w in SCORERS)]
     ]
     medians = per[[*KMEANS_WAYS, *SCORERS, "oracle"]].median().to_frame("median").T
     tests = []
     for stratum, g in [("all", per), *((f"kind={k}", x) for k, x in per.groupby("kind"))]:
         for a, b in [
+            ("set_ranker", "surrogate_sweep"),
+            ("set_ranker", "silhouette"),
             ("surrogate_sweep", "surrogate"),
             ("surrogate_sweep", "silhouette"),
             ("surrogate", "silhouette"),
@@ -286,8 +371,11 @@ def _report(per: pd.DataFrame, summary: pd.DataFrame, args: argparse.Namespace) 
             f"# Choosing k and partitions on the k sweep, held out\n\n`{cmd}`",
             "## KMeans (standard scaling) with k chosen by each way: mean ARI\n\n"
             + markdown_table(k_table),
-            "## Scorers picking one of all the sweep's partitions: mean ARI and "
-            "mean per-dataset fraction of the best partition\n\n" + markdown_table(s_table),
+            "## Scorers picking one of all the sweep's partitions: mean ARI\n\n"
+            + markdown_table(s_table),
+            "## The same as fractions of the best partition: `X/oracle` is the mean of "
+            "per-dataset ratios (datasets with a best ARI of 0 left out), `X share` the "
+            "ratio of the means\n\n" + markdown_table(r_table),
             "## Medians (all datasets)\n\n" + markdown_table(medians.reset_index(drop=True)),
             "## One-sided Wilcoxon tests, paired by dataset\n\n"
             + markdown_table(pd.DataFrame(tests), floatfmt=".3g"),
