@@ -27,6 +27,11 @@ class MetaClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         Knowledge base (see :func:`metarec.api.get_recommender`); default shipped.
     random_state : int, default=0
         Seed of the meta-feature extraction and of the fitted algorithm.
+    n_clusters : int, optional
+        Fix the number of clusters: the chosen configuration, when its algorithm
+        takes one (clusters or mixture components), asks for this many instead of
+        the recommended number. Algorithms that find the number themselves (DBSCAN,
+        HDBSCAN, MeanShift, ...) are fitted as recommended.
 
     Attributes
     ----------
@@ -51,6 +56,9 @@ class MetaClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
     >>> model = MetaClusterer().fit(load_iris().data)
     >>> model.labels_.shape, model.config_["algorithm"] == model.recommendation_.top.algorithm
     ((150,), True)
+    >>> fixed = MetaClusterer(n_clusters=3).fit(load_iris().data)
+    >>> fixed.config_.n_clusters in (None, 3)
+    True
     """
 
     def __init__(
@@ -59,11 +67,13 @@ class MetaClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         top: int = 5,
         knowledge: Any = None,
         random_state: int = 0,
+        n_clusters: int | None = None,
     ) -> None:
         self.rank = rank
         self.top = top
         self.knowledge = knowledge
         self.random_state = random_state
+        self.n_clusters = n_clusters
 
     def fit(self, X: Any, y: Any = None) -> MetaClusterer:
         """Recommend for ``X`` (``y`` is ignored) and fit the chosen configuration."""
@@ -74,6 +84,16 @@ class MetaClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         if self.rank < 1 or self.rank > self.top:
             raise MetarecError(f"rank must be between 1 and top={self.top}, got {self.rank}")
         dataset = Dataset.from_frame(X)
+        k = self.n_clusters
+        if k is not None and (
+            isinstance(k, bool)
+            or not isinstance(k, (int, np.integer))
+            or not 2 <= k < dataset.shape[0]
+        ):
+            raise MetarecError(
+                f"n_clusters must be an integer from 2 to {dataset.shape[0] - 1} (fewer than the "
+                f"rows), got {k!r}"
+            )
         self.n_features_in_ = dataset.shape[1]
         mf = extract_metafeatures(dataset, random_state=self.random_state)
         self.recommendation_ = recommend_for(
@@ -81,6 +101,8 @@ class MetaClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         )
         item = self.recommendation_.items[min(self.rank, len(self.recommendation_.items)) - 1]
         self.config_ = item.config
+        if self.n_clusters is not None:
+            self.config_ = self.config_.with_n_clusters(self.n_clusters)
         self.preprocessing_, self.estimator_, Xp = build_pipeline(
             self.config_, dataset, self.random_state
         )

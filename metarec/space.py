@@ -637,6 +637,39 @@ class Configuration(Mapping[str, Any]):
         value = self.params.get("n_clusters", self.params.get("n_components"))
         return None if value is None else int(value)
 
+    def with_n_clusters(self, k: int) -> Configuration:
+        """The same configuration asking for ``k`` clusters (or mixture components).
+
+        Parameters
+        ----------
+        k : int
+            Number of clusters, at least 2.
+
+        Returns
+        -------
+        Configuration
+            A new configuration; ``self`` when the algorithm takes no number of
+            clusters (DBSCAN, HDBSCAN, MeanShift, ...).
+
+        Raises
+        ------
+        ConfigError
+            ``k`` is outside the algorithm's range.
+
+        Examples
+        --------
+        >>> c = Configuration.from_dict({"algorithm": "gmm", "params": {"n_components": 3}})
+        >>> c.with_n_clusters(5).n_clusters
+        5
+        """
+        name = next((p for p in ("n_clusters", "n_components") if p in self.params), None)
+        if name is None:
+            return self
+        if isinstance(k, bool) or int(k) != k or k < 2:
+            raise ConfigError(f"the number of clusters must be an integer >= 2, got {k!r}")
+        params = {**self.params, name: int(k)}
+        return Configuration.from_dict({**self.to_dict(), "params": params})
+
     def describe(self) -> str:
         """One line: ``algorithm(param=value, ...; scaler=..., pca=...)``."""
         params = ", ".join(f"{k}={v}" for k, v in self.params.items())

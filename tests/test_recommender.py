@@ -19,6 +19,7 @@ from metarec.evaluation import (
     recommender_method,
     summarize,
 )
+from metarec.exceptions import MetarecError
 from metarec.knowledge import KnowledgeBase
 from metarec.models._encoding import ConfigEncoder
 from metarec.models.recommender import Recommender
@@ -221,3 +222,20 @@ def test_known_data_leads_with_its_own_recorded_runs(kb: KnowledgeBase, kb_dir: 
     unknown = Dataset.from_frame(np.random.default_rng(0).normal(size=(178, 13)))
     assert rec.known_dataset(unknown) is None
     assert not metarec.recommend(unknown, top=2, knowledge=str(kb_dir)).known
+
+
+def test_meta_clusterer_with_a_fixed_number_of_clusters(kb_dir: Path) -> None:
+    x = load_dataset("clustbench:fcps/tetra").features.to_numpy()
+    free = MetaClusterer(knowledge=str(kb_dir)).fit(x)
+    fixed = MetaClusterer(knowledge=str(kb_dir), n_clusters=7).fit(x)
+    assert fixed.get_params()["n_clusters"] == 7
+    assert fixed.config_.algorithm == free.config_.algorithm
+    if free.config_.n_clusters is not None:
+        assert fixed.config_.n_clusters == 7
+        assert fixed.config_ == free.config_.with_n_clusters(7)
+        assert len(np.unique(fixed.labels_)) == 7
+    else:  # the algorithm finds the number itself: fitted as recommended
+        assert fixed.config_ == free.config_
+    for bad in (1, 2.5, True, len(x)):
+        with pytest.raises(MetarecError, match="n_clusters must be an integer"):
+            MetaClusterer(knowledge=str(kb_dir), n_clusters=bad).fit(x)
