@@ -277,14 +277,20 @@ def _cmd_recommend(args: argparse.Namespace) -> int:
     if hyper:
         print("hyperparameters for these algorithms (neural meta-learner; + = a known")
         print("configuration the ranker scores higher than the meta-learner's):")
+        listed = {it.config_hash: it for it in rec.items}
         for p in hyper:
             params = ", ".join(f"{k}={v}" for k, v in p.config["params"].items())
             pre = p.config["preprocessing"]
             mark = "+" if p.source == "meta-database" else " "
-            print(
-                f"  {mark}{p.algorithm:<21}{p.predicted_ari:>7.3f} +/- {p.uncertainty:.2f}  "
-                f"{params}; scaler={pre['scaler']}, pca={pre['pca']}"
+            same = listed.get(p.config.hash)
+            # one score per configuration: one listed above keeps the score shown there
+            score = (
+                f"   = #{same.rank} above"
+                if same is not None
+                else f"{p.predicted_ari:>7.3f} +/- {p.uncertainty:.2f}"
             )
+            where = f"scaler={pre['scaler']}, pca={pre['pca']}"
+            print(f"  {mark}{p.algorithm:<21}{score}  {params}; {where}")
             if p.source == "meta-database":
                 own = p.alternatives[0]["config"]
                 own_params = ", ".join(f"{k}={v}" for k, v in own["params"].items())

@@ -62,7 +62,14 @@ def test_recommendation_is_ranked_with_evidence(kb: KnowledgeBase) -> None:
     # A dataset unlike any known one falls back to the portfolio, and says so.
     far = mf * 0 + 1e6
     far_rec = rec.recommend(far)
-    assert far_rec.fallback and "portfolio" in far_rec.note
+    assert far_rec.fallback and "unlike every known one" in far_rec.note
+    # its scores are the configurations' averages over the known datasets, with
+    # their spread, and the note gives the fallback's held-out average
+    top = far_rec.top
+    assert top.score == pytest.approx(kb.score_matrix[top.config_hash].fillna(0).mean())
+    assert top.uncertainty == pytest.approx(kb.score_matrix[top.config_hash].fillna(0).std(ddof=0))
+    assert f"held out, the first of them averages ARI {rec.fallback_heldout_:.2f}" in far_rec.note
+    assert 0 <= rec.fallback_heldout_ <= kb.score_matrix.fillna(0).max(axis=1).mean()
 
 
 def test_complementary_configurations_cover_the_neighbours(kb: KnowledgeBase) -> None:
