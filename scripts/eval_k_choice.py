@@ -13,8 +13,8 @@ learned models refitted on the other folds), for every held-out dataset:
 silhouette over 2..k_cap), ``kmeans_metarec_k`` (the recommender's number of
 clusters: the weighted median of its neighbours' best k in the design),
 ``kmeans_neighbour_sweep_k`` (the same weighted median of the neighbours' best
-KMeans k in the sweep), ``kmeans_learned_k`` (a LightGBM regressor of log best
-sweep k on the meta-features), ``kmeans_surrogate_sweep_k`` (the k whose KMeans
+KMeans k in the sweep), ``kmeans_learned_k`` (the recommender's LightGBM score model
+regressing log best sweep k on the meta-features), ``kmeans_surrogate_sweep_k`` (the k whose KMeans
 partition the sweep-trained surrogate scores highest);
 
 *scorers picking among all the dataset's sweep partitions* (issue 21's
@@ -281,25 +281,13 @@ def _best_kmeans_k(cands: pd.DataFrame) -> pd.Series:
 
 
 def _fit_k_model(rec: Any, train: Any, best_k: pd.Series, seed: int) -> Any:
-    """LightGBM regressor of log(best KMeans k) on the recommender's scaled meta-features."""
-    import lightgbm as lgb
+    """The recommender's LightGBM score model, here regressing log(best KMeans k) on the
+    recommender's scaled meta-features."""
+    from metarec.models._encoding import fit_score_model
 
     hashes = [h for h in best_k.index if h in train.metafeatures.index]
     X = rec.scaler_.transform(train.metafeatures.loc[hashes])
-    y = np.log(best_k.loc[hashes].to_numpy())
-    model = lgb.LGBMRegressor(
-        n_estimators=200,
-        learning_rate=0.05,
-        num_leaves=15,
-        min_child_samples=10,
-        subsample=0.8,
-        subsample_freq=1,
-        colsample_bytree=0.5,
-        random_state=seed,
-        n_jobs=1,
-        verbose=-1,
-    )
-    return model.fit(X, y)
+    return fit_score_model(X, np.log(best_k.loc[hashes].to_numpy()), seed)
 
 
 def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
