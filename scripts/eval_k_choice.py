@@ -84,15 +84,39 @@ def _pick(runs: pd.DataFrame, values: np.ndarray) -> float:
     return float(runs["ari"].to_numpy()[int(np.nanargmax(values))])
 
 
-def sweep_candidates(kb: Any) -> pd.DataFrame:
-    """The k sweep's scored runs with ``algorithm`` and ``k`` columns."""
-    from metarec.models.surrogate import scored_runs
+def sweep_candidates(kb: Any) -> tuple[pd.DataFrame, list[str]]:
+    """Every dataset's runs of its k sweep, with ``algorithm`` and ``k`` columns, and
+    the datasets whose sweep is whole.
 
-    runs = scored_runs(kb.sweep_runs)
-    runs = runs[runs["content_hash"].isin(kb.metafeatures.index)].copy()
+    A sweep configuration that the design also drew was run once, as a design run
+    (``tests/test_shipped.py``): those design runs are part of the sweep here.
+    Only successful runs with an ARI are candidates; a dataset's sweep is whole when
+    every one of its configurations was run (whatever the outcome).
+    """
+    from metarec.models.surrogate import scored_runs
+    from metarec.space import config_hash, k_sweep
+
+    have = kb.metafeatures.index
+    sweep = kb.sweep_runs[kb.sweep_runs["content_hash"].isin(have)]
+    design = kb.runs[kb.runs["content_hash"].isin(set(sweep["content_hash"]))]
+    design = design.assign(config=list(kb.configs.loc[design["config_hash"], "config"]))
+    want: dict[int, set[str]] = {}
+    parts, whole = [], []
+    for h, own in sweep.groupby("content_hash", sort=True):
+        n = int(kb.value(h, "n_rows"))
+        if n not in want:
+            want[n] = {config_hash(c) for c in k_sweep(n)}
+        mine = design[(design["content_hash"] == h) & design["config_hash"].isin(want[n])]
+        runs = pd.concat([own, mine], ignore_index=True)
+        if set(runs["config_hash"]) >= want[n]:
+            whole.append(str(h))
+        parts.append(runs)
+    if not parts:
+        raise SystemExit("no k-sweep runs in this meta-database: build it with --k-sweep")
+    runs = scored_runs(pd.concat(parts, ignore_index=True)).copy()
     runs["algorithm"] = [c["algorithm"] for c in runs["config"]]
     runs["k"] = [_k_of(c) for c in runs["config"]]
-    return runs
+    return runs, whole
 
 
 def _k_of(config: Any) -> int:
@@ -111,9 +135,6 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default="benchmarks/k_choice")
     parser.add_argument(
-        "--subsample", type=int, default=1000, help="rows the build ran on (its --subsample)"
-    )
-    parser.add_argument(
         "--partial", action="store_true", help="also datasets whose sweep is not finished (a try)"
     )
     args = parser.parse_args()
@@ -126,16 +147,12 @@ def main() -> int:
     from metarec.models.surrogate import SurrogateObjective
 
     kb = KnowledgeBase.load(args.db)
-    cands = sweep_candidates(kb)
-    # only datasets whose whole sweep is there (a build still running has some half done)
-    expected = {
-        h: _sweep_size(min(int(kb.value(h, "n_rows")), args.subsample))
-        for h in cands["content_hash"].unique()
-    }
-    counts = kb.sweep_runs.groupby("content_hash").size()
-    complete = sorted(
-        h for h, n in expected.items() if counts.get(h, 0) >= (30 if args.partial else n)
-    )
+    cands, whole = sweep_candidates(kb)
+    if args.partial:  # a try on a build still running: half-done sweeps too
+        sizes = cands.groupby("content_hash").size()
+        complete = sorted(sizes.index[sizes >= 30])
+    else:
+        complete = sorted(whole)
     print(f"{len(complete)} datasets with a complete k sweep", flush=True)
     if len(complete) < 20:
         raise SystemExit("fewer than 20 datasets with a complete k sweep: build it first")
@@ -294,12 +311,6 @@ def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
     order = np.argsort(values, kind="stable")
     cum = np.cumsum(weights[order])
     return float(values[order][int(np.searchsorted(cum, 0.5 * cum[-1]))])
-
-
-def _sweep_size(n_rows: int) -> int:
-    from metarec.space import k_sweep
-
-    return len(k_sweep(n_rows))
 
 
 def summarise(per: pd.DataFrame) -> pd.DataFrame:
