@@ -14,6 +14,16 @@ NOT_APPLICABLE = {
     "check_dtype_object": "a non-number in a numeric column raises metarec's typed "
     "NonNumericValueError (a ValueError naming the column and row), not TypeError",
 }
+# These set n_clusters=1 (a one-cluster "partition"); metarec's configurations ask for
+# 2 to 50 clusters, and MetaClusterer(n_clusters=1) is rejected with a clear error
+# (tests/test_recommender.py checks it).
+ONE_CLUSTER = (
+    "check_dont_overwrite_parameters",
+    "check_fit2d_1feature",
+    "check_fit2d_predict1d",
+    "check_methods_subset_invariance",
+)
+NOT_APPLICABLE.update(dict.fromkeys(ONE_CLUSTER, "sets n_clusters=1: not a clustering"))
 
 
 def test_sklearn_estimator_checks(kb_dir: Path) -> None:
@@ -25,4 +35,4 @@ def test_sklearn_estimator_checks(kb_dir: Path) -> None:
     failed = [r for r in results if r["status"] == "failed"]
     assert not failed, [(r["check_name"], str(r["exception"])[:200]) for r in failed]
     passed = [r for r in results if r["status"] == "passed"]
-    assert len(passed) >= 40
+    assert len(passed) >= 39
