@@ -176,9 +176,13 @@ def test_predict_hyperparameters_api_and_cli(
     assert main(["train", "--db", str(kb_dir), "--out", str(tmp_path / "m")]) == 0
     assert (tmp_path / "m" / "hyperparams.json").is_file()
     capsys.readouterr()
-    args = ["recommend", "sklearn:wine", "--db", str(kb_dir), "--models", str(tmp_path / "m")]
-    assert main(args) == 0
+    where = ["--db", str(kb_dir), "--models", str(tmp_path / "m")]
+    assert main(["recommend", "clustbench:fcps/twodiamonds", *where]) == 0
     assert "hyperparameters for these algorithms (neural meta-learner" in capsys.readouterr().out
+    # a dataset the knowledge holds: its recorded runs, and no second score beside them
+    assert main(["recommend", "sklearn:wine", *where]) == 0
+    out = capsys.readouterr().out
+    assert "its own recorded runs lead" in out and "neural meta-learner" not in out
 
 
 def test_recommender_keeps_a_known_configuration_when_the_ranker_prefers_it(
