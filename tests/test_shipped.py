@@ -49,6 +49,7 @@ def test_shipped_k_sweep_runs() -> None:
     swept = kb.sweep_runs.groupby("content_hash")["config_hash"].apply(set)
     designed = kb.runs.groupby("content_hash")["config_hash"].apply(set)
     assert len(swept) == manifest["counts"]["k_sweep_datasets"]
+    assert set(swept.index) == set(kb.dataset_hashes)  # the finished build swept every dataset
     assert len(kb.sweep_runs) == manifest["counts"]["k_sweep_runs"]
     for h, got in swept.items():  # a dataset's sweep is all of its k values, or not begun
         want = {config_hash(c) for c in k_sweep(int(kb.value(h, "n_rows")))}
