@@ -110,11 +110,13 @@ def sweep_candidates(kb: Any) -> tuple[pd.DataFrame, list[str]]:
     design = design.assign(config=list(kb.configs.loc[design["config_hash"], "config"]))
     want: dict[int, set[str]] = {}
     parts, whole = [], []
+    design_of = dict(iter(design.groupby("content_hash")))
     for h, own in sweep.groupby("content_hash", sort=True):
         n = int(kb.value(h, "n_rows"))
         if n not in want:
             want[n] = {config_hash(c) for c in k_sweep(n)}
-        mine = design[(design["content_hash"] == h) & design["config_hash"].isin(want[n])]
+        mine = design_of.get(h, design.iloc[:0])
+        mine = mine[mine["config_hash"].isin(want[n])]
         runs = pd.concat([own, mine], ignore_index=True)
         if set(runs["config_hash"]) >= want[n]:
             whole.append(str(h))
@@ -278,12 +280,14 @@ def set_features(part: pd.DataFrame, mf: np.ndarray) -> np.ndarray:
 def _fit_set_ranker(train_sets: pd.DataFrame, train: Any, rec: Any, seed: int) -> Any:
     import lightgbm as lgb
 
+    from metarec.models.surrogate import GRADES, relevance_grades
+
     X, y, groups = [], [], []
     for h, part in train_sets.groupby("content_hash", sort=True):
         if h not in train.metafeatures.index or len(part) < 6:
             continue
         X.append(set_features(part, rec.scaler_.transform(train.metafeatures.loc[h])[0]))
-        y.append(np.round(np.clip(part["ari"].to_numpy(dtype=float), 0, 1) * 30).astype(int))
+        y.append(relevance_grades(part["ari"].to_numpy(dtype=float)))
         groups.append(len(part))
     model = lgb.LGBMRanker(
         objective="lambdarank",
@@ -294,7 +298,7 @@ def _fit_set_ranker(train_sets: pd.DataFrame, train: Any, rec: Any, seed: int) -
         subsample=0.8,
         subsample_freq=1,
         colsample_bytree=0.8,
-        label_gain=list(range(31)),
+        label_gain=list(range(GRADES + 1)),
         lambdarank_truncation_level=10,
         random_state=seed,
         n_jobs=1,

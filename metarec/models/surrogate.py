@@ -71,6 +71,7 @@ __all__ = [
     "RUN_INDICES",
     "SurrogateObjective",
     "index_features",
+    "relevance_grades",
     "scored_runs",
     "training_runs",
 ]
@@ -87,6 +88,20 @@ INDEX_FEATURES = (
 )
 #: Relevance grades of the ranking loss: ARI in steps of 1 / GRADES.
 GRADES = 30
+
+
+def relevance_grades(ari: np.ndarray) -> np.ndarray:
+    """The ranking loss's integer relevance of each ARI: 0..GRADES, negatives as 0.
+
+    Parameters
+    ----------
+    ari : ndarray
+
+    Returns
+    -------
+    ndarray of int
+    """
+    return np.round(np.clip(np.asarray(ari, dtype=float), 0.0, 1.0) * GRADES).astype(int)
 
 
 #: The run's internal indices that :data:`INDEX_FEATURES` are derived from.
@@ -281,7 +296,7 @@ class SurrogateObjective(BaseEstimator):  # type: ignore[misc]
             )
             X = np.column_stack([X, oof])
             self.prior_model_ = fit_score_model(design, ari, self.random_state).booster_
-        grade = np.round(np.clip(ari, 0.0, 1.0) * GRADES).astype(int)
+        grade = relevance_grades(ari)
         _, sizes = np.unique(runs["content_hash"].to_numpy(), return_counts=True)
         ranker = lgb.LGBMRanker(
             objective="lambdarank",
