@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from metarec.knowledge import KnowledgeBase
 from metarec.models.bundle import load_models, save_models
 from metarec.models.recommender import Recommendation, Recommender
+from metarec.screening import DEFAULT_BUDGET
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -26,6 +27,11 @@ __all__ = [
     "recommend_for",
     "train",
 ]
+
+
+#: How deep the zero-shot ranking behind a recommendation goes (enough distinct
+#: configurations after they take the dataset's own number of clusters).
+ZERO_SHOT_DEPTH = 30
 
 
 def default_models_dir() -> Path:
@@ -107,6 +113,7 @@ def recommend(
     models: str | os.PathLike[str] | None = None,
     random_state: int = 0,
     hyperparameters: bool = False,
+    budget: float = DEFAULT_BUDGET,
 ) -> Recommendation:
     """Ranked clustering configurations for ``data``, with the evidence behind them.
 
@@ -124,6 +131,12 @@ def recommend(
         Also give the neural meta-learner's configuration for each recommended
         algorithm (``Recommendation.hyperparameters``), when the models have one
         and the dataset is not a known one.
+    budget : float, default=DEFAULT_BUDGET
+        Seconds for *screening*: running a small portfolio of candidates (the top
+        algorithms at candidate numbers of clusters around the predicted one) on a
+        subsample of ``data`` and ranking the partitions by a label-free score
+        (:mod:`metarec.screening`). ``0`` gives the zero-shot recommendation
+        (nothing is run), with the dataset's predicted number of clusters.
 
     Returns
     -------
@@ -136,7 +149,7 @@ def recommend(
     Examples
     --------
     >>> import metarec
-    >>> rec = metarec.recommend("sklearn:iris", top=3)
+    >>> rec = metarec.recommend("sklearn:iris", top=3, budget=0)
     >>> len(rec.items), list(rec.to_frame().columns[:2])
     (3, ['algorithm', 'params'])
     """
@@ -146,7 +159,7 @@ def recommend(
     dataset = as_dataset(data)
     mf = extract_metafeatures(dataset, random_state=random_state)
     recommender = get_recommender(knowledge, models)
-    rec = recommend_for(recommender, dataset, mf, top)
+    rec = recommend_for(recommender, dataset, mf, top, budget=budget, random_state=random_state)
     if hyperparameters and recommender.hyper is not None and not rec.known:
         # (a known dataset's recorded runs are the evidence: no second score beside them)
         algorithms = dict.fromkeys(it.algorithm for it in rec.items)
@@ -157,13 +170,21 @@ def recommend(
 
 
 def recommend_for(
-    recommender: Recommender, dataset: Dataset, metafeatures: pd.Series, top: int = 5
+    recommender: Recommender,
+    dataset: Dataset,
+    metafeatures: pd.Series,
+    top: int = 5,
+    *,
+    budget: float = 0.0,
+    random_state: int = 0,
 ) -> Recommendation:
     """What :func:`recommend` and :class:`~metarec.MetaClusterer` ask the models for.
 
     A dataset the knowledge base holds (:meth:`Recommender.known_dataset`) gets its
-    own recorded runs (:meth:`Recommender.recorded`); any other gets the
-    meta-learned ranking of :meth:`Recommender.recommend`.
+    own recorded runs (:meth:`Recommender.recorded`). Any other gets the
+    meta-learned ranking of :meth:`Recommender.recommend` with its own predicted
+    number of clusters (:func:`metarec.screening.with_own_k`), and with a
+    ``budget`` the screened candidates (:func:`metarec.screening.screen`).
 
     Parameters
     ----------
@@ -175,15 +196,35 @@ def recommend_for(
         Its meta-features.
     top : int, default=5
         How many configurations.
+    budget : float, default=0.0
+        Seconds of screening (0: none).
+    random_state : int, default=0
+        Seed of the screening's subsample and runs.
 
     Returns
     -------
     Recommendation
     """
+    from metarec.screening import screen, screened, with_own_k
+
     known = recommender.known_dataset(dataset)
     if known is not None and known in recommender.scores_.index:
         return recommender.recorded(known, top=top)
-    return recommender.recommend(metafeatures, top=top)
+    zero = recommender.recommend(metafeatures, top=max(top, ZERO_SHOT_DEPTH))
+    if budget <= 0:
+        return with_own_k(recommender, zero, metafeatures, top)
+    ranked = [it.config for it in zero.items]
+    screening = screen(
+        recommender,
+        dataset,
+        ranked,
+        zero.n_clusters,
+        zero.n_clusters_interval,
+        metafeatures,
+        budget,
+        random_state=random_state,
+    )
+    return screened(zero, screening, top)
 
 
 def predict_hyperparameters(

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from metarec._version import __version__
+from metarec.config import DEFAULT_BUDGET, redact
 from metarec.exceptions import MetarecError
 
 __all__ = ["main"]
@@ -234,7 +235,7 @@ def _cmd_db_build(args: argparse.Namespace) -> int:
         scheduler=args.scheduler,
         study=args.study,
         progress=not args.quiet,
-        command="metarec " + " ".join(sys.argv[1:]),
+        command=redact("metarec " + " ".join(args.argv)),
     )
     for line in summary.lines():
         print(line)
@@ -245,12 +246,28 @@ def _knowledge(args: argparse.Namespace) -> Any:
     return args.db  # None: the shipped knowledge with the user database layered over it
 
 
+def _budget(text: str) -> float:
+    """argparse type of --budget: seconds, 0 or more."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be 0 or more seconds, got {text!r}")
+    return value
+
+
 def _cmd_recommend(args: argparse.Namespace) -> int:
     from metarec.api import recommend
 
     dataset = _load(args)
     rec = recommend(
-        dataset, args.top, knowledge=_knowledge(args), models=args.models, hyperparameters=True
+        dataset,
+        args.top,
+        knowledge=_knowledge(args),
+        models=args.models,
+        hyperparameters=True,
+        budget=args.budget,
     )
     hyper = rec.hyperparameters
     if args.json:
@@ -258,11 +275,17 @@ def _cmd_recommend(args: argparse.Namespace) -> int:
         print(json.dumps(payload, indent=2, default=str))
         return 0
     print(f"{dataset.name}: {dataset.shape[0]} rows x {dataset.shape[1]} columns")
-    if rec.fallback or rec.known:
+    if rec.fallback or rec.known or rec.screening is not None:
         print(f"note: {rec.note}")
     lo, hi = rec.n_clusters_interval
     print(f"recommended number of clusters: {rec.n_clusters} (80% interval {lo}-{hi})")
-    print(f"{'#':>2} {'algorithm':<21}{'pred. ARI':>10}{'+/-':>7}{'clusters':>9}  parameters")
+    if rec.screening is not None:
+        # screened: the rank score within the portfolio, the prior, what the run found
+        print(
+            f"{'#':>2} {'algorithm':<21}{'screen':>7}{'prior ARI':>10}{'clusters':>9}  parameters"
+        )
+    else:
+        print(f"{'#':>2} {'algorithm':<21}{'pred. ARI':>10}{'+/-':>7}{'clusters':>9}  parameters")
     for it in rec.items:
         params = ", ".join(f"{k}={v}" for k, v in it.config["params"].items())
         pre = it.config["preprocessing"]
@@ -270,7 +293,12 @@ def _cmd_recommend(args: argparse.Namespace) -> int:
         unc = f"{it.uncertainty:.2f}" if it.uncertainty == it.uncertainty else "  -"
         k = f"{it.expected_clusters:.0f}" if it.expected_clusters == it.expected_clusters else "-"
         star = "*" if it.refined else " "
-        head = f"{it.rank:>2}{star}{it.algorithm:<21}{it.score:>10.3f}{unc:>7}{k:>9}"
+        if rec.screening is not None:
+            found = it.observed.get("clusters_found")
+            k = str(found) if found is not None else k
+            head = f"{it.rank:>2}{star}{it.algorithm:<21}{it.screened:>7.2f}{it.score:>10.3f}{k:>9}"
+        else:
+            head = f"{it.rank:>2}{star}{it.algorithm:<21}{it.score:>10.3f}{unc:>7}{k:>9}"
         print(f"{head}  {params}; {extra}")
     if any(it.refined for it in rec.items):
         print("   (* refined by the neural meta-learner)")
@@ -343,7 +371,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
             )
         except KeyError:
             raise IngestError(
-                f"no study {args.optuna_study!r} in {args.storage}; check --optuna-study"
+                f"no study {args.optuna_study!r} in {redact(args.storage)}; check --optuna-study"
             ) from None
         report = ingest_study(db, study, args.dataset, name=args.study, data_root=args.data_root)
     elif openml:
@@ -369,7 +397,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
         report = ingest_runs_file(db, args.source, study=args.study, data_root=args.data_root)
     for line in report.lines():
         print(line)
-    print(f"into {db.url}; run `metarec train` to refit the models")
+    print(f"into {db.display_url}; run `metarec train` to refit the models")
     return 0
 
 
@@ -510,6 +538,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--db", help=KNOWLEDGE_HELP)
     p.add_argument("--models", help="trained models folder (default: the shipped models)")
     p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument(
+        "--budget",
+        type=_budget,
+        default=DEFAULT_BUDGET,
+        metavar="SECONDS",
+        help="seconds for running candidate partitions on a subsample before ranking "
+        f"(default {DEFAULT_BUDGET:g}; 0: zero-shot, nothing is run)",
+    )
     p.set_defaults(func=_cmd_recommend)
 
     p = sub.add_parser("train", help="train the recommender's models from a meta-database")
@@ -730,6 +766,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     parser = _parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # what provenance records
     import warnings
 
     try:

@@ -12,18 +12,23 @@ Resolution order for the corpus root (the folder holding ``clustbench/`` and
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 __all__ = [
     "DATA_ENV",
+    "DEFAULT_BUDGET",
     "corpus_root",
     "find_corpus_root",
+    "redact",
     "user_data_dir",
     "user_models_dir",
 ]
 
 DATA_ENV = "METAREC_DATA"
 HOME_ENV = "METAREC_HOME"
+#: Seconds of screening (:mod:`metarec.screening`) in a default recommendation.
+DEFAULT_BUDGET = 5.0
 
 
 def _candidates() -> list[Path]:
@@ -104,3 +109,36 @@ def user_data_dir() -> Path:
 def user_models_dir() -> Path:
     """Where ``metarec train`` saves models trained on the user's knowledge."""
     return user_data_dir() / "models"
+
+
+_CREDENTIAL = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://[^\s:/@]*):(?P<secret>[^\s/]*)@")
+_PASSWORD_PARAM = re.compile(r"(?i)(?P<head>\bpassword=)[^\s&;]+")
+
+
+def redact(text: str) -> str:
+    """``text`` with the password of every URL in it masked (``user:***@host``).
+
+    Database URLs given on the command line or in ``$METAREC_DB`` may carry a
+    password; metarec never prints or stores one. This masks ``scheme://user:secret@``
+    (as SQLAlchemy's ``URL.render_as_string(hide_password=True)`` does) and
+    ``password=...`` parameters, also inside longer text such as a command line
+    or an error message.
+
+    Parameters
+    ----------
+    text : str
+        A URL, a command line or a message.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> redact("postgresql://ann:S3cret@db.example:5432/meta")
+    'postgresql://ann:***@db.example:5432/meta'
+    >>> redact("metarec db stats --db sqlite:///x.db")
+    'metarec db stats --db sqlite:///x.db'
+    """
+    masked = _CREDENTIAL.sub(lambda m: f"{m.group('head')}:***@", text)
+    return _PASSWORD_PARAM.sub(lambda m: f"{m.group('head')}***", masked)

@@ -8,6 +8,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.utils.validation import check_is_fitted
 
+from metarec.config import DEFAULT_BUDGET
 from metarec.dataset import Dataset
 from metarec.exceptions import InvalidDataError, MetarecError
 
@@ -32,6 +33,9 @@ class MetaClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         takes one (clusters or mixture components), asks for this many instead of
         the recommended number. Algorithms that find the number themselves (DBSCAN,
         HDBSCAN, MeanShift, ...) are fitted as recommended.
+    budget : float, default=DEFAULT_BUDGET
+        Seconds for screening candidate partitions before choosing
+        (:func:`metarec.recommend`); 0 chooses zero-shot, running nothing first.
 
     Attributes
     ----------
@@ -68,12 +72,14 @@ class MetaClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         knowledge: Any = None,
         random_state: int = 0,
         n_clusters: int | None = None,
+        budget: float = DEFAULT_BUDGET,
     ) -> None:
         self.rank = rank
         self.top = top
         self.knowledge = knowledge
         self.random_state = random_state
         self.n_clusters = n_clusters
+        self.budget = budget
 
     def fit(self, X: Any, y: Any = None) -> MetaClusterer:
         """Recommend for ``X`` (``y`` is ignored) and fit the chosen configuration."""
@@ -94,10 +100,22 @@ class MetaClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
                 f"n_clusters must be an integer from 2 to {dataset.shape[0] - 1} (fewer than the "
                 f"rows), got {k!r}"
             )
+        budget = self.budget
+        if (
+            isinstance(budget, bool)
+            or not isinstance(budget, (int, float, np.number))
+            or not (0 <= budget < float("inf"))
+        ):
+            raise MetarecError(f"budget must be 0 or more seconds, got {budget!r}")
         self.n_features_in_ = dataset.shape[1]
         mf = extract_metafeatures(dataset, random_state=self.random_state)
         self.recommendation_ = recommend_for(
-            get_recommender(self.knowledge), dataset, mf, top=self.top
+            get_recommender(self.knowledge),
+            dataset,
+            mf,
+            top=self.top,
+            budget=float(budget),
+            random_state=self.random_state,
         )
         item = self.recommendation_.items[min(self.rank, len(self.recommendation_.items)) - 1]
         self.config_ = item.config

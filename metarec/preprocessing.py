@@ -101,6 +101,11 @@ class Preprocessor(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         Preprocessor
             This fitted transformer.
         """
+        self._fit(X)
+        return self
+
+    def _fit(self, X: Any) -> Any:
+        """Fit; return the ColumnTransformer's output on ``X`` (its fit encodes it anyway)."""
         if self.categorical not in ("onehot", "ordinal"):
             raise InvalidDataError(
                 f"categorical must be 'onehot' or 'ordinal', got {self.categorical!r}"
@@ -147,14 +152,20 @@ class Preprocessor(TransformerMixin, BaseEstimator):  # type: ignore[misc]
                 names.extend(f"{col}={lev}" for lev in levels)
             else:
                 names.append(col)
-        self.transformer_ = self._column_transformer().fit(frame)
         self.feature_names_out_ = np.asarray(names, dtype=object)
         self.n_features_out_ = len(names)
-        return self
+        self.transformer_, self.order_ = self._column_transformer()
+        return self.transformer_.fit_transform(frame)
 
-    def _column_transformer(self) -> ColumnTransformer:
-        """scikit-learn's ColumnTransformer for the plan: numeric block first, then
-        every categorical column in input order."""
+    def _column_transformer(self) -> tuple[ColumnTransformer, np.ndarray]:
+        """scikit-learn's ColumnTransformer for the plan, and the permutation of its
+        output columns into the documented order.
+
+        One transformer per kind of column (numeric; binary, one-hot and ordinal
+        categorical), not one per column: a ColumnTransformer's cost grows with its
+        number of transformers. The permutation puts the categorical outputs back in
+        input order.
+        """
         parts: list[tuple[str, Any, list[str]]] = []
         if self.numeric_columns_:
             numeric = make_pipeline(
@@ -163,20 +174,30 @@ class Preprocessor(TransformerMixin, BaseEstimator):  # type: ignore[misc]
                 GuardedScaler(self.scaling),
             )
             parts.append(("numeric", numeric, self.numeric_columns_))
-        for i, (col, kind, levels) in enumerate(self.plan_):
+        # the output position of each categorical column's first output, per kind
+        width = {"binary": 1, "ordinal": 1}
+        groups: dict[str, list[int]] = {"binary": [], "onehot": [], "ordinal": []}
+        for i, (_, kind, _) in enumerate(self.plan_):
+            groups[kind].append(i)
+        blocks: dict[int, np.ndarray] = {}
+        start = len(self.numeric_columns_)
+        for kind in ("binary", "onehot", "ordinal"):
+            members = groups[kind]
+            if not members:
+                continue
+            columns = [self.plan_[i][0] for i in members]
+            levels = [self.plan_[i][2] for i in members]
+            # missing categories take the most frequent level (ties: the smallest),
+            # which is levels[0] by the plan's ordering
             steps: list[Any] = [
                 FunctionTransformer(_text_or_nan, feature_names_out="one-to-one"),
-                SimpleImputer(strategy="constant", fill_value=levels[0]),
+                SimpleImputer(strategy="most_frequent"),
             ]
-            if kind == "binary":
-                steps.append(_one_hot(levels, drop_first=True))
-            elif kind == "onehot":
-                steps.append(_one_hot(levels, drop_first=False))
-            else:
+            if kind == "ordinal":
                 # an unseen level counts as the most frequent one (rank 0), like a missing one
                 steps += [
                     OrdinalEncoder(
-                        categories=[levels],
+                        categories=levels,
                         handle_unknown="use_encoded_value",
                         unknown_value=-1,
                         dtype=np.float64,
@@ -184,8 +205,42 @@ class Preprocessor(TransformerMixin, BaseEstimator):  # type: ignore[misc]
                     FunctionTransformer(_unknown_as_first, feature_names_out="one-to-one"),
                     GuardedScaler(self.scaling),
                 ]
-            parts.append((f"c{i}", make_pipeline(*steps), [col]))
-        return ColumnTransformer(parts, remainder="drop", sparse_threshold=0.0)
+            else:
+                steps.append(_one_hot(levels, drop_first=kind == "binary"))
+            parts.append((kind, make_pipeline(*steps), columns))
+            for i, lev in zip(members, levels, strict=True):
+                n = width.get(kind, len(lev))
+                blocks[i] = np.arange(start, start + n)
+                start += n
+        order = np.concatenate(
+            [np.arange(len(self.numeric_columns_))] + [blocks[i] for i in sorted(blocks)]
+        ).astype(np.intp)
+        transformer = ColumnTransformer(parts, remainder="drop", sparse_threshold=0.0)
+        return transformer, order
+
+    def fit_transform(self, X: Any, y: Any = None, **fit_params: Any) -> np.ndarray:
+        """Fit, then encode ``X``: the same as ``fit(X).transform(X)``.
+
+        Parameters
+        ----------
+        X : DataFrame, Dataset or array-like of shape (n_samples, n_features)
+            The table to learn from and encode.
+        y : None
+            Ignored.
+        **fit_params : dict
+            Ignored.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_features_out_)
+            The encoded matrix; never NaN or infinite.
+        """
+        return self._finite(self._fit(X))
+
+    def _finite(self, raw: Any) -> np.ndarray:
+        """The ColumnTransformer's output in the documented column order, made finite."""
+        x = np.asarray(raw, dtype=float)[:, self.order_]
+        return np.nan_to_num(x, nan=0.0, posinf=0.0, neginf=0.0)
 
     # ------------------------------------------------------------ transform
     def transform(self, X: Any) -> np.ndarray:
@@ -210,8 +265,8 @@ class Preprocessor(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         with warnings.catch_warnings():
             # unseen levels are encoded as all zeros, as documented
             warnings.filterwarnings("ignore", message="Found unknown categories")
-            raw = np.asarray(self.transformer_.transform(frame[needed]), dtype=float)
-        return np.nan_to_num(raw, nan=0.0, posinf=0.0, neginf=0.0)
+            raw = self.transformer_.transform(frame[needed])
+        return self._finite(raw)
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         """Names of the output columns.
@@ -405,8 +460,12 @@ def _finite_or_nan(x: Any) -> np.ndarray:
 
 
 def _unknown_as_first(x: np.ndarray) -> np.ndarray:
-    """OrdinalEncoder's code -1 for a level unseen in fit becomes 0, the most frequent."""
-    return np.maximum(x, 0.0)
+    """OrdinalEncoder's code -1 for a level unseen in fit becomes 0, the most frequent.
+
+    Column-major, so that the scaler's column sums add each column as the one-column
+    array of a column-by-column encoding would (bit for bit).
+    """
+    return np.asfortranarray(np.maximum(x, 0.0))
 
 
 def _text_or_nan(x: Any) -> np.ndarray:
@@ -415,9 +474,9 @@ def _text_or_nan(x: Any) -> np.ndarray:
     return text.to_numpy(dtype=object, na_value=np.nan)
 
 
-def _one_hot(levels: list[str], drop_first: bool) -> OneHotEncoder:
+def _one_hot(levels: list[list[str]], drop_first: bool) -> OneHotEncoder:
     return OneHotEncoder(
-        categories=[levels],
+        categories=levels,
         drop="first" if drop_first else None,
         handle_unknown="ignore",
         sparse_output=False,

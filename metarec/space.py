@@ -130,9 +130,15 @@ class Param:
     def validate(self, value: Any) -> Any:
         """Return ``value`` coerced to this parameter's type, or raise ConfigError."""
         if self.kind == "cat":
-            if value not in self.choices:
+            # the choice itself, so that equal spellings (1024 and 1024.0, true and 1)
+            # give one canonical value and one hash
+            same_type = [c for c in self.choices if type(c) is type(value) and c == value]
+            equal = same_type or [
+                c for c in self.choices if _plain(value) is not None and c == _plain(value)
+            ]
+            if not equal:
                 raise ConfigError(f"{self.name}={value!r} is not one of {list(self.choices)}")
-            return value
+            return equal[0]
         try:
             v = int(value) if self.kind == "int" else float(value)
         except (TypeError, ValueError):
@@ -509,6 +515,16 @@ _PRE_BY_NAME = {p.name: p for p in PREPROCESSING}
 
 
 # ------------------------------------------------------------------ configs
+def _plain(value: Any) -> Any:
+    """A categorical value as a plain Python scalar (numpy scalars unwrapped); None
+    for values that cannot be a choice (containers, NaN)."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value if isinstance(value, (str, bool, int, float)) or value is None else None
+
+
 def _round(v: Any) -> Any:
     if isinstance(v, bool) or not isinstance(v, float):
         return v

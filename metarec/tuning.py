@@ -36,6 +36,7 @@ import numpy as np
 import optuna
 import pandas as pd
 
+from metarec.config import redact
 from metarec.dataset import Dataset
 from metarec.db.schema import NEIGHBOUR_ATTR, TRIAL_MEASURES
 from metarec.exceptions import MetarecError
@@ -128,7 +129,7 @@ def open_storage(storage: str | None) -> Any:
         return JournalStorage(JournalFileBackend(storage[len("journal:") :]))
     if "://" not in storage:
         raise MetarecError(
-            f"storage {storage!r} is neither a database URL nor journal:PATH; "
+            f"storage {redact(storage)!r} is neither a database URL nor journal:PATH; "
             "use e.g. postgresql://user@host/db or journal:study.log"
         )
     if storage.startswith("postgresql://"):  # psycopg 3, the driver metarec installs
@@ -144,7 +145,7 @@ def open_storage(storage: str | None) -> Any:
         except SQLAlchemyError as exc:
             failure = str(exc).splitlines()[0]
             time.sleep(0.5 * attempt)
-    raise MetarecError(f"cannot open the study storage {storage!r}: {failure}")
+    raise MetarecError(f"cannot open the study storage {redact(storage)!r}: {redact(failure)}")
 
 
 def _neighbour_runs(

@@ -28,7 +28,13 @@ LAYERS: list[tuple[str, ...]] = [
     ("metarec.metafeatures", "metarec.runner"),
     ("metarec.db", "metarec.knowledge"),
     ("metarec.models",),
-    ("metarec.api", "metarec.estimator", "metarec.tuning", "metarec.evaluation"),
+    (
+        "metarec.api",
+        "metarec.estimator",
+        "metarec.tuning",
+        "metarec.evaluation",
+        "metarec.screening",
+    ),
     ("metarec.cli", "metarec.__main__"),
 ]
 #: Model modules that may be imported by the other model modules.

@@ -15,7 +15,7 @@ from metarec.db import MetaDatabase
 from metarec.space import ALGORITHMS
 
 NAMES = ["sklearn:iris", "sklearn:wine", "clustbench:fcps/hepta", "clustbench:fcps/tetra"]
-PER_ALGORITHM = 3
+PER_ALGORITHM = 2
 
 
 def _build_cmd(url: str) -> list[str]:

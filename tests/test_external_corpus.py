@@ -18,7 +18,7 @@ from metarec.knowledge import KnowledgeBase
 
 def _write_corpus(root: Path, corpus_root: Path) -> Path:
     """iris as a CSV with a class column (a near-duplicate of sklearn:iris in the test KB),
-    fcps/chainlink in the clustbench layout, and glass in the uci121 layout."""
+    fcps/hepta in the clustbench layout, and glass in the uci121 layout."""
     out = root / "corpus"
     out.mkdir()
     iris = load_dataset("sklearn:iris")
@@ -26,7 +26,7 @@ def _write_corpus(root: Path, corpus_root: Path) -> Path:
     frame.insert(1, "Class", iris.labels)  # any case, any position
     frame.sample(frac=1.0, random_state=1).to_csv(out / "iris_copy.csv", index=False)
     (out / "cb").mkdir()
-    for f in (corpus_root / "clustbench" / "fcps").glob("chainlink.*"):
+    for f in (corpus_root / "clustbench" / "fcps").glob("hepta.*"):
         shutil.copy(f, out / "cb" / f.name)
     shutil.copytree(corpus_root / "uci121" / "glass", out / "glass")
     return out
@@ -39,7 +39,7 @@ def test_layouts_are_discovered_and_loaded(tmp_path: Path, corpus_root: Path) ->
     (corpus / "side.labels").write_text("\n".join(["a", "b", "c"] * 10) + "\n")
     names = discover_corpus(corpus)
     assert [n.rsplit("/", 1)[-1] for n in names] == [
-        "chainlink.data.gz",
+        "hepta.data.gz",
         "glass",
         "iris_copy.csv",
         "side.parquet",
@@ -47,7 +47,7 @@ def test_layouts_are_discovered_and_loaded(tmp_path: Path, corpus_root: Path) ->
     loaded = {n.rsplit("/", 1)[-1]: load_dataset(n) for n in names}
     assert loaded["iris_copy.csv"].shape == (150, 4)
     assert "Class" not in loaded["iris_copy.csv"].features.columns
-    assert loaded["chainlink.data.gz"].labels is not None
+    assert loaded["hepta.data.gz"].labels is not None
     assert loaded["glass"].content_hash == load_dataset("uci121:glass").content_hash
     assert sorted(set(loaded["side.parquet"].labels)) == ["a", "b", "c"]
     assert all(d.metadata["corpus"] == "external" for d in loaded.values())
@@ -75,7 +75,7 @@ def test_evaluate_on_an_external_corpus(
     report = capsys.readouterr().out
     assert "External corpus" in report and "iris_copy" in report
     per = pd.read_csv(out / "per_dataset.csv")
-    assert set(per["dataset"]) == {"iris_copy", "chainlink"}
+    assert set(per["dataset"]) == {"iris_copy", "hepta"}
     assert set(per["corpus"]) == {"external"}
     # every configuration was run on the corpus: the oracle is the best of all of them
     runs = KnowledgeBase.load(str(out / "corpus_runs.sqlite"))

@@ -13,7 +13,7 @@ import pytest
 from metarec import list_datasets, load_dataset
 from metarec.db import MetaDatabase
 from metarec.db.builder import BuildSettings, _base_key, build
-from metarec.exceptions import UnknownDatasetError
+from metarec.exceptions import FileReadError, UnknownDatasetError
 from metarec.io import data_kind, is_kept_out, kept_out_reason
 from metarec.io.keep_out import KEEP_OUT
 from metarec.io.packaged import rdatasets_label_column
@@ -125,6 +125,36 @@ def test_corpora_list_the_new_sources(corpus_root: Path) -> None:
     assert len(list_datasets("keel")) >= 140
     r = list_datasets("rdatasets")
     assert len(r) >= 250 and "rdatasets:datasets/iris" in r and "rdatasets:MASS/crabs" in r
+
+
+def test_the_shipped_rdatasets_listing_is_the_rule_applied(tmp_path: Path) -> None:
+    """The shipped listing is for this rdatasets release; on a seeded sample of all R
+    tables (passing or not) it says what the rule says."""
+    from metarec.io import packaged
+
+    shipped = json.loads(packaged._SHIPPED_LISTING.read_text())
+    assert shipped["key"] == packaged._listing_key()  # made from the installed release
+    listed = set(shipped["names"])
+    base = packaged._rdata_dir()
+    tables = sorted(
+        f"{p.parent.name}/{p.name[: -len(packaged._SUFFIX)]}" for p in base.glob("*/*.pkl.compress")
+    )
+    rng = np.random.default_rng(0)
+    sample = set(rng.choice(tables, 40, replace=False)) | set(
+        rng.choice(sorted(listed), 10, replace=False)
+    )
+    for name in sorted(sample):
+        try:
+            passes = rdatasets_label_column(packaged._read_rdata(name)) is not None
+        except (UnknownDatasetError, FileReadError):
+            passes = False  # unreadable: not listed
+        assert passes == (name in listed), name
+    # a listing for another release is not used; nor is a broken file
+    stale = tmp_path / "stale.json"
+    stale.write_text(json.dumps({"key": "[0]", "names": ["datasets/iris"]}))
+    assert packaged._read_listing(stale, packaged._listing_key()) is None
+    stale.write_text("{not json")
+    assert packaged._read_listing(stale, packaged._listing_key()) is None
 
 
 def test_unknown_names_of_new_sources() -> None:

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from metarec.config import redact
 from metarec.db.schema import datasets as datasets_table
 from metarec.db.schema import metafeatures as metafeatures_table
 from metarec.db.store import RUN_FIELDS, DatabaseError, MetaDatabase, _clean
@@ -99,6 +100,8 @@ def export_tables(
     cfg = db.table("configurations").drop(columns=["id"]).sort_values("config_hash")
     cfg.to_parquet(out / "configurations.parquet", index=False)
     st = db.table("studies").drop(columns=["id", "created_at"]).sort_values("name")
+    # a database written before passwords were masked: mask them on the way out
+    st["provenance"] = [None if p is None else redact(str(p)) for p in st["provenance"]]
     st.to_parquet(out / "studies.parquet", index=False)
     rf = db.runs_frame().sort_values(["content_hash", "config_hash", "seed"])
     rf = rf[rf["content_hash"].isin(set(ds["content_hash"]))]

@@ -24,7 +24,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
-from metarec.config import user_data_dir
+from metarec.config import redact, user_data_dir
 from metarec.dataset import Dataset
 from metarec.db.schema import (
     SCORE_COLUMNS,
@@ -102,6 +102,8 @@ class MetaDatabase:
 
     def __init__(self, url: str | os.PathLike[str] | None = None, *, create: bool = True) -> None:
         self.url = _normalize_url(url or default_url())
+        #: The URL with any password masked: what messages and records show.
+        self.display_url = redact(self.url)
         self.is_sqlite = self.url.startswith("sqlite")
         if self.is_sqlite:
             path = self.url.split("///", 1)[1] if "///" in self.url else ""
@@ -122,7 +124,9 @@ class MetaDatabase:
         try:
             self.engine: Engine = create_engine(self.url, **kwargs)
         except (SQLAlchemyError, ImportError) as exc:
-            raise DatabaseError(f"cannot open the database {self.url}: {exc}") from None
+            raise DatabaseError(
+                f"cannot open the database {self.display_url}: {redact(str(exc))}"
+            ) from None
         if self.is_sqlite:
             _sqlite_pragmas(self.engine)
         if create:
@@ -163,7 +167,9 @@ class MetaDatabase:
                 cfg.attributes["connection"] = conn
                 command.upgrade(cfg, "head")
         except SQLAlchemyError as exc:
-            raise DatabaseError(f"cannot create the schema in {self.url}: {exc}") from None
+            raise DatabaseError(
+                f"cannot create the schema in {self.display_url}: {redact(str(exc))}"
+            ) from None
 
     def revision(self) -> str | None:
         """The schema's Alembic revision."""
@@ -227,7 +233,9 @@ class MetaDatabase:
                 )
             ).first()
             if row is None:
-                raise DatabaseError(f"no dataset with content hash {content_hash} in {self.url}")
+                raise DatabaseError(
+                    f"no dataset with content hash {content_hash} in {self.display_url}"
+                )
             info = json.loads(row.info or "{}")
             for key, value in fields.items():
                 if key == "aliases":
@@ -296,8 +304,12 @@ class MetaDatabase:
         *,
         conn: Connection | None = None,
     ) -> int:
-        """Insert a study (build, tune, ingest) by unique name; return its id."""
-        row = {"name": name, "kind": kind, "provenance": json.dumps(provenance or {}, default=str)}
+        """Insert a study (build, tune, ingest) by unique name; return its id.
+
+        A password in the provenance (a database URL in a command line) is masked.
+        """
+        text_ = redact(json.dumps(provenance or {}, default=str))
+        row = {"name": name, "kind": kind, "provenance": text_}
         with self._begin(conn) as c:
             c.execute(self._insert(studies).on_conflict_do_nothing(), [row])
             return int(c.execute(select(studies.c.id).where(studies.c.name == name)).scalar_one())
@@ -369,7 +381,7 @@ class MetaDatabase:
             with self.engine.begin() as c:
                 yield c
         except SQLAlchemyError as exc:
-            raise DatabaseError(f"write to {self.url} failed: {exc}") from None
+            raise DatabaseError(f"write to {self.display_url} failed: {redact(str(exc))}") from None
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Connection]:
@@ -440,7 +452,7 @@ class MetaDatabase:
         by_status = {s: sum(v[s] for v in table.values()) for s in RUN_STATUSES}
         return {
             **self._corpus_stats(),
-            "url": self.url,
+            "url": self.display_url,
             "revision": self.revision(),
             "datasets": self.count("datasets"),
             "metafeature_vectors": self.count("metafeatures"),

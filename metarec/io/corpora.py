@@ -118,6 +118,28 @@ def list_clustbench(root: PathLike = None) -> list[str]:
     return sorted(names)
 
 
+def _inside(base: Path, corpus: str, name: str, *parts: str) -> Path:
+    """``base / parts...`` for the dataset ``corpus:name``, refused unless it stays
+    inside ``base``: no ``..``, absolute or empty parts, and no symlink out of it."""
+    pieces = [q for part in parts for q in part.replace("\\", "/").split("/")]
+    if (
+        not pieces
+        or any(q in ("", ".", "..") or "\x00" in q for q in pieces)
+        or Path(name).is_absolute()
+    ):
+        raise UnknownDatasetError(
+            f"{corpus}:{name}: not a dataset name (a name may not leave the corpus folder)"
+        )
+    path = base.joinpath(*pieces)
+    try:
+        path.resolve().relative_to(base.resolve())
+    except ValueError:
+        raise UnknownDatasetError(
+            f"{corpus}:{name}: resolves outside the corpus folder {base}; refused"
+        ) from None
+    return path
+
+
 def load_clustbench(name: str, root: PathLike = None) -> Dataset:
     """Load ``BATTERY/NAME`` from the clustering benchmark suite (Gagolewski et al.).
 
@@ -141,7 +163,7 @@ def load_clustbench(name: str, root: PathLike = None) -> Dataset:
         raise UnknownDatasetError(
             f"clustbench:{name}: expected BATTERY/NAME, e.g. clustbench:fcps/atom"
         )
-    data_path = base / battery / f"{short}.data.gz"
+    data_path = _inside(base, "clustbench", name, battery, f"{short}.data.gz")
     if not data_path.is_file():
         if (base / battery / f"{short}.labels0.gz").is_file():
             raise UnknownDatasetError(
@@ -208,7 +230,7 @@ def load_uci121(name: str, root: PathLike = None) -> Dataset:
     -------
     Dataset
     """
-    folder = corpus_root(root) / "uci121" / name
+    folder = _inside(corpus_root(root) / "uci121", "uci121", name, name)
     data_path = folder / f"{name}_py.dat"
     if not data_path.is_file():
         raise UnknownDatasetError(
@@ -263,7 +285,7 @@ def load_realworld(name: str, root: PathLike = None) -> Dataset:
         Features, the class labels as reference labels, ``kind`` real.
     """
     base = corpus_root(root) / "realworld"
-    data_path = base / f"{name}.data.gz"
+    data_path = _inside(base, "realworld", name, f"{name}.data.gz")
     if "/" in name or not data_path.is_file():
         raise UnknownDatasetError(
             f"realworld:{name}: no such dataset in {base}; "

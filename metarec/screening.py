@@ -1,0 +1,609 @@
+"""Candidate partitions scored before recommending: the budgeted recommendation.
+
+A zero-shot recommendation ranks configurations by what they scored on similar
+datasets. Within a time budget, :func:`screen` also *runs* a small portfolio of
+candidates on a subsample of the dataset itself: the best configuration of each of
+the top-ranked algorithms, at the dataset's own candidate numbers of clusters
+around the predicted one (:func:`candidate_ks`), most likely first. Every
+resulting partition is scored without labels (:func:`label_free_scores`) and the
+candidates are ranked by that score blended with the meta-learned prior.
+
+Reference: the candidates-then-score design of MetaIVM and of auto-sklearn 2.0's
+portfolios, with the label-free score of :mod:`metarec.models.surrogate`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import adjusted_rand_score
+
+from metarec.config import DEFAULT_BUDGET
+from metarec.dataset import Dataset
+from metarec.models.recommender import Recommendation, RecommendedConfig
+from metarec.runner import PreparedData, RunResult, run_config
+from metarec.space import Configuration, config_hash, k_cap
+
+__all__ = [
+    "DEFAULT_BUDGET",
+    "Candidate",
+    "Screening",
+    "agreement",
+    "candidate_configs",
+    "candidate_ks",
+    "data_k",
+    "kmeans_at",
+    "label_free_scores",
+    "portfolio",
+    "screen",
+    "screened",
+    "with_own_k",
+]
+
+
+def candidate_ks(
+    centres: Sequence[int], interval: tuple[int, int], n_rows: int, width: int = 2
+) -> list[int]:
+    """Candidate numbers of clusters around the given centres, most likely first.
+
+    Each centre (the data's own silhouette-best k, the predicted k, ...) in
+    order, then ``c - 1, c + 1, ..., c - width, c + width`` around each, then the
+    ends of the predicted ``interval`` and 2 (the most common number of classes);
+    each clipped to ``2 .. k_cap(n_rows)`` and given once.
+
+    Parameters
+    ----------
+    centres : sequence of int
+        Numbers of clusters to centre on, most likely first.
+    interval : tuple of int
+        The predicted interval.
+    n_rows : int
+        Rows of the dataset (caps k).
+    width : int, default=2
+        How far from each centre the neighbouring values go.
+
+    Returns
+    -------
+    list of int
+
+    Examples
+    --------
+    >>> candidate_ks([4], (3, 7), n_rows=500)
+    [4, 3, 5, 2, 6, 7]
+    >>> candidate_ks([6, 3], (3, 4), n_rows=500, width=1)
+    [6, 3, 5, 7, 2, 4]
+    """
+    cap = max(2, k_cap(n_rows))
+    order = list(centres)
+    for d in range(1, width + 1):
+        for c in centres:
+            order += [c - d, c + d]
+    order += [interval[0], interval[1], 2]
+    out: list[int] = []
+    for v in order:
+        v = int(min(max(v, 2), cap))
+        if v not in out:
+            out.append(v)
+    return out
+
+
+def candidate_configs(
+    ranked: Sequence[Configuration], ks: Sequence[int], algorithms: int = 3
+) -> list[Configuration]:
+    """The portfolio to run: the best configuration of each of the first
+    ``algorithms`` distinct algorithms of ``ranked``, at every k of ``ks``.
+
+    Ordered by likelihood: every algorithm at ``ks[0]`` first (in rank order), then
+    every algorithm at ``ks[1]``, and so on; a configuration without a number of
+    clusters (DBSCAN, HDBSCAN, ...) appears once, as it is. Duplicates are dropped.
+
+    Parameters
+    ----------
+    ranked : sequence of Configuration
+        Configurations in the zero-shot order, best first.
+    ks : sequence of int
+        Candidate numbers of clusters, most likely first.
+    algorithms : int, default=3
+        How many distinct algorithms.
+
+    Returns
+    -------
+    list of Configuration
+    """
+    leaders: list[Configuration] = []
+    for cfg in ranked:
+        cfg = Configuration.from_dict(cfg)
+        if cfg.algorithm not in {c.algorithm for c in leaders}:
+            leaders.append(cfg)
+        if len(leaders) == algorithms:
+            break
+    out: dict[str, Configuration] = {}
+    for k in ks:
+        for cfg in leaders:
+            c = cfg.with_n_clusters(int(k)) if cfg.n_clusters is not None else cfg
+            out.setdefault(config_hash(c), c)
+    return list(out.values())
+
+
+@dataclass
+class Candidate:
+    """One screened candidate: its configuration, its run, and what scored it."""
+
+    config: Configuration
+    prior: float
+    result: RunResult
+    score: float = float("nan")
+    agreement: float = float("nan")
+
+    @property
+    def ok(self) -> bool:
+        """Whether the run produced a partition of at least two clusters."""
+        return self.result.status == "ok" and (self.result.n_clusters or 0) >= 2
+
+
+@dataclass
+class Screening:
+    """What :func:`screen` ran and found, best first."""
+
+    candidates: list[Candidate]
+    budget: float
+    elapsed: float
+    subsample: int
+    not_run: int = 0
+    ranking: list[int] = field(default_factory=list)
+
+    @property
+    def best(self) -> Candidate | None:
+        """The winning candidate, or None when no candidate produced a partition."""
+        return self.candidates[self.ranking[0]] if self.ranking else None
+
+    def summary(self) -> dict[str, Any]:
+        """Plain-data summary (for JSON): counts, budget and time spent."""
+        return {
+            "budget": self.budget,
+            "elapsed": round(self.elapsed, 3),
+            "subsample": self.subsample,
+            "candidates": len(self.candidates),
+            "partitions": sum(c.ok for c in self.candidates),
+            "not_run": self.not_run,
+        }
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per candidate run, in screening order."""
+        rows = []
+        for i, c in enumerate(self.candidates):
+            rows.append(
+                {
+                    "algorithm": c.config.algorithm,
+                    "n_clusters": c.config.n_clusters,
+                    "config_hash": config_hash(c.config),
+                    "status": c.result.status,
+                    "clusters_found": c.result.n_clusters,
+                    "fit_time": c.result.fit_time,
+                    "prior": c.prior,
+                    "score": c.score,
+                    "agreement": c.agreement,
+                    "silhouette": c.result.silhouette,
+                    "rank": self.ranking.index(i) + 1 if i in self.ranking else None,
+                }
+            )
+        return pd.DataFrame(rows)
+
+
+def data_k(prepared: PreparedData, random_state: int = 0) -> int:
+    """The data's own number of clusters: the k from 2 to ``k_cap`` whose KMeans
+    partition (one k-means++ start, as the meta-database's KMeans runs) of the
+    standard-scaled matrix has the best silhouette.
+
+    Parameters
+    ----------
+    prepared : PreparedData
+        The (subsampled) data.
+    random_state : int, default=0
+        Seed of KMeans.
+
+    Returns
+    -------
+    int
+    """
+    import warnings
+
+    from sklearn.cluster import KMeans
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.metrics import silhouette_score
+
+    X = prepared.eval_matrix
+    distinct = len(np.unique(X, axis=0))
+    best_k, best = 2, -np.inf
+    for k in range(2, max(2, k_cap(len(X))) + 1):
+        if k >= distinct:
+            break
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            labels = KMeans(k, n_init=1, random_state=random_state).fit_predict(X)
+        if len(np.unique(labels)) < 2:
+            continue
+        s = silhouette_score(X, labels)
+        if s > best:
+            best_k, best = k, float(s)
+    return best_k
+
+
+def kmeans_at(k: int) -> Configuration:
+    """KMeans (k-means++, standard scaling, no PCA) asking for ``k`` clusters.
+
+    Parameters
+    ----------
+    k : int
+        Number of clusters.
+
+    Returns
+    -------
+    Configuration
+    """
+    return Configuration.from_dict(
+        {"algorithm": "kmeans", "params": {"n_clusters": int(k)}, "preprocessing": {}}
+    )
+
+
+def portfolio(
+    ranked: Sequence[Configuration], ks: Sequence[int], k_data: int, algorithms: int = 3
+) -> list[Configuration]:
+    """What :func:`screen` runs, in order: the zero-shot top-1 as recommended, KMeans
+    at the data's silhouette-best k, then :func:`candidate_configs`; each once.
+
+    Parameters
+    ----------
+    ranked : sequence of Configuration
+        The zero-shot ranking, best first.
+    ks : sequence of int
+        Candidate numbers of clusters, most likely first.
+    k_data : int
+        The data's silhouette-best k (:func:`data_k`).
+    algorithms : int, default=3
+        How many distinct algorithms :func:`candidate_configs` takes.
+
+    Returns
+    -------
+    list of Configuration
+    """
+    first = [Configuration.from_dict(ranked[0])] if ranked else []
+    out: dict[str, Configuration] = {}
+    for c in [*first, kmeans_at(k_data), *candidate_configs(ranked, ks, algorithms)]:
+        out.setdefault(config_hash(c), c)
+    return list(out.values())
+
+
+def agreement(labelings: Sequence[np.ndarray | None]) -> np.ndarray:
+    """Each partition's mean adjusted Rand index with the other partitions.
+
+    A partition that the other candidates, found by other algorithms and numbers of
+    clusters, largely agree with is more likely to be structure than an artefact of
+    one algorithm (the idea behind cluster-ensemble selection). NaN for a missing
+    partition, and for every partition when fewer than two are given.
+
+    Parameters
+    ----------
+    labelings : sequence of ndarray or None
+        Cluster labels of the same rows, one array per candidate (None: no partition).
+
+    Returns
+    -------
+    ndarray of shape (n_candidates,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> a, b = np.array([0, 0, 1, 1]), np.array([1, 1, 0, 0])
+    >>> agreement([a, b, np.array([0, 1, 0, 1])]).round(2).tolist()
+    [0.25, 0.25, -0.5]
+    """
+    idx = [i for i, lab in enumerate(labelings) if lab is not None]
+    out = np.full(len(labelings), np.nan)
+    if len(idx) < 2:
+        return out
+    m = np.eye(len(idx))
+    for a in range(len(idx)):
+        for b in range(a + 1, len(idx)):
+            m[a, b] = m[b, a] = adjusted_rand_score(labelings[idx[a]], labelings[idx[b]])
+    np.fill_diagonal(m, np.nan)
+    out[idx] = np.nanmean(m, axis=1)
+    return out
+
+
+def _ranks(values: np.ndarray) -> np.ndarray:
+    """Ranks in [0, 1] (1 = largest; NaN is the lowest), ties averaged."""
+    v = np.where(np.isfinite(values), values, -np.inf)
+    ranks = pd.Series(v).rank(method="average").to_numpy()
+    return (ranks - 1) / max(len(v) - 1, 1)
+
+
+def label_free_scores(
+    surrogate: Any,
+    metafeatures: pd.Series,
+    candidates: Sequence[Candidate],
+    weights: Mapping[str, float] | None = None,
+) -> np.ndarray:
+    """Blend of the label-free evidence about each candidate partition.
+
+    Ranks within the candidate set (1 = best) of the learned surrogate objective's
+    score, of the partition's agreement with the other candidates
+    (:func:`agreement`) and of the meta-learned prior, weighted by ``weights``
+    (default :data:`BLEND`). Candidates that produced no partition score NaN.
+
+    Parameters
+    ----------
+    surrogate : SurrogateObjective or None
+        The learned objective (its weight counts as 0 without one).
+    metafeatures : Series
+        The dataset's meta-features.
+    candidates : sequence of Candidate
+        The screened runs (``agreement`` filled in).
+    weights : mapping, optional
+        Weights of ``"surrogate"``, ``"agreement"`` and ``"prior"``.
+
+    Returns
+    -------
+    ndarray of shape (n_candidates,)
+    """
+    w = dict(BLEND if weights is None else weights)
+    ok = np.array([c.ok for c in candidates])
+    out = np.full(len(candidates), np.nan)
+    if not ok.any():
+        return out
+    parts: dict[str, np.ndarray] = {
+        "agreement": np.array([c.agreement for c in candidates]),
+        "prior": np.array([c.prior for c in candidates]),
+    }
+    if surrogate is not None:
+        kept = [c for c in candidates if c.ok]
+        sur = np.full(len(candidates), np.nan)
+        sur[ok] = surrogate.score_many(
+            metafeatures, [c.config for c in kept], [c.result for c in kept]
+        )
+        parts["surrogate"] = sur
+    total = np.zeros(int(ok.sum()))
+    weight = 0.0
+    for name, values in parts.items():
+        wn = float(w.get(name, 0.0))
+        if wn and np.isfinite(values[ok]).any():
+            total += wn * _ranks(values[ok])
+            weight += wn
+    out[ok] = total / weight if weight else 0.0
+    return out
+
+
+#: Weights of :func:`label_free_scores` (chosen held out: ``scripts/eval_budget.py``).
+BLEND: dict[str, float] = {"surrogate": 1.0, "agreement": 1.0, "prior": 0.5}
+
+
+#: The first candidates of the portfolio (the zero-shot top-1 as recommended and
+#: KMeans at the data's own k) run whatever the budget, so that any screening
+#: compares partitions.
+ALWAYS_RUN = 2
+
+
+def screen(
+    recommender: Any,
+    dataset: Dataset,
+    ranked: Sequence[Configuration],
+    n_clusters: int,
+    interval: tuple[int, int],
+    metafeatures: pd.Series,
+    budget: float = DEFAULT_BUDGET,
+    *,
+    subsample: int = 1000,
+    random_state: int = 0,
+    algorithms: int = 3,
+    width: int = 2,
+    weights: Mapping[str, float] | None = None,
+) -> Screening:
+    """Run the candidate portfolio on a subsample within ``budget`` seconds and rank it.
+
+    Parameters
+    ----------
+    recommender : Recommender
+        The fitted models (its ranker gives the prior, its surrogate the score).
+    dataset : Dataset
+        The data (labels, if any, are not used).
+    ranked : sequence of Configuration
+        The zero-shot ranking, best first.
+    n_clusters, interval : int, tuple of int
+        The predicted number of clusters and its interval.
+    metafeatures : Series
+        The dataset's meta-features.
+    budget : float, default=DEFAULT_BUDGET
+        Seconds for choosing the data's own k and running candidates; the first
+        :data:`ALWAYS_RUN` candidates run in any case, those not started in time
+        are counted in :attr:`Screening.not_run`.
+    subsample : int, default=1000
+        Rows the candidates run on (as the meta-database's runs did).
+    random_state : int, default=0
+        Seed of the subsample and the algorithms.
+    algorithms, width : int
+        See :func:`candidate_configs` and :func:`candidate_ks`.
+    weights : mapping, optional
+        See :func:`label_free_scores`.
+
+    Returns
+    -------
+    Screening
+    """
+    start = time.perf_counter()
+    data = dataclasses.replace(dataset.subsample(subsample, random_state), labelings=())
+    prepared = PreparedData(data, random_state)
+    k_data = data_k(prepared, random_state)
+    ks = candidate_ks([k_data, n_clusters], interval, data.shape[0], width)
+    configs = portfolio(ranked, ks, k_data, algorithms)
+    priors = recommender.prior_scores(metafeatures, configs)
+    candidates: list[Candidate] = []
+    not_run = 0
+    for i, (cfg, prior) in enumerate(zip(configs, priors, strict=True)):
+        left = budget - (time.perf_counter() - start)
+        if left <= 0 and i >= ALWAYS_RUN:
+            not_run += 1
+            continue
+        result = run_config(
+            prepared,
+            cfg,
+            seed=random_state,
+            time_limit=max(left, 1.0),
+            keep_labels=True,
+            dbcv=False,
+        )
+        candidates.append(Candidate(cfg, float(prior), result))
+    labels = [c.result.labels if c.ok else None for c in candidates]
+    for c, a in zip(candidates, agreement(labels), strict=True):
+        c.agreement = float(a)
+    scores = label_free_scores(
+        getattr(recommender, "surrogate", None), metafeatures, candidates, weights
+    )
+    for c, s in zip(candidates, scores, strict=True):
+        c.score = float(s)
+    ranking = [int(i) for i in np.argsort(-np.nan_to_num(scores, nan=-np.inf), kind="stable")]
+    ranking = [i for i in ranking if np.isfinite(scores[i])]
+    return Screening(
+        candidates=candidates,
+        budget=float(budget),
+        elapsed=time.perf_counter() - start,
+        subsample=data.shape[0],
+        not_run=not_run,
+        ranking=ranking,
+    )
+
+
+def with_own_k(
+    recommender: Any, zero: Recommendation, metafeatures: pd.Series, top: int
+) -> Recommendation:
+    """The zero-shot recommendation with the dataset's own number of clusters.
+
+    Every configuration that takes a number of clusters (or mixture components)
+    asks for the predicted one (``zero.n_clusters``) instead of the one the design
+    happened to draw; its score is then the ranker's prior for that configuration
+    (no known dataset ran it at that k). Configurations that become equal are
+    listed once.
+
+    Parameters
+    ----------
+    recommender : Recommender
+        The fitted models.
+    zero : Recommendation
+        A zero-shot recommendation (:meth:`Recommender.recommend`), long enough
+        to give ``top`` distinct configurations.
+    metafeatures : Series
+        The dataset's meta-features.
+    top : int
+        How many configurations to keep.
+
+    Returns
+    -------
+    Recommendation
+    """
+    k = int(zero.n_clusters)
+    items: list[RecommendedConfig] = []
+    seen: set[str] = set()
+    for it in zero.items:
+        cfg = it.config
+        if cfg.n_clusters is not None and cfg.n_clusters != k:
+            new = cfg.with_n_clusters(k)
+            h = config_hash(new)
+            if h in seen:
+                continue
+            prior = float(recommender.prior_scores(metafeatures, [new])[0])
+            it = dataclasses.replace(
+                it,
+                config=new,
+                config_hash=h,
+                score=prior,
+                neighbour_score=float("nan"),
+                ranker_score=prior,
+                expected_clusters=float(k),
+                support=[],
+            )
+        if it.config_hash in seen:
+            continue
+        seen.add(it.config_hash)
+        items.append(dataclasses.replace(it, rank=len(items) + 1))
+        if len(items) == top:
+            break
+    lo, hi = zero.n_clusters_interval
+    return dataclasses.replace(zero, items=items, n_clusters_interval=(min(lo, k), max(hi, k)))
+
+
+def screened(zero: Recommendation, screening: Screening, top: int) -> Recommendation:
+    """The recommendation the screening ranks: its candidates, best first.
+
+    The number of clusters is the winner's (asked for, or found by an algorithm
+    that finds it itself), so that the printed k and the top-1's k agree. Without
+    any partition from the screening, ``zero`` is returned with a note.
+
+    Parameters
+    ----------
+    zero : Recommendation
+        The zero-shot recommendation the candidates came from.
+    screening : Screening
+        What :func:`screen` ran.
+    top : int
+        How many configurations to keep.
+
+    Returns
+    -------
+    Recommendation
+    """
+    if screening.best is None:
+        note = "no screened candidate produced a partition; this is the zero-shot ranking"
+        return dataclasses.replace(
+            zero, note=" ".join(filter(None, [zero.note, note])), screening=screening
+        )
+    items = []
+    for r, i in enumerate(screening.ranking[:top], start=1):
+        c = screening.candidates[i]
+        k = c.config.n_clusters or c.result.n_clusters
+        items.append(
+            RecommendedConfig(
+                rank=r,
+                config=c.config,
+                config_hash=config_hash(c.config),
+                score=c.prior,
+                uncertainty=float("nan"),
+                neighbour_score=float("nan"),
+                ranker_score=c.prior,
+                expected_clusters=float("nan") if k is None else float(k),
+                screened=c.score,
+                observed={
+                    "clusters_found": c.result.n_clusters,
+                    "silhouette": _round(c.result.silhouette),
+                    "agreement": _round(c.agreement),
+                    "fit_time": _round(c.result.fit_time),
+                },
+            )
+        )
+    best = screening.best
+    k = int(best.config.n_clusters or best.result.n_clusters or zero.n_clusters)
+    ks = [it.expected_clusters for it in items if np.isfinite(it.expected_clusters)]
+    lo, hi = (int(min(ks)), int(max(ks))) if ks else (k, k)
+    note = (
+        f"screened {len(screening.candidates)} candidate partitions on "
+        f"{screening.subsample} rows in {screening.elapsed:.1f} s"
+        + (f" ({screening.not_run} not run within the budget)" if screening.not_run else "")
+        + "; ranked by the learned label-free score, their agreement and the prior"
+    )
+    return dataclasses.replace(
+        zero,
+        items=items,
+        n_clusters=k,
+        n_clusters_interval=(min(lo, k), max(hi, k)),
+        note=" ".join(filter(None, [zero.note, note])),
+        screening=screening,
+    )
+
+
+def _round(v: Any) -> float | None:
+    v = float(v) if v is not None else float("nan")
+    return round(v, 4) if np.isfinite(v) else None

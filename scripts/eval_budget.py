@@ -1,0 +1,294 @@
+"""Held out on real data: the budgeted recommendation (candidates run, then scored).
+
+For every held-out real dataset (the harness's folds of near-duplicate groups; the
+recommender and the surrogate objective refitted on the other folds), the
+zero-shot recommendation gives a ranking and a number of clusters; the screening
+portfolio of :mod:`metarec.screening` (the zero-shot top-1 as recommended, then
+the best configuration of each of the top three algorithms at the candidate k
+values around the predicted one) is *run* on the dataset's 1000-row subsample,
+as the meta-database's runs were. Every candidate's label-free evidence (the
+surrogate's score, as shipped and learned also from the k sweep; internal
+indices; agreement with the other candidates; the ranker's prior) and its ARI
+against the reference labels are kept in ``OUT/candidates.parquet``, so that
+ways of picking can be compared without running anything again:
+
+* ``zero_shot``: the top-1 of the zero-shot recommendation (``budget=0``);
+* ``pick_<rule>``: the candidate a rule picks (``surrogate``, ``surrogate_sweep``,
+  ``silhouette``, ``calinski_harabasz``, ``davies_bouldin``, ``agreement``,
+  ``prior``, and the blends of :func:`metarec.screening.label_free_scores`);
+* ``oracle``: the best candidate (the ceiling of the portfolio);
+* the KMeans baselines of the k sweep (true k, k = 8, k by silhouette) from
+  ``benchmarks/k_choice/per_dataset.csv``, on the same subsamples.
+
+Resumable: folds already in ``OUT/candidates.parquet`` are not run again.
+
+Usage::
+
+    python scripts/eval_budget.py collect [--corpora uci121,realworld,keel] [--folds 6]
+    python scripts/eval_budget.py report [--out benchmarks/budget]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _results import process_pool
+
+#: Blends compared by the report: (name, weights of label_free_scores).
+BLENDS: dict[str, dict[str, float]] = {
+    "surrogate+agreement": {"surrogate": 1.0, "agreement": 1.0},
+    "surrogate+agreement+prior": {"surrogate": 1.0, "agreement": 1.0, "prior": 0.5},
+    "agreement+prior": {"agreement": 1.0, "prior": 0.5},
+    "surrogate+prior": {"surrogate": 1.0, "prior": 0.5},
+    "sweep+agreement": {"surrogate_sweep": 1.0, "agreement": 1.0},
+    "sweep+agreement+prior": {"surrogate_sweep": 1.0, "agreement": 1.0, "prior": 0.5},
+}
+SIGN = {"silhouette": 1.0, "calinski_harabasz": 1.0, "davies_bouldin": -1.0}
+
+
+def _fold_job(job: tuple[int, list[str], str, int, str]) -> str:
+    """Fit the fold's models, run every held-out dataset's candidates, write a part."""
+    fold, held, db, seed, out = job
+    from sklearn.metrics import adjusted_rand_score
+
+    from metarec import load_dataset
+    from metarec.knowledge import KnowledgeBase
+    from metarec.models.recommender import Recommender
+    from metarec.models.surrogate import SurrogateObjective
+    from metarec.runner import PreparedData, run_config
+    from metarec.screening import agreement, candidate_ks, data_k, portfolio
+    from metarec.space import config_hash
+
+    start = time.perf_counter()
+    kb = KnowledgeBase.load(db)
+    train = kb.without(set(held))
+    rec = Recommender(random_state=seed).fit(train)
+    surrogates = {
+        "surrogate": SurrogateObjective(random_state=seed).fit(train),
+        "surrogate_sweep": SurrogateObjective(random_state=seed, sweep=True).fit(train),
+    }
+    fitted = time.perf_counter() - start
+    rows: list[dict[str, Any]] = []
+    for h in held:
+        mf = kb.metafeatures.loc[h]
+        zero = rec.recommend(mf, top=len(rec.configs_))
+        ranked = [it.config for it in zero.items]
+        ds = load_dataset(str(kb.value(h, "source"))).subsample(1000, 0)
+        truth = ds.labels
+        n = ds.shape[0]
+        import dataclasses
+
+        prepared = PreparedData(dataclasses.replace(ds, labelings=()), 0)
+        t0 = time.perf_counter()
+        k_data = data_k(prepared, 0)
+        k_time = time.perf_counter() - t0
+        ks = candidate_ks([k_data, zero.n_clusters], zero.n_clusters_interval, n, width=2)
+        unique = portfolio(ranked, ks, k_data, algorithms=3)
+        results = [
+            run_config(prepared, c, seed=0, time_limit=30, keep_labels=True, dbcv=False)
+            for c in unique
+        ]
+        ok = [r.status == "ok" and (r.n_clusters or 0) >= 2 for r in results]
+        labels = [r.labels if good else None for r, good in zip(results, ok, strict=True)]
+        agree = agreement(labels)
+        prior = rec.prior_scores(mf, unique)
+        scores = {}
+        for name, sur in surrogates.items():
+            s = np.full(len(unique), np.nan)
+            idx = [i for i, good in enumerate(ok) if good]
+            if idx:
+                s[idx] = sur.score_many(mf, [unique[i] for i in idx], [results[i] for i in idx])
+            scores[name] = s
+        for i, (c, r) in enumerate(zip(unique, results, strict=True)):
+            rows.append(
+                {
+                    "content_hash": h,
+                    "dataset": kb.value(h, "source"),
+                    "corpus": kb.corpus_of(h),
+                    "fold": fold,
+                    "order": i,
+                    "is_zero_shot": i == 0,
+                    "algorithm": c.algorithm,
+                    "k": c.n_clusters,
+                    "predicted_k": zero.n_clusters,
+                    "data_k": k_data,
+                    "data_k_time": k_time,
+                    "true_k": kb.value(h, "n_classes"),
+                    "config_hash": config_hash(c),
+                    "status": r.status,
+                    "ok": ok[i],
+                    "clusters_found": r.n_clusters,
+                    "fit_time": r.fit_time,
+                    "silhouette": r.silhouette,
+                    "calinski_harabasz": r.calinski_harabasz,
+                    "davies_bouldin": r.davies_bouldin,
+                    "agreement": agree[i],
+                    "prior": prior[i],
+                    "surrogate": scores["surrogate"][i],
+                    "surrogate_sweep": scores["surrogate_sweep"][i],
+                    "ari": adjusted_rand_score(truth, r.labels) if ok[i] else 0.0,
+                }
+            )
+    part = Path(out) / "parts" / f"fold{fold}.parquet"
+    part.parent.mkdir(parents=True, exist_ok=True)
+    tmp = part.with_name(part.name + ".tmp")
+    pd.DataFrame(rows).to_parquet(tmp, index=False)
+    tmp.replace(part)
+    took = time.perf_counter() - start
+    return f"fold {fold}: {len(held)} datasets, models {fitted:.0f}s, all {took:.0f}s"
+
+
+def collect(args: argparse.Namespace) -> None:
+    from metarec.evaluation import heldout_folds
+    from metarec.knowledge import KnowledgeBase
+
+    kb = KnowledgeBase.load(args.db)
+    corpora = set(args.corpora.split(","))
+    real = [h for h in kb.dataset_hashes if kb.kind_of(h) == "real" and kb.corpus_of(h) in corpora]
+    folds = heldout_folds(kb, args.folds, args.seed)
+    jobs = []
+    for f, held in enumerate(folds, start=1):
+        mine = sorted(set(held) & set(real))
+        done = Path(args.out) / "parts" / f"fold{f}.parquet"
+        if mine and not done.exists():
+            jobs.append((f, mine, args.db, args.seed, args.out))
+    print(f"{len(real)} real datasets in {len(folds)} folds; {len(jobs)} folds to run", flush=True)
+    with process_pool(args.workers) as pool:
+        for message in pool.map(_fold_job, jobs):
+            print(message, flush=True)
+
+
+def _pick(group: pd.DataFrame, values: np.ndarray) -> float:
+    ok = group["ok"].to_numpy() & np.isfinite(values)
+    if not ok.any():
+        return float(group["ari"].iloc[0])
+    v = np.where(ok, values, -np.inf)
+    return float(group["ari"].to_numpy()[int(np.argmax(v))])
+
+
+def _data_k_ari(g: pd.DataFrame) -> float:
+    """ARI of the portfolio's KMeans at the data's silhouette-best k (``k_data``)."""
+    from metarec.screening import kmeans_at
+    from metarec.space import config_hash
+
+    hit = g[g["config_hash"] == config_hash(kmeans_at(int(g["data_k"].iloc[0])))]
+    return float(hit["ari"].iloc[0]) if len(hit) else float("nan")
+
+
+def _rank01(values: np.ndarray, ok: np.ndarray) -> np.ndarray:
+    v = np.where(ok & np.isfinite(values), values, -np.inf)
+    r = pd.Series(v).rank(method="average").to_numpy()
+    return (r - 1) / max(len(v) - 1, 1)
+
+
+def per_dataset(cands: pd.DataFrame, budget: float | None = None) -> pd.DataFrame:
+    """One row per dataset: the ARI each way of picking gets (within ``budget`` s)."""
+    rows = []
+    for h, g in cands.groupby("content_hash", sort=True):
+        g = g.sort_values("order")
+        if budget is not None:  # the candidates started within the budget
+            spent = g["fit_time"].fillna(0).clip(lower=0).cumsum().shift(fill_value=0)
+            spent = spent + float(g["data_k_time"].iloc[0])  # the silhouette stage first
+            g = g[(spent.to_numpy() < budget) | (g["order"].to_numpy() == 0)]
+        ok = g["ok"].to_numpy()
+        row: dict[str, Any] = {
+            "content_hash": h,
+            "dataset": g["dataset"].iloc[0],
+            "corpus": g["corpus"].iloc[0],
+            "candidates": len(g),
+            "zero_shot": float(g["ari"].iloc[0]),
+            "kmeans_data_k": _data_k_ari(g),
+            "oracle": float(g["ari"].max()),
+        }
+        for name in ("surrogate", "surrogate_sweep", "agreement", "prior", *SIGN):
+            row[f"pick_{name}"] = _pick(g, SIGN.get(name, 1.0) * g[name].to_numpy(dtype=float))
+        for name, weights in BLENDS.items():
+            total = sum(
+                w * _rank01(SIGN.get(p, 1.0) * g[p].to_numpy(dtype=float), ok)
+                for p, w in weights.items()
+            )
+            row[f"pick_{name}"] = _pick(g, np.asarray(total, dtype=float))
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def report(args: argparse.Namespace) -> None:
+    from metarec.evaluation import markdown_table, paired_p
+
+    out = Path(args.out)
+    parts = sorted((out / "parts").glob("fold*.parquet"))
+    if not parts:
+        raise SystemExit(f"nothing collected in {out}; run `collect` first")
+    cands = pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
+    cands.to_parquet(out / "candidates.parquet", index=False)
+    lines = ["# Budgeted recommendation on real data, held out", ""]
+    lines.append(
+        f"{cands['content_hash'].nunique()} real datasets, {len(cands)} candidate runs "
+        f"(mean {cands.groupby('content_hash').size().mean():.1f} per dataset; "
+        "median fit time per dataset "
+        f"{cands.groupby('content_hash')['fit_time'].sum().median():.1f} s)."
+    )
+    base = pd.read_csv(args.baselines)[
+        ["content_hash", "kmeans_true_k", "kmeans_k8", "kmeans_silhouette_k"]
+    ]
+    for budget in (None, *args.budgets):
+        per = per_dataset(cands, budget).merge(base, on="content_hash", how="left")
+        tag = "all candidates" if budget is None else f"budget {budget:g} s"
+        if budget is None:
+            per.to_csv(out / "per_dataset.csv", index=False)
+        methods = [c for c in per.columns if c.startswith(("pick_", "kmeans_"))]
+        methods = ["zero_shot", *methods, "oracle"]
+        table = []
+        for corpus, g in [*per.groupby("corpus"), ("pooled", per)]:
+            for m in methods:
+                v = g[m].astype(float)
+                frac = (v / g["oracle"].where(g["oracle"] > 0)).clip(upper=1)
+                table.append(
+                    {
+                        "corpus": corpus,
+                        "method": m,
+                        "n": int(v.notna().sum()),
+                        "mean": v.mean(),
+                        "median": v.median(),
+                        "of_oracle": frac.mean(),
+                        "p_vs_kmeans_k8": paired_p(v, g["kmeans_k8"])
+                        if m != "kmeans_k8"
+                        else np.nan,
+                    }
+                )
+        frame = pd.DataFrame(table)
+        frame.to_csv(
+            out / f"summary_{'all' if budget is None else f'{budget:g}s'}.csv", index=False
+        )
+        lines += ["", f"## {tag}", "", markdown_table(frame)]
+    (out / "report.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("step", choices=["collect", "report"])
+    parser.add_argument("--db", default="shipped")
+    parser.add_argument("--corpora", default="uci121,realworld,keel")
+    parser.add_argument("--folds", type=int, default=6)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--budgets", type=float, nargs="*", default=[2.0, 5.0])
+    parser.add_argument("--baselines", default="benchmarks/k_choice/per_dataset.csv")
+    parser.add_argument("--out", default="benchmarks/budget")
+    args = parser.parse_args()
+    collect(args) if args.step == "collect" else report(args)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,128 @@
+"""The budgeted recommendation: candidates run on the data, then scored without labels."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_blobs
+
+import metarec
+from metarec import MetaClusterer
+from metarec.cli import main
+from metarec.exceptions import MetarecError
+from metarec.screening import agreement, candidate_configs, candidate_ks
+from metarec.space import Configuration, k_cap
+
+
+def _blobs() -> np.ndarray:
+    x, _ = make_blobs(240, n_features=4, centers=4, cluster_std=1.0, random_state=7)
+    return x
+
+
+def test_candidate_ks_are_around_the_prediction_and_within_the_cap() -> None:
+    assert candidate_ks([4], (3, 7), n_rows=500)[:5] == [4, 3, 5, 2, 6]
+    assert candidate_ks([6, 3], (3, 4), n_rows=500, width=1) == [6, 3, 5, 7, 2, 4]
+    ks = candidate_ks([40], (30, 60), n_rows=200)
+    assert max(ks) <= k_cap(200) and min(ks) >= 2 and len(ks) == len(set(ks))
+    small = candidate_ks([2], (2, 2), n_rows=10)
+    assert small[0] == 2 and all(2 <= k <= max(2, k_cap(10)) for k in small)
+
+
+def test_candidate_configs_take_each_top_algorithm_at_every_k() -> None:
+    ranked = [
+        Configuration.from_dict(
+            {"algorithm": "kmeans", "params": {"n_clusters": 7}, "preprocessing": {}}
+        ),
+        Configuration.from_dict(
+            {"algorithm": "kmeans", "params": {"n_clusters": 3}, "preprocessing": {}}
+        ),
+        Configuration.from_dict(
+            {"algorithm": "dbscan", "params": {"eps_quantile": 0.1, "min_samples": 5}}
+        ),
+        Configuration.from_dict({"algorithm": "gmm", "params": {"n_components": 9}}),
+    ]
+    got = candidate_configs(ranked, [4, 5], algorithms=3)
+    assert [(c.algorithm, c.n_clusters) for c in got] == [
+        ("kmeans", 4),
+        ("dbscan", None),
+        ("gmm", 4),
+        ("kmeans", 5),
+        ("gmm", 5),
+    ]
+
+
+def test_agreement_prefers_the_partition_the_others_share() -> None:
+    a = np.repeat([0, 1, 2], 20)
+    noisy = a.copy()
+    noisy[:5] = 1
+    other = np.tile([0, 1], 30)
+    got = agreement([a, noisy, other, None])
+    assert np.isnan(got[3]) and got[0] > got[2] and got[1] > got[2]
+    assert np.isnan(agreement([a])).all()
+
+
+def test_budget_zero_gives_every_configuration_the_predicted_k(kb_dir: Path) -> None:
+    rec = metarec.recommend(_blobs(), top=5, knowledge=str(kb_dir), budget=0)
+    assert rec.screening is None
+    ks = {it.config.n_clusters for it in rec.items} - {None}
+    assert ks == {rec.n_clusters}  # the printed k is every configuration's k
+    assert len({it.config_hash for it in rec.items}) == len(rec.items)
+    lo, hi = rec.n_clusters_interval
+    assert lo <= rec.n_clusters <= hi
+
+
+def test_a_budget_runs_candidates_and_ranks_their_partitions(kb_dir: Path) -> None:
+    rec = metarec.recommend(_blobs(), top=3, knowledge=str(kb_dir), budget=30)
+    s = rec.screening
+    assert s is not None and s.not_run == 0 and len(s.candidates) >= 3
+    assert [it.rank for it in rec.items] == [1, 2, 3]
+    top = rec.top
+    assert np.isfinite(top.screened) and top.screened == max(c.score for c in s.candidates)
+    assert top.observed["clusters_found"] >= 2
+    k = top.config.n_clusters or top.observed["clusters_found"]
+    assert rec.n_clusters == k  # the printed k is the top-1's
+    assert "screened" in rec.note
+    frame = s.to_frame()
+    assert len(frame) == len(s.candidates) and frame["rank"].min() == 1
+    # nothing is screened for data the meta-database holds: its own runs lead
+    known = metarec.recommend("sklearn:wine", knowledge=str(kb_dir), budget=30)
+    assert known.known and known.screening is None
+
+
+def test_a_small_budget_runs_fewer_candidates(kb_dir: Path) -> None:
+    rec = metarec.recommend(_blobs(), knowledge=str(kb_dir), budget=1e-9)
+    assert rec.screening is not None
+    # the zero-shot top-1 and KMeans at the data's own k run whatever the budget
+    assert len(rec.screening.candidates) == 2 and rec.screening.not_run >= 1
+
+
+def test_meta_clusterer_budget(kb_dir: Path) -> None:
+    x = _blobs()
+    model = MetaClusterer(knowledge=str(kb_dir), budget=30).fit(x)
+    assert model.recommendation_.screening is not None
+    assert model.config_ == model.recommendation_.top.config
+    assert model.labels_.shape == (len(x),)
+    for bad in (-1, float("nan"), float("inf"), "5", True):
+        with pytest.raises(MetarecError, match="budget"):
+            MetaClusterer(knowledge=str(kb_dir), budget=bad).fit(x)  # type: ignore[arg-type]
+
+
+def test_cli_budget(kb_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "blobs.csv"
+    np.savetxt(path, _blobs(), delimiter=",", header="a,b,c,d", comments="")
+    args = ["recommend", str(path), "--db", str(kb_dir)]
+    assert main([*args, "--budget", "30", "--json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["screening"]["candidates"] >= 3
+    first = payload["recommendations"][0]
+    assert first["observed"]["clusters_found"] >= 2
+    assert main([*args, "--budget", "0"]) == 0
+    out = capsys.readouterr().out
+    assert "recommended number of clusters" in out
+    for bad in ("-1", "inf", "soon"):
+        with pytest.raises(SystemExit):
+            main([*args, "--budget", bad])
+        assert "budget" in capsys.readouterr().err

@@ -1,0 +1,112 @@
+"""Credentials: a database password is never printed, stored or exported."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from metarec.cli import main
+from metarec.config import redact
+from metarec.db import DatabaseError, MetaDatabase
+
+SECRET = "S3cretPw"
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("postgresql://ann:S3cret@h:5432/db", "postgresql://ann:***@h:5432/db"),
+        ("postgresql+psycopg://ann:p@ss@h/db", "postgresql+psycopg://ann:***@h/db"),
+        (
+            "metarec x --db postgresql://u:pw@h/db --add a",
+            "metarec x --db postgresql://u:***@h/db --add a",
+        ),
+        ("host=h password=abc user=u", "host=h password=*** user=u"),
+        ("postgresql://ann@h/db", "postgresql://ann@h/db"),
+        ("sqlite:////tmp/a:b@c.db", "sqlite:////tmp/a:b@c.db"),
+    ],
+)
+def test_redact(text: str, masked: str) -> None:
+    assert redact(text) == masked
+
+
+def test_a_password_on_the_command_line_appears_nowhere(
+    postgres_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import psycopg
+
+    server = postgres_url.rsplit("/", 1)[0]  # postgresql://postgres@127.0.0.1:PORT
+    with psycopg.connect(server + "/postgres", autocommit=True) as conn:
+        for name in ("metarec_pw", "optuna_pw"):
+            conn.execute(f"DROP DATABASE IF EXISTS {name}")
+            conn.execute(f"CREATE DATABASE {name}")
+    # the test server trusts loopback: any password is accepted, and must be hidden
+    url = server.replace("postgres@", f"postgres:{SECRET}@") + "/metarec_pw"
+    build = ["db", "build", "--add", "sklearn:iris", "--configs-per-algorithm", "1"]
+    assert main([*build, "--db", url, "--workers", "1", "--quiet"]) == 0
+    assert main(["db", "stats", "--db", url]) == 0
+    assert main(["db", "stats", "--db", url, "--json"]) == 0
+    assert main(["db", "export", str(tmp_path / "export"), "--db", url]) == 0
+    assert main(["db", "import", str(tmp_path / "export"), "--db", str(tmp_path / "c.sqlite")]) == 0
+    printed = capsys.readouterr()
+    assert SECRET not in printed.out + printed.err
+    assert "postgres:***@" in printed.out  # the database is still named
+    for f in (tmp_path / "export").rglob("*"):
+        if f.is_file():
+            assert SECRET.encode() not in f.read_bytes(), f.name
+    for db in (MetaDatabase(url), MetaDatabase(str(tmp_path / "c.sqlite"))):
+        for table in ("datasets", "configurations", "studies", "runs"):
+            assert SECRET not in db.table(table).to_csv(), table
+        studies = db.table("studies")
+        assert studies["provenance"].str.contains("postgres:\\*\\*\\*@").any()
+    # errors name the database without its password
+    with pytest.raises(DatabaseError) as err:
+        MetaDatabase(f"postgresql://ann:{SECRET}@127.0.0.1:1/nowhere")
+    assert SECRET not in str(err.value) and "ann:***@" in str(err.value)
+    # and so does the "no such study" error of an ingest from an Optuna storage
+    storage = url.replace("/metarec_pw", "/optuna_pw")  # Optuna's own tables, apart
+    assert main(["ingest", "--optuna-study", "nope", "--storage", storage, "--db", url]) != 0
+    printed = capsys.readouterr()
+    assert "nope" in printed.err and SECRET not in printed.out + printed.err
+
+
+def _corpus_with_an_outside_file(tmp_path: Path) -> tuple[Path, Path]:
+    """A corpus root, and outside it files that look like uci121, clustbench and
+    realworld datasets (plus a symlink from inside the corpus to them)."""
+    import gzip
+
+    root, outside = tmp_path / "root", tmp_path / "outside" / "evil"
+    for d in (root / "uci121", root / "clustbench" / "battery", root / "realworld", outside):
+        d.mkdir(parents=True)
+    (outside / "evil_py.dat").write_text("1,2\n3,4\n5,6\n")
+    (outside / "labels_py.dat").write_text("0\n1\n0\n")
+    for name in ("evil.data.gz", "evil.labels0.gz"):
+        with gzip.open(outside / name, "wt") as f:
+            f.write("1 2\n3 4\n5 6\n" if "data" in name else "1\n2\n1\n")
+    (root / "uci121" / "link").symlink_to(outside, target_is_directory=True)
+    (outside / "link_py.dat").symlink_to(outside / "evil_py.dat")
+    return root, outside
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "uci121:../../outside/evil",
+        "uci121:../../../../tmp/x/evil",
+        "uci121:link",  # a symlink out of the corpus
+        "clustbench:battery/../../../outside/evil/evil",
+        "clustbench:../outside/evil",
+        "realworld:../../outside/evil/evil",
+        "rdatasets:../../etc",
+        "rdatasets:MASS/../../x",
+    ],
+)
+def test_corpus_names_stay_inside_their_folder(tmp_path: Path, name: str) -> None:
+    from metarec import load_dataset
+    from metarec.exceptions import UnknownDatasetError
+
+    root, _ = _corpus_with_an_outside_file(tmp_path)
+    with pytest.raises(UnknownDatasetError) as err:
+        load_dataset(name, data_root=str(root))
+    assert "\n" not in str(err.value)
