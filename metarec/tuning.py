@@ -57,6 +57,7 @@ __all__ = [
     "plot_progress",
     "refit_best",
     "tune",
+    "user_objective_value",
     "warm_start",
 ]
 
@@ -502,7 +503,10 @@ def tune(
         ``"auto"`` (the learned surrogate objective, maximized), ``"index"`` (the
         internal index chosen per dataset by :func:`choose_objective`), an internal
         index of :data:`OBJECTIVES`, or a function of a
-        :class:`~metarec.runner.RunResult` returning a value to maximize.
+        :class:`~metarec.runner.RunResult` returning a value to maximize. A
+        function runs in a forked child within ``time_limit``
+        (:func:`user_objective_value`): one that raises or runs too long fails its
+        trial (``user_attrs["objective_error"]``) and the search goes on.
     timeout : float, optional
         Seconds for the whole search.
     storage, study_name
@@ -640,11 +644,74 @@ def tune(
                 return math.nan
             return surrogate.score(mf, config, result)
         if callable(objective):
-            return float(objective(result))
+            value, error = user_objective_value(objective, result, time_limit)
+            if error is not None:
+                trial.set_user_attr("objective_error", error)
+            return value
         return objective_value(result, objective, prepared.eval_matrix)
 
     study.optimize(run, n_trials=n_trials, timeout=timeout, show_progress_bar=show_progress_bar)
     return study
+
+
+def _objective_child(conn: Any, objective: Callable[[RunResult], float], result: RunResult) -> None:
+    try:
+        conn.send((True, float(objective(result))))
+    except BaseException as exc:  # the user's error is the trial's outcome, sent back
+        conn.send((False, f"{type(exc).__name__}: {exc}"[:500]))
+    finally:
+        conn.close()
+
+
+def user_objective_value(
+    objective: Callable[[RunResult], float], result: RunResult, time_limit: float | None
+) -> tuple[float, str | None]:
+    """A user's objective on a run, as a trial's value: ``(value, None)``, or
+    ``(nan, error)`` when it raises, returns no number or runs past ``time_limit``.
+
+    The objective runs in a forked child process (on POSIX, with a time limit), so
+    that one that hangs is stopped and one that crashes the interpreter does not
+    take the search with it; Optuna records a NaN value as a failed trial and the
+    search goes on.
+
+    Parameters
+    ----------
+    objective : callable
+        Takes a :class:`~metarec.runner.RunResult`, returns a number.
+    result : RunResult
+        The trial's run.
+    time_limit : float or None
+        Seconds the objective may take (None: no limit, run in this process).
+
+    Returns
+    -------
+    tuple of (float, str or None)
+    """
+    if time_limit is None or os.name != "posix":
+        try:
+            return float(objective(result)), None
+        except Exception as exc:  # the user's error is the trial's outcome
+            return math.nan, f"{type(exc).__name__}: {exc}"[:500]
+    import multiprocessing as mp
+
+    ctx = mp.get_context("fork")  # the user's callable need not be picklable
+    parent, child = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_objective_child, args=(child, objective, result), daemon=True)
+    proc.start()
+    child.close()
+    try:
+        if not parent.poll(time_limit):
+            return math.nan, f"the objective took longer than the time limit ({time_limit:g} s)"
+        try:
+            ok, payload = parent.recv()
+        except EOFError:
+            return math.nan, f"the objective's process died (exit code {proc.exitcode})"
+        return (float(payload), None) if ok else (math.nan, str(payload))
+    finally:
+        if proc.is_alive():
+            proc.kill()
+        proc.join()
+        parent.close()
 
 
 def _surrogate_of(recommender: Any) -> Any:

@@ -46,7 +46,7 @@ def _fill(db: MetaDatabase, n_datasets: int = 2) -> int:
 
 def test_schema_is_migrated_and_writes_are_idempotent(tmp_path: Path) -> None:
     db = MetaDatabase(tmp_path / "m.sqlite")
-    assert db.revision() == "0003"
+    assert db.revision() == "0004"
     n = _fill(db)
     assert n == 2 * 24
     assert _fill(db) == 0  # re-ingesting is a no-op
@@ -155,7 +155,7 @@ def test_four_processes_ingest_into_sqlite(tmp_path: Path) -> None:
 def test_four_processes_ingest_into_postgresql(postgres_url: str) -> None:
     _concurrent_ingest(postgres_url)
     db = MetaDatabase(postgres_url)
-    assert db.revision() == "0003" and db.stats()["runs_by_status"]["ok"] == 1000
+    assert db.revision() == "0004" and db.stats()["runs_by_status"]["ok"] == 1000
 
 
 def test_a_database_of_revision_0002_gains_the_size_columns(tmp_path: Path) -> None:
@@ -174,7 +174,7 @@ def test_a_database_of_revision_0002_gains_the_size_columns(tmp_path: Path) -> N
         command.upgrade(cfg, "0002")
     assert "size_entropy" not in {c["name"] for c in inspect(engine).get_columns("runs")}
     db = MetaDatabase(url)  # opening migrates to the newest revision
-    assert db.revision() == "0003"
+    assert db.revision() == "0004"
     columns = {c["name"] for c in inspect(db.engine).get_columns("runs")}
     assert {"size_entropy", "largest_fraction", "smallest_fraction"} <= columns
     assert _fill(db) == 2 * 24

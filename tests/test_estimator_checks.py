@@ -28,7 +28,7 @@ NOT_APPLICABLE.update(dict.fromkeys(ONE_CLUSTER, "sets n_clusters=1: not a clust
 
 def test_sklearn_estimator_checks(kb_dir: Path) -> None:
     results = check_estimator(
-        MetaClusterer(knowledge=str(kb_dir)),
+        MetaClusterer(knowledge=str(kb_dir), budget=0),  # screening: tests/test_screening.py
         expected_failed_checks=NOT_APPLICABLE,
         on_fail=None,
     )

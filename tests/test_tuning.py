@@ -297,3 +297,35 @@ def test_best_so_far_follows_the_objective_and_skips_failed_trials() -> None:
     assert curve["trial"].tolist() == [1, 2, 3, 4]
     assert curve["objective"].tolist() == [3.0, 3.0, 1.0, 1.0]
     assert curve["ari"].tolist() == [0.1, 0.1, 0.5, 0.5]
+
+
+def test_a_raising_or_hanging_user_objective_fails_its_trial_and_the_search_goes_on(
+    tmp_path: Path,
+) -> None:
+    import time as _time
+
+    counter = tmp_path / "calls"  # the objective runs in a child process: count in a file
+
+    def flaky(result: Any) -> float:
+        with counter.open("a") as fh:
+            fh.write("x")
+        if len(counter.read_text()) % 2:
+            raise ValueError("my objective broke")
+        return float(result.silhouette)
+
+    kw: dict[str, Any] = {"algorithms": ["kmeans"], "warm": False}
+    study = tune("sklearn:iris", n_trials=4, objective=flaky, **kw)
+    states = [t.state.name for t in study.trials]
+    assert len(states) == 4 and "COMPLETE" in states and "FAIL" in states
+    failed = [t for t in study.trials if t.state.name == "FAIL"]
+    assert all("ValueError: my objective broke" in t.user_attrs["objective_error"] for t in failed)
+
+    def hangs(result: Any) -> float:
+        _time.sleep(60)
+        return 0.0
+
+    start = _time.perf_counter()
+    study = tune("sklearn:iris", n_trials=2, objective=hangs, time_limit=1.0, **kw)
+    assert _time.perf_counter() - start < 20  # not 2 x 60 s
+    assert [t.state.name for t in study.trials] == ["FAIL", "FAIL"]
+    assert all("time limit" in t.user_attrs["objective_error"] for t in study.trials)
