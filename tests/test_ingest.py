@@ -236,6 +236,24 @@ def _concurrent(url: str, tmp_path: Path) -> None:
     assert len(frame) == 45 * 3 + 1  # every (config, seed) once; the failed dbscan run once
     assert not frame.duplicated(["content_hash", "config_hash", "seed"]).any()
     assert db.count("datasets") == 1 and db.check() == []
+    # what each said it added adds up to what is stored (not "1 new" twice)
+    import re
+
+    said = [re.search(r"datasets: (\d+) new.*?runs: (\d+) new", o, re.S) for o, _ in outs]
+    assert all(said), outs
+    assert sum(int(m.group(1)) for m in said if m) == 1
+    assert sum(int(m.group(2)) for m in said if m) == len(frame)
+    # an ingest that adds nothing says so and leaves no study row
+    studies = db.count("studies")
+    again = subprocess.run(
+        [sys.executable, "-m", "metarec", "ingest", str(files[0]), "--db", url, "--study", "rerun"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert again.returncode == 0, again.stderr
+    assert "datasets: 0 new" in again.stdout and "runs: 0 new" in again.stdout
+    assert db.count("studies") == studies
 
 
 def test_two_concurrent_ingests_store_each_run_once_sqlite(tmp_path: Path) -> None:

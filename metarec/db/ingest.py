@@ -258,11 +258,21 @@ def _write(
         for h, ds in datasets.new.items()
     }
     configs = {config_hash(c): c for _, c, _ in runs}
+    from sqlalchemy import select
+
+    from metarec.db.schema import studies
+
     with db.transaction() as conn:
-        ids = {h: db.add_dataset(ds, vectors[h], conn=conn) for h, ds in datasets.new.items()}
+        added = {h: db.insert_dataset(ds, vectors[h], conn=conn) for h, ds in datasets.new.items()}
+        ids = {h: i for h, (i, _) in added.items()}
+        new_datasets = sum(new for _, new in added.values())  # not those a concurrent ingest added
         for h in {h for h, _, _ in runs} - set(ids):
             ids[h] = _dataset_id(h, conn)
         config_ids = db.add_configurations(configs.values(), conn=conn)
+        study_existed = (
+            conn.execute(select(studies.c.id).where(studies.c.name == report.study)).first()
+            is not None
+        )
         study_id = db.add_study(report.study, "ingest", provenance, conn=conn)
         rows = [
             {
@@ -274,8 +284,11 @@ def _write(
             for h, c, fields in runs
         ]
         report.runs_new = db.add_runs(rows, conn=conn)
-    report.datasets_new = len(datasets.new)
-    report.datasets_known = len({h for h, _, _ in runs} - set(datasets.new))
+        if not report.runs_new and not new_datasets and not study_existed:
+            # an ingest that added nothing leaves no study behind
+            conn.execute(studies.delete().where(studies.c.id == study_id))
+    report.datasets_new = int(new_datasets)
+    report.datasets_known = max(0, len({h for h, _, _ in runs}) - report.datasets_new)
     report.configurations = len(configs)
     report.runs_known = len(rows) - report.runs_new
     return report

@@ -192,6 +192,33 @@ class MetaDatabase:
         conn: Connection | None = None,
     ) -> int:
         """Insert a dataset (no-op when its content hash is known) and its meta-features."""
+        return self.insert_dataset(dataset, vector, corpus=corpus, conn=conn)[0]
+
+    def insert_dataset(
+        self,
+        dataset: Dataset,
+        vector: pd.Series | None = None,
+        *,
+        corpus: str | None = None,
+        conn: Connection | None = None,
+    ) -> tuple[int, bool]:
+        """:meth:`add_dataset`, also saying whether this call inserted it (False when
+        its content hash was stored already, by anyone, concurrent writers included).
+
+        Parameters
+        ----------
+        dataset : Dataset
+        vector : Series, optional
+            Its meta-features.
+        corpus : str, optional
+        conn : Connection, optional
+            A transaction to write in.
+
+        Returns
+        -------
+        tuple of (int, bool)
+            The dataset's id and whether it is new.
+        """
         info = {k: v for k, v in dataset.metadata.items() if k != "description"}
         if dataset.qualities:  # the source's own meta-features (OpenML), kept beside ours
             info["openml_qualities"] = dataset.qualities
@@ -208,7 +235,8 @@ class MetaDatabase:
             "info": json.dumps(info, default=str),
         }
         with self._begin(conn) as c:
-            c.execute(self._insert(datasets).on_conflict_do_nothing(), [row])
+            stmt = self._insert(datasets).on_conflict_do_nothing().returning(datasets.c.id)
+            inserted = c.execute(stmt, row).first()  # a row only when this call inserted it
             dataset_id = int(
                 c.execute(
                     select(datasets.c.id).where(datasets.c.content_hash == dataset.content_hash)
@@ -216,7 +244,7 @@ class MetaDatabase:
             )
             if vector is not None:
                 self.add_metafeatures(dataset_id, vector, conn=c)
-        return dataset_id
+        return dataset_id, inserted is not None
 
     def annotate_dataset(
         self, content_hash: str, fields: Mapping[str, Any], *, conn: Connection | None = None
