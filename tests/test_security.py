@@ -110,3 +110,20 @@ def test_corpus_names_stay_inside_their_folder(tmp_path: Path, name: str) -> Non
     with pytest.raises(UnknownDatasetError) as err:
         load_dataset(name, data_root=str(root))
     assert "\n" not in str(err.value)
+
+
+def test_the_local_dask_cluster_listens_on_loopback_only() -> None:
+    from urllib.parse import urlparse
+
+    from metarec.db.builder import _client
+
+    client = _client(1, None)
+    try:
+        assert urlparse(client.scheduler.address).hostname == "127.0.0.1"
+        assert urlparse(client.dashboard_link).hostname == "127.0.0.1"
+        workers = client.scheduler_info()["workers"]
+        assert workers and all(urlparse(w).hostname == "127.0.0.1" for w in workers)
+    finally:
+        cluster = client.cluster
+        client.close()
+        cluster.close()

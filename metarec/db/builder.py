@@ -147,14 +147,20 @@ def _client(workers: int, scheduler: str | None) -> Any:
 
     logging.getLogger("distributed").setLevel(logging.WARNING)
     if scheduler:
-        return Client(scheduler)
+        # A scheduler is trusted: Dask moves pickles between it, its workers and
+        # us. tls:// addresses use the TLS settings of the Dask configuration
+        # (distributed.comm.tls.*, e.g. DASK_DISTRIBUTED__COMM__TLS__CA_FILE).
+        from distributed.security import Security
+
+        return Client(scheduler, security=Security() if scheduler.startswith("tls://") else None)
     # Runs fork child processes of their own, which daemonic workers may not.
     dask.config.set({"distributed.worker.daemon": False})
-    cluster = LocalCluster(
+    cluster = LocalCluster(  # on loopback only, the dashboard too
         n_workers=workers,
         threads_per_worker=1,
         processes=True,
-        dashboard_address=":0",
+        host="127.0.0.1",
+        dashboard_address="127.0.0.1:0",
         silence_logs=40,
     )
     return Client(cluster)
