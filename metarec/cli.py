@@ -239,7 +239,7 @@ def _cmd_db_build(args: argparse.Namespace) -> int:
     )
     for line in summary.lines():
         print(line)
-    return 0
+    return 0 if summary.ok else 1
 
 
 def _knowledge(args: argparse.Namespace) -> Any:

@@ -127,3 +127,37 @@ def test_the_local_dask_cluster_listens_on_loopback_only() -> None:
         cluster = client.cluster
         client.close()
         cluster.close()
+
+
+def test_wide_data_keeps_the_correlation_measures_bounded() -> None:
+    import numpy as np
+
+    from metarec.metafeatures.statistical import MAX_CORRELATION_COLUMNS, _correlation
+
+    x = np.random.default_rng(0).normal(size=(30, 100_000))  # 74.5 GiB for every pair
+    out = _correlation(x)
+    assert 0 <= out["correlation.mean_abs"] <= 1 and x.shape[1] > MAX_CORRELATION_COLUMNS
+
+
+def test_a_failing_dataset_is_reported_and_the_build_exits_non_zero(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import numpy as np
+
+    bad = tmp_path / "one_row.csv"
+    bad.write_text("a,b\n1,2\n")
+    good = tmp_path / "good.csv"
+    np.savetxt(good, np.random.default_rng(0).normal(size=(60, 3)), delimiter=",", header="a,b,c")
+    url = str(tmp_path / "b.sqlite")
+    build = ["db", "build", "--configs-per-algorithm", "1", "--workers", "1", "--quiet"]
+    args = [*build, "--db", url, "--add", str(good), str(bad), str(tmp_path / "missing.csv")]
+    assert main(args) == 1
+    out = capsys.readouterr().out
+    assert "could not load" in out and "FAILED: 2 dataset(s)" in out
+    db = MetaDatabase(url)
+    assert db.count("datasets") == 1 and db.count("runs") > 0  # the good one was built
+    studies = db.count("studies")
+    # a build in which every dataset fails writes nothing and says so
+    assert main([*build, "--db", url, "--add", str(bad), "--study", "all-bad"]) == 1
+    assert "FAILED: 1 dataset(s)" in capsys.readouterr().out
+    assert db.count("studies") == studies and db.count("datasets") == 1

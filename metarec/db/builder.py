@@ -69,6 +69,11 @@ class BuildSummary:
     batch_errors: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
+    @property
+    def ok(self) -> bool:
+        """Whether every dataset loaded and no batch of runs was lost."""
+        return not self.failed_datasets and not self.batch_errors
+
     def lines(self) -> list[str]:
         """Human-readable summary."""
         rate = self.runs_new / self.seconds if self.seconds > 0 else 0.0
@@ -85,6 +90,11 @@ class BuildSummary:
         out += [f"removed from the database: {name}" for name in self.removed]
         out += [f"could not load: {name}" for name in self.failed_datasets]
         out += [f"batch lost (rerun to resume): {err}" for err in self.batch_errors]
+        if not self.ok:
+            out.append(
+                f"FAILED: {len(self.failed_datasets)} dataset(s) could not be loaded or "
+                f"described, {len(self.batch_errors)} batch(es) of runs lost"
+            )
         return out
 
 
@@ -108,12 +118,14 @@ def _describe(
 
     try:
         prepared = _prepared(name, settings.subsample, settings.random_state, settings.data_root)
+        ds = prepared.dataset
+        if ds.content_hash in described:
+            return name, ds, None, None
+        return name, ds, extract_metafeatures(ds, random_state=settings.random_state), None
     except MetarecError as exc:
         return name, None, None, str(exc)
-    ds = prepared.dataset
-    if ds.content_hash in described:
-        return name, ds, None, None
-    return name, ds, extract_metafeatures(ds, random_state=settings.random_state), None
+    except Exception as exc:  # any failure of one dataset is its recorded failure
+        return name, None, None, f"{type(exc).__name__}: {str(exc)[:300]}"
 
 
 def _run_batch(
@@ -430,6 +442,7 @@ def build(
         "platform": platform.platform(),
         "versions": _versions(),
     }
+    before = set(db.table("studies")["name"])
     study_id = db.add_study(study, "build", provenance)
     sweep_study_id = (
         db.add_study(f"{study}-k-sweep", SWEEP_KIND, provenance) if settings.k_sweep else study_id
@@ -542,7 +555,12 @@ def build(
     finally:
         client.close()
         summary.seconds = time.perf_counter() - start
-        db.record_session(study_id, summary.seconds, summary.runs_new)
+        if summary.runs_new or study in before:
+            db.record_session(study_id, summary.seconds, summary.runs_new)
+        else:  # a build that added nothing leaves no study behind
+            db.remove_studies_without_runs(
+                [n for n in (study, f"{study}-k-sweep") if n not in before]
+            )
     return summary
 
 

@@ -342,6 +342,27 @@ class MetaDatabase:
             c.execute(self._insert(studies).on_conflict_do_nothing(), [row])
             return int(c.execute(select(studies.c.id).where(studies.c.name == name)).scalar_one())
 
+    def remove_studies_without_runs(self, names: Sequence[str]) -> int:
+        """Delete the named studies that no run refers to; return how many went.
+
+        Parameters
+        ----------
+        names : sequence of str
+            Study names.
+
+        Returns
+        -------
+        int
+        """
+        if not names:
+            return 0
+        with self._begin(None) as c:
+            used = select(runs.c.study_id).where(runs.c.study_id.is_not(None))
+            gone = c.execute(
+                studies.delete().where(studies.c.name.in_(list(names)), studies.c.id.not_in(used))
+            )
+            return int(gone.rowcount or 0)
+
     def record_session(self, study_id: int, seconds: float, runs_new: int) -> None:
         """Add one session's wall time and new runs to a study's provenance (``sessions``,
         ``seconds``, ``runs_new``, summed over the resumed sessions of a build)."""

@@ -105,6 +105,11 @@ def _normality(x: np.ndarray) -> np.ndarray:
     return vals
 
 
+#: Columns the pairwise correlation measures look at, at most (a seeded sample of
+#: them beyond: the matrix grows with the square; no shipped dataset has as many).
+MAX_CORRELATION_COLUMNS = 2000
+
+
 def _correlation(x: np.ndarray) -> dict[str, float]:
     nan = float("nan")
     result = {
@@ -116,9 +121,12 @@ def _correlation(x: np.ndarray) -> dict[str, float]:
         return result
     med = np.nanmedian(x, axis=0)
     filled = np.where(np.isnan(x), med, x)
-    keep = np.ptp(filled, axis=0) > 0
-    if keep.sum() < 2:
+    keep = np.flatnonzero(np.ptp(filled, axis=0) > 0)
+    if keep.size < 2:
         return result
+    if keep.size > MAX_CORRELATION_COLUMNS:  # bounded memory on wide data
+        rng = np.random.default_rng(0)
+        keep = np.sort(rng.choice(keep, MAX_CORRELATION_COLUMNS, replace=False))
     c = np.corrcoef(filled[:, keep], rowvar=False)
     r = np.abs(c[np.triu_indices(c.shape[0], k=1)])
     r = r[np.isfinite(r)]
