@@ -149,6 +149,29 @@ def validate_run(row: Mapping[str, Any], where: str) -> dict[str, Any]:
     return out
 
 
+#: The columns a runs file may have (see the module docstring).
+RUN_COLUMNS = ("dataset", "content_hash", "config", "algorithm", "params", *RUN_FIELDS)
+
+
+def _check_columns(columns: Iterable[Any], source: str) -> None:
+    """Refuse a column that is not a runs column (a misspelled score would be stored
+    as missing), naming the nearest known name."""
+    import difflib
+    import unicodedata
+
+    for col in columns:
+        name = str(col)
+        if name in RUN_COLUMNS:
+            continue
+        plain = unicodedata.normalize("NFKC", name).strip().lower()
+        plain = "".join(ch for ch in plain if unicodedata.category(ch) != "Cf")  # zero-width
+        near = difflib.get_close_matches(plain, RUN_COLUMNS, n=1, cutoff=0.6)
+        hint = f"; did you mean {near[0]!r}?" if near else ""
+        raise IngestError(
+            f"{source}: unknown column {name!r}{hint} (runs columns: {', '.join(RUN_COLUMNS)})"
+        )
+
+
 def _missing(value: Any) -> bool:
     if value is None:
         return True
@@ -157,16 +180,24 @@ def _missing(value: Any) -> bool:
     return isinstance(value, str) and value.strip() == ""
 
 
+def _json(text: str, where: str) -> Any:
+    """JSON text of a cell, refusing what is too deeply nested to be a configuration."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise IngestError(f"{where}: the configuration is nested too deeply") from None
+
+
 def _config_of(row: Mapping[str, Any], where: str) -> dict[str, Any]:
     raw = row.get("config")
     config: Any
     try:
         if not _missing(raw):
-            config = json.loads(raw) if isinstance(raw, str) else raw
+            config = _json(raw, where) if isinstance(raw, str) else raw
         elif not _missing(row.get("algorithm")):
             params = row.get("params")
             params = {} if _missing(params) else params
-            params = json.loads(params) if isinstance(params, str) else params
+            params = _json(params, where) if isinstance(params, str) else params
             config = {"algorithm": row["algorithm"], "params": params}
         else:
             raise IngestError(f"{where}: no configuration; give a config or an algorithm column")
@@ -362,6 +393,7 @@ def ingest_runs(
         raise IngestError(f"{source}: no dataset column; give dataset and/or content_hash")
     if not {"config", "algorithm"} & set(frame.columns):
         raise IngestError(f"{source}: no configuration column; give config or algorithm")
+    _check_columns(frame.columns, source)
     datasets = _Datasets(db, data_root, random_state)
     runs = []
     records = [{str(k): v for k, v in r.items()} for r in frame.to_dict("records")]
