@@ -128,6 +128,22 @@ def _bad_cases(data: Path, other: Path) -> dict[str, tuple[pd.DataFrame, str]]:
             good.drop(columns=["config", "algorithm", "params"]),
             "no configuration column",
         ),
+        "misspelled score column": (
+            good.rename(columns={"ari": "ARI"}),
+            "unknown column 'ARI'; did you mean 'ari'?",
+        ),
+        "score column with a zero-width space": (
+            good.rename(columns={"ari": "ari\u200b"}),
+            "did you mean 'ari'?",
+        ),
+        "score column with a Cyrillic letter": (
+            good.rename(columns={"silhouette": "silh\u043euette"}),  # Cyrillic o
+            "did you mean 'silhouette'?",
+        ),
+        "configuration nested 200,000 levels deep": (
+            last(config="[" * 200_000 + "]" * 200_000),
+            f"row {n}: the configuration is nested too deeply",
+        ),
     }
 
 

@@ -199,7 +199,7 @@ def test_recommend_from_a_dataframe(kb_dir: Path) -> None:
     import metarec
 
     x = np.random.default_rng(0).normal(size=(200, 3))
-    rec = metarec.recommend(pd.DataFrame(x), top=2, knowledge=str(kb_dir))
+    rec = metarec.recommend(pd.DataFrame(x), top=2, knowledge=str(kb_dir), budget=0)
     assert len(rec.items) == 2
     Dataset.from_frame(x)  # the input is not modified or consumed
 
