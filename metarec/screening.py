@@ -379,7 +379,8 @@ def label_free_scores(
     return out
 
 
-#: Weights of :func:`label_free_scores` (chosen held out: ``scripts/eval_budget.py``).
+#: Weights of :func:`label_free_scores`, fixed before the held-out evaluation
+#: (``scripts/eval_budget.py``), which compares them with the alternatives.
 BLEND: dict[str, float] = {"surrogate": 1.0, "agreement": 1.0, "prior": 0.5}
 
 
