@@ -119,6 +119,52 @@ def test_import_rejects_dangling_runs(tmp_path: Path) -> None:
     assert dst.count("runs") == 0 and dst.count("datasets") == 0
 
 
+def _break_datasets(frame: pd.DataFrame, case: str) -> pd.DataFrame:
+    frame = frame.copy()
+    if case == "fake content hash":
+        frame.loc[0, "content_hash"] = "not-a-hash"
+    elif case == "negative row count":
+        frame.loc[0, "n_rows"] = -5
+    elif case == "fractional column count":
+        frame["n_cols"] = frame["n_cols"].astype(float)
+        frame.loc[0, "n_cols"] = 2.5
+    return frame
+
+
+@pytest.mark.parametrize(
+    ("case", "message"),
+    [
+        ("fake content hash", "content_hash 'not-a-hash' is not 32 hex digits"),
+        ("negative row count", "n_rows=-5 must be an integer of at least 1"),
+        ("fractional column count", "n_cols=2.5 must be an integer"),
+        ("orphaned meta-features", "metafeatures.parquet: 1 row(s) for datasets not in"),
+        ("broken provenance JSON", "studies.parquet row 1: provenance is not valid JSON"),
+    ],
+)
+def test_import_rejects_a_broken_exported_folder(tmp_path: Path, case: str, message: str) -> None:
+    src = MetaDatabase(tmp_path / "a.sqlite")
+    _fill(src)
+    src.add_study("s", "build", {"command": "x"})
+    exp = tmp_path / "exp"
+    export_tables(src, exp)
+    if case == "orphaned meta-features":
+        mf = pd.read_parquet(exp / "metafeatures.parquet")
+        mf.loc[0, "content_hash"] = "f" * 32
+        mf.to_parquet(exp / "metafeatures.parquet")
+    elif case == "broken provenance JSON":
+        st = pd.read_parquet(exp / "studies.parquet")
+        st.loc[0, "provenance"] = '{"command": '
+        st.to_parquet(exp / "studies.parquet")
+    else:
+        ds = pd.read_parquet(exp / "datasets.parquet")
+        _break_datasets(ds, case).to_parquet(exp / "datasets.parquet")
+    dst = MetaDatabase(tmp_path / "b.sqlite")
+    with pytest.raises(DatabaseError) as err:
+        import_tables(dst, exp)
+    assert message in str(err.value) and "\n" not in str(err.value)
+    assert dst.count("datasets") == 0 and dst.count("runs") == 0 and dst.count("studies") == 0
+
+
 def test_cli_db_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     url = str(tmp_path / "c.sqlite")
     _fill(MetaDatabase(url))

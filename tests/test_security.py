@@ -161,3 +161,20 @@ def test_a_failing_dataset_is_reported_and_the_build_exits_non_zero(
     assert main([*build, "--db", url, "--add", str(bad), "--study", "all-bad"]) == 1
     assert "FAILED: 1 dataset(s)" in capsys.readouterr().out
     assert db.count("studies") == studies and db.count("datasets") == 1
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".arff", ".csv.gz"])
+def test_a_file_starting_with_nul_bytes_is_refused(tmp_path: Path, suffix: str) -> None:
+    import gzip
+
+    from metarec import load_dataset
+    from metarec.exceptions import FileReadError
+
+    body = b"\x00" * 1000 + b"a,b\n1,2\n3,4\n5,6\n"
+    path = tmp_path / f"nul{suffix}"
+    path.write_bytes(gzip.compress(body) if suffix.endswith(".gz") else body)
+    with pytest.raises(
+        FileReadError, match=r"cannot read it as a \w+ text file: it holds NUL bytes"
+    ) as err:
+        load_dataset(str(path))
+    assert "\n" not in str(err.value)

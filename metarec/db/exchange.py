@@ -9,6 +9,8 @@ Import validates everything before it writes, in one transaction.
 from __future__ import annotations
 
 import json
+import math
+import re
 from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
@@ -137,6 +139,44 @@ def export_tables(
     return counts
 
 
+_HASH = re.compile(r"^[0-9a-f]{32}$")
+
+
+def _validate_folder(
+    ds: pd.DataFrame, mf: pd.DataFrame, cfg: pd.DataFrame, st: pd.DataFrame
+) -> None:
+    """Check an exported folder's tables row by row before anything is written;
+    raise :class:`DatabaseError` naming the first bad row."""
+    for i, r in enumerate(ds.to_dict("records"), start=1):
+        where = f"datasets.parquet row {i}"
+        if not isinstance(r.get("content_hash"), str) or not _HASH.match(r["content_hash"]):
+            raise DatabaseError(
+                f"{where}: content_hash {r.get('content_hash')!r} is not 32 hex digits"
+            )
+        for col, low in (("n_rows", 1), ("n_cols", 1), ("n_classes", 0), ("n_original", 1)):
+            v = r.get(col)
+            if v is None or (isinstance(v, float) and math.isnan(v)):
+                if col in ("n_rows", "n_cols"):
+                    raise DatabaseError(f"{where}: {col} is missing")
+                continue
+            if not float(v).is_integer() or v < low:
+                raise DatabaseError(f"{where}: {col}={v!r} must be an integer of at least {low}")
+    orphans = set(mf["content_hash"]) - set(ds["content_hash"])
+    if orphans:
+        raise DatabaseError(
+            f"metafeatures.parquet: {len(orphans)} row(s) for datasets not in datasets.parquet "
+            f"(e.g. {sorted(orphans)[0]})"
+        )
+    for name, table, column in (("configurations", cfg, "config"), ("studies", st, "provenance")):
+        for i, text_ in enumerate(table[column], start=1):
+            if text_ is None or (isinstance(text_, float) and math.isnan(text_)):
+                continue
+            try:
+                json.loads(text_)
+            except (TypeError, ValueError, RecursionError):
+                raise DatabaseError(f"{name}.parquet row {i}: {column} is not valid JSON") from None
+
+
 def _sweep_studies(studies: pd.DataFrame) -> set[str]:
     """Names of the studies that hold k-sweep runs."""
     from metarec.db.schema import SWEEP_KIND
@@ -246,6 +286,7 @@ def import_tables(db: MetaDatabase, directory: str | Path) -> dict[str, int]:
     cfg = _read(src, "configurations")
     st = _read(src, "studies")
     rf = _read(src, "runs")
+    _validate_folder(ds, mf, cfg, st)
     known_ds, known_cfg = set(ds["content_hash"]), set(cfg["config_hash"])
     missing = set(rf["content_hash"]) - known_ds
     if missing:

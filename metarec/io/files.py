@@ -42,6 +42,20 @@ def _open_text(path: Path) -> io.TextIOBase:
     return open(path, encoding="utf-8", newline="")
 
 
+def _refuse_binary(path: Path, kind: str) -> None:
+    """A text table (CSV, ARFF) with NUL bytes in its first 64 KiB is binary data
+    or a broken file, not a table: refused before any parser guesses at it."""
+    opener = gzip.open if path.suffix.lower() == ".gz" else open
+    with opener(path, "rb") as fh:
+        head = fh.read(65536)
+    at = head.find(b"\x00")
+    if at >= 0:
+        raise FileReadError(
+            f"{path.name}: cannot read it as a {kind} text file: it holds NUL bytes "
+            f"(at byte {at}); check that it is the file you meant"
+        )
+
+
 def _read_csv(path: Path) -> pd.DataFrame:
     with _open_text(path) as fh:
         head = fh.read(65536)
@@ -116,6 +130,8 @@ def read_table(path: str | Path) -> tuple[pd.DataFrame, dict[str, Any]]:
     kind = _kind(p)
     meta: dict[str, Any] = {"file": str(p)}
     try:
+        if kind != "parquet":
+            _refuse_binary(p, kind)
         if kind == "parquet":
             frame = pd.read_parquet(p)
         elif kind == "arff":
