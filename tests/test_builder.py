@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -76,21 +77,87 @@ def test_sigkill_mid_build_then_resume(tmp_path: Path, corpus_root: Path) -> Non
     )
 
 
-def test_build_on_an_existing_dask_cluster(tmp_path: Path, corpus_root: Path) -> None:
-    import dask
-    from distributed import LocalCluster
+def _free_port() -> int:
+    import socket
 
-    from metarec.db.builder import BuildSettings, build
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
-    dask.config.set({"distributed.worker.daemon": False})  # runs start processes
-    with LocalCluster(n_workers=1, threads_per_worker=1, dashboard_address=":0") as cluster:
-        db = MetaDatabase(tmp_path / "remote.sqlite")
-        summary = build(
-            db,
-            ["sklearn:iris"],
-            BuildSettings(configs_per_algorithm=1),
-            scheduler=cluster.scheduler_address,
-            progress=False,
+
+def _dask(*args: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        ["dask", *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+def _wait_for_workers(address: str, n: int) -> None:
+    from distributed import Client
+
+    with Client(address, timeout=30) as client:
+        client.wait_for_workers(n, timeout=60)
+
+
+def test_build_on_a_dask_cluster_started_with_the_dask_command(tmp_path: Path) -> None:
+    """Scheduler and workers started as users start them, as separate processes."""
+    if shutil.which("dask") is None:
+        pytest.skip("the dask command is not installed")
+    port = _free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    scheduler = _dask(
+        "scheduler",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--dashboard-address",
+        "127.0.0.1:0",
+    )
+    workers: list[subprocess.Popen[bytes]] = []
+    try:
+        # the standard way: a worker under a nanny, which makes it daemonic
+        workers.append(_dask("worker", address, "--nthreads", "1", "--host", "127.0.0.1"))
+        _wait_for_workers(address, 1)
+        url = f"sqlite:///{tmp_path / 'remote.sqlite'}"
+        args = [
+            "-m",
+            "metarec.cli",
+            "db",
+            "build",
+            "--db",
+            url,
+            "--add",
+            "sklearn:iris",
+            "--configs-per-algorithm",
+            "1",
+            "--scheduler",
+            address,
+            "--quiet",
+        ]
+        refused = subprocess.run(
+            [sys.executable, *args], capture_output=True, text=True, timeout=120
         )
-    assert summary.runs_new == len(ALGORITHMS) == db.count("runs")
-    assert summary.by_status.get("ok", 0) >= len(ALGORITHMS) - 1
+        assert refused.returncode != 0
+        assert "--no-nanny" in refused.stderr and "Traceback" not in refused.stderr
+        db = MetaDatabase(url)
+        assert db.count("runs") == 0 and db.count("studies") == 0 and db.count("datasets") == 0
+        # as the message says: a worker without a nanny runs every run, each once
+        os.killpg(workers[0].pid, signal.SIGTERM)
+        workers[0].wait(timeout=60)
+        workers.append(
+            _dask("worker", address, "--nthreads", "1", "--host", "127.0.0.1", "--no-nanny")
+        )
+        _wait_for_workers(address, 1)
+        done = subprocess.run([sys.executable, *args], capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert db.count("runs") == len(ALGORITHMS) and db.check() == []
+        again = subprocess.run([sys.executable, *args], capture_output=True, text=True, timeout=300)
+        assert again.returncode == 0 and db.count("runs") == len(ALGORITHMS)
+    finally:
+        for proc in [*workers, scheduler]:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()

@@ -24,10 +24,23 @@ import pandas as pd
 from metarec.dataset import Dataset, fingerprints_match
 from metarec.db.schema import SWEEP_KIND
 from metarec.db.store import MetaDatabase
+from metarec.exceptions import MetarecError
 from metarec.runner import PreparedData, RunResult, run_config
 from metarec.space import canonicalize, config_hash, design, k_sweep
 
-__all__ = ["KNOWN_COPIES", "BuildSettings", "BuildSummary", "build", "known_copy"]
+__all__ = [
+    "KNOWN_COPIES",
+    "BuildError",
+    "BuildSettings",
+    "BuildSummary",
+    "build",
+    "check_scheduler",
+    "known_copy",
+]
+
+
+class BuildError(MetarecError):
+    """A build cannot start as asked (e.g. its Dask workers could not run it)."""
 
 
 @dataclass(frozen=True)
@@ -176,6 +189,50 @@ def _client(workers: int, scheduler: str | None) -> Any:
         silence_logs=40,
     )
     return Client(cluster)
+
+
+def _is_daemon() -> bool:
+    import multiprocessing
+
+    return bool(multiprocessing.current_process().daemon)
+
+
+def check_scheduler(scheduler: str) -> int:
+    """Connect to a Dask scheduler and check that its workers can run metarec's runs.
+
+    Every run is isolated in a child process, which a daemonic process may not
+    start: workers started the standard way (``dask worker ADDRESS``, under a
+    nanny) are daemonic, and every batch sent to them would be lost.
+
+    Parameters
+    ----------
+    scheduler : str
+        The scheduler's address (``tcp://host:8786``).
+
+    Returns
+    -------
+    int
+        How many workers are connected.
+
+    Raises
+    ------
+    BuildError
+        No worker is connected, or the workers are daemonic.
+    """
+    client = _client(0, scheduler)
+    try:
+        daemonic = client.run(_is_daemon)
+    finally:
+        client.close()
+    if not daemonic:
+        raise BuildError(f"no Dask worker is connected to {scheduler}; start one first")
+    if any(daemonic.values()):
+        raise BuildError(
+            f"the Dask workers of {scheduler} run as daemonic processes (under a nanny), "
+            "which cannot start the child process that isolates each run; start them with "
+            f"`dask worker {scheduler} --no-nanny` or with DASK_DISTRIBUTED__WORKER__DAEMON=False"
+        )
+    return len(daemonic)
 
 
 # ------------------------------------------------------------ duplicates
@@ -423,6 +480,8 @@ def build(
     from metarec.metafeatures import EXTRACTOR_VERSION
 
     settings = settings or BuildSettings()
+    if scheduler:  # refuse workers that would lose every batch, before writing anything
+        check_scheduler(scheduler)
     start = time.perf_counter()
     summary = BuildSummary()
     if settings.keep_out:
