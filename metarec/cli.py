@@ -246,6 +246,17 @@ def _knowledge(args: argparse.Namespace) -> Any:
     return args.db  # None: the shipped knowledge with the user database layered over it
 
 
+def _positive(text: str) -> int:
+    """argparse type of a count that must be at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def _budget(text: str) -> float:
     """argparse type of --budget: seconds, 0 or more."""
     try:
@@ -533,7 +544,7 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("recommend", help="recommend clustering configurations for a dataset")
     p.add_argument("name", help=name_help)
-    p.add_argument("--top", type=int, default=5, help="how many configurations (default 5)")
+    p.add_argument("--top", type=_positive, default=5, help="how many configurations (default 5)")
     p.add_argument("--target", metavar="COL", help="file column holding labels (left out)")
     p.add_argument("--db", help=KNOWLEDGE_HELP)
     p.add_argument("--models", help="trained models folder (default: the shipped models)")

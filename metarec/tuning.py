@@ -654,7 +654,20 @@ def tune(
     return study
 
 
+#: Extra address space (MiB) a user objective's child process may allocate.
+OBJECTIVE_MEMORY_MB = 4096
+
+
 def _objective_child(conn: Any, objective: Callable[[RunResult], float], result: RunResult) -> None:
+    try:
+        import resource
+
+        with open("/proc/self/statm") as fh:
+            current = int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+        limit = current + OBJECTIVE_MEMORY_MB * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    except (OSError, ValueError):
+        pass  # no /proc or no limit to set: the objective runs unguarded
     try:
         conn.send((True, float(objective(result))))
     except BaseException as exc:  # the user's error is the trial's outcome, sent back
@@ -670,9 +683,10 @@ def user_objective_value(
     ``(nan, error)`` when it raises, returns no number or runs past ``time_limit``.
 
     The objective runs in a forked child process (on POSIX, with a time limit), so
-    that one that hangs is stopped and one that crashes the interpreter does not
-    take the search with it; Optuna records a NaN value as a failed trial and the
-    search goes on.
+    that one that hangs is stopped, one that allocates more than
+    :data:`OBJECTIVE_MEMORY_MB` gets a ``MemoryError`` and one that crashes the
+    interpreter does not take the search with it; Optuna records a NaN value as a
+    failed trial and the search goes on.
 
     Parameters
     ----------

@@ -492,8 +492,9 @@ def build(
     configs = design(settings.configs_per_algorithm, settings.random_state)
     sweep = k_sweep(10**6) if settings.k_sweep else []
     extra = {n: [canonicalize(c) for c in cs] for n, cs in (extra or {}).items()}
-    ids = db.add_configurations([*configs, *sweep, *(c for cs in extra.values() for c in cs)])
-    summary.configurations = len(ids)
+    all_configs = [*configs, *sweep, *(c for cs in extra.values() for c in cs)]
+    summary.configurations = len({config_hash(c) for c in all_configs})
+    ids: dict[str, int] = {}  # stored with the first dataset: a build of none writes nothing
     provenance = {
         "settings": settings.__dict__,
         "command": command,
@@ -557,6 +558,8 @@ def build(
                     gone = db.remove_dataset(k.content_hash)
                     summary.removed.append(f"{k.name} (a duplicate of {ds.source}; {gone} runs)")
                     stored.remove(k)
+            if not ids:
+                ids = db.add_configurations(all_configs)
             dataset_id = db.add_dataset(ds, vector)
             kind = ds.metadata.get("kind") or data_kind(corpus, ds.name)
             db.annotate_dataset(ds.content_hash, {"kind": kind})
