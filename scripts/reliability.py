@@ -497,18 +497,22 @@ def bad_inputs(tmp: Path) -> list[dict[str, Any]]:
                 "kmedoids",
                 "--trials",
                 "1",
-                "--db",
-                url,
             ],
         )
     )
-    cases.append(
-        (
-            "configuration",
-            "recommend --top -3",
-            lambda d: ["recommend", "sklearn:iris", "--top", "-3", "--db", url],
+    for bad in ("--top -3", "--top 0", "--budget -1", "--budget inf"):
+        flag, value = bad.split()
+        cases.append(
+            (
+                "argument",
+                f"recommend {bad}",
+                lambda d, f=flag, v=value: (
+                    ["recommend", "sklearn:iris", f, v, "--budget", "0"]
+                    if f == "--top"
+                    else ["recommend", "sklearn:iris", f, v]
+                ),
+            )
         )
-    )
 
     rows = []
     for i, (group, name, make) in enumerate(cases):
@@ -519,11 +523,14 @@ def bad_inputs(tmp: Path) -> list[dict[str, Any]]:
         res = _cli(*args)
         after = _checksum(url)
         said = (res.stderr.strip() or res.stdout.strip()).splitlines()
+        # a non-zero exit, no traceback, and one line that says what is wrong (argparse
+        # prints its usage lines before it)
         handled = (
             res.returncode != 0
             and "Traceback" not in res.stderr
-            and len(res.stderr.strip().splitlines()) <= 2
-        )
+            and bool(said)
+            and said[-1].startswith("metarec")
+        ) or (res.returncode != 0 and not res.stderr.strip() and "FAILED" in res.stdout)
         leaked = "S3cretPw" in res.stdout + res.stderr
         rows.append(
             {
@@ -565,6 +572,8 @@ def main() -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     results: dict[str, list[dict[str, Any]]] = {}
+    if args.only and (out / "results.json").is_file():  # a partial rerun keeps the rest
+        results = json.loads((out / "results.json").read_text())
     with tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(tmpdir)
         for name in wanted:

@@ -126,3 +126,7 @@ def test_cli_budget(kb_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[
         with pytest.raises(SystemExit):
             main([*args, "--budget", bad])
         assert "budget" in capsys.readouterr().err
+    for bad in ("0", "-3", "x"):
+        with pytest.raises(SystemExit):
+            main([*args, "--top", bad])
+        assert "--top" in capsys.readouterr().err

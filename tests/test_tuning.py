@@ -329,3 +329,17 @@ def test_a_raising_or_hanging_user_objective_fails_its_trial_and_the_search_goes
     assert _time.perf_counter() - start < 20  # not 2 x 60 s
     assert [t.state.name for t in study.trials] == ["FAIL", "FAIL"]
     assert all("time limit" in t.user_attrs["objective_error"] for t in study.trials)
+
+
+def test_a_memory_hungry_user_objective_gets_a_memory_error_not_the_machine() -> None:
+    import numpy as np
+
+    from metarec.runner import RunResult
+    from metarec.tuning import user_objective_value
+
+    result = RunResult(status="ok", seed=0)
+    value, error = user_objective_value(
+        lambda r: float(np.ones(1 << 31, dtype=np.int64).sum()), result, 30.0
+    )  # 16 GiB
+    assert np.isnan(value) and error is not None and "MemoryError" in error
+    assert user_objective_value(lambda r: 1.5, result, 30.0) == (1.5, None)
