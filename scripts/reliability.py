@@ -11,6 +11,9 @@ Sections (each row of the report: what was done, what was expected, what happene
   and crashing configurations: the search ends, every trial is recorded;
 * ``dask``: a build on a scheduler and workers started with the ``dask`` command
   line, under a nanny (refused, nothing written) and without (every run once);
+* ``defects``: the issue's other defects end to end (one configuration however it
+  is spelled; a failing dataset beside a good one; the build's Dask cluster on
+  loopback; concurrent ingests' counts; a configuration over its memory guard);
 * ``bad_inputs``: at least 40 named bad inputs (files, runs files, exported
   folders, dataset names, URLs, configurations), each given to the public API or
   the CLI against a database with content: handled (a typed metarec error, or a
@@ -237,6 +240,157 @@ def tuning() -> list[dict[str, Any]]:
             "failed": states.count("FAIL"),
             "seconds": None,
             "ok": len(states) == 3 and states.count("FAIL") == 3,
+        }
+    )
+    return rows
+
+
+# ----------------------------------------------------------------- defects
+def defects(tmp: Path) -> list[dict[str, Any]]:
+    """The issue's other defects, each checked end to end."""
+    from urllib.parse import urlparse
+
+    from metarec.db import MetaDatabase
+    from metarec.db.builder import _client
+    from metarec.runner import run_config
+    from metarec.space import config_hash
+
+    rows = []
+    # 2: one configuration, however it is spelled
+    url = f"sqlite:///{tmp / 'canon.sqlite'}"
+    data = tmp / "d.csv"
+    pd.DataFrame(np.random.default_rng(0).normal(size=(60, 3)), columns=list("abc")).to_csv(
+        data, index=False
+    )
+    spellings = [
+        {"algorithm": "minibatch_kmeans", "params": {"batch_size": b}} for b in (1024, 1024.0)
+    ] + [{"algorithm": "meanshift", "params": {"cluster_all": c}} for c in (True, 1)]
+    runs = tmp / "spellings.csv"
+    pd.DataFrame(
+        {
+            "dataset": str(data),
+            "config": [json.dumps(c) for c in spellings],
+            "seed": 0,
+            "status": "ok",
+            "ari": 0.5,
+            "n_clusters": 3,
+        }
+    ).to_csv(runs, index=False)
+    res = _cli("ingest", str(runs), "--db", url)
+    db = MetaDatabase(url)
+    hashes = {config_hash(c) for c in spellings}
+    rows.append(
+        {
+            "defect": "2 canonical configurations",
+            "what": "4 runs spelling 2 configurations 2 ways each",
+            "result": f"{db.count('configurations')} configurations, {db.count('runs')} runs",
+            "ok": res.returncode == 0
+            and db.count("configurations") == 2 == len(hashes)
+            and db.count("runs") == 2,
+        }
+    )
+    # 3: a failing dataset beside a good one
+    url = f"sqlite:///{tmp / 'fail.sqlite'}"
+    bad = tmp / "one_row.csv"
+    bad.write_text("a,b\n1,2\n")
+    res = _cli(
+        "db",
+        "build",
+        "--db",
+        url,
+        "--add",
+        str(data),
+        str(bad),
+        "--configs-per-algorithm",
+        "1",
+        "--workers",
+        "1",
+        "--quiet",
+    )
+    db = MetaDatabase(url)
+    rows.append(
+        {
+            "defect": "3 builds that fail well",
+            "what": "a good file and a one-row file in one build",
+            "result": f"exit {res.returncode}, {db.count('datasets')} dataset, "
+            f"{db.count('runs')} runs",
+            "ok": res.returncode == 1
+            and db.count("datasets") == 1
+            and db.count("runs") > 0
+            and "FAILED" in res.stdout,
+        }
+    )
+    # 6: the build's own cluster listens on loopback
+    client = _client(1, None)
+    try:
+        hosts = {
+            urlparse(client.scheduler.address).hostname,
+            urlparse(client.dashboard_link).hostname,
+            *(urlparse(w).hostname for w in client.scheduler_info()["workers"]),
+        }
+    finally:
+        cluster = client.cluster
+        client.close()
+        cluster.close()
+    rows.append(
+        {
+            "defect": "6 Dask on loopback",
+            "what": "scheduler, workers, dashboard",
+            "result": ", ".join(sorted(h or "?" for h in hosts)),
+            "ok": hosts == {"127.0.0.1"},
+        }
+    )
+    # 9: two concurrent ingests of overlapping runs report what they added
+    url = f"sqlite:///{tmp / 'counts.sqlite'}"
+    files = []
+    for i in range(2):
+        f = tmp / f"part{i}.csv"
+        _runs_file(tmp / "shared_data.csv", f, n=30)
+        frame = pd.read_csv(f)
+        frame["seed"] = frame["seed"] + 15 * i  # seeds 15..29 in both
+        frame.to_csv(f, index=False)
+        files.append(f)
+    procs = [
+        subprocess.Popen(
+            [PY, "-m", "metarec.cli", "ingest", str(f), "--db", url],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for f in files
+    ]
+    outs = [p.communicate(timeout=300)[0] for p in procs]
+    import re
+
+    said = [re.search(r"datasets: (\d+) new.*?runs: (\d+) new", o, re.S) for o in outs]
+    db = MetaDatabase(url)
+    new_ds = sum(int(m.group(1)) for m in said if m)
+    new_runs = sum(int(m.group(2)) for m in said if m)
+    again = _cli("ingest", str(files[0]), "--db", url, "--study", "again")
+    rows.append(
+        {
+            "defect": "9 counts",
+            "what": "2 concurrent ingests, then one adding nothing",
+            "result": f"reported {new_ds} new dataset(s) and {new_runs} runs; stored "
+            f"{db.count('datasets')} and {db.count('runs')}; {db.count('studies')} studies",
+            "ok": new_ds == db.count("datasets") == 1
+            and new_runs == db.count("runs") == 45
+            and again.returncode == 0
+            and db.count("studies") == 2,
+        }
+    )
+    # a memory-hungry configuration: the run's memory guard
+    from metarec import load_dataset
+
+    big = load_dataset("sklearn:digits")
+    res_run = run_config(
+        big, {"algorithm": "affinity_propagation", "params": {}}, memory_limit_mb=64, time_limit=120
+    )
+    rows.append(
+        {
+            "defect": "5 faults",
+            "what": "a configuration over a 64 MiB memory guard",
+            "result": f"{res_run.status}: {(res_run.error or '')[:60]}",
+            "ok": res_run.status == "failed" and "MemoryError" in (res_run.error or ""),
         }
     )
     return rows
@@ -563,6 +717,7 @@ def main() -> int:
     args = parser.parse_args()
     sections = {
         "bad_inputs": bad_inputs,
+        "defects": defects,
         "sigkill": None,
         "concurrent": None,
         "tuning": tuning,
@@ -584,7 +739,7 @@ def main() -> int:
                 results[name] = sigkill(where, args.kills, args.seed)
             elif name == "concurrent":
                 results[name] = concurrent(where, args.postgres)
-            elif name in ("bad_inputs", "dask"):
+            elif name in ("bad_inputs", "dask", "defects"):
                 results[name] = sections[name](where)  # type: ignore[operator]
             else:
                 results[name] = sections[name]()  # type: ignore[operator]
