@@ -8,10 +8,10 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from metarec.config import DEFAULT_BUDGET
 from metarec.knowledge import KnowledgeBase
 from metarec.models.bundle import load_models, save_models
 from metarec.models.recommender import Recommendation, Recommender
-from metarec.screening import DEFAULT_BUDGET
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -507,16 +507,24 @@ def with_own_k(
     Recommendation
     """
     k = int(zero.n_clusters)
+    # every configuration that changes k, and the ranker's prior for all in one call
+    moved = {
+        i: it.config.with_n_clusters(k)
+        for i, it in enumerate(zero.items)
+        if it.config.n_clusters is not None and it.config.n_clusters != k
+    }
+    priors = dict(
+        zip(moved, recommender.prior_scores(metafeatures, list(moved.values())), strict=True)
+    )
     items: list[RecommendedConfig] = []
     seen: set[str] = set()
-    for it in zero.items:
-        cfg = it.config
-        if cfg.n_clusters is not None and cfg.n_clusters != k:
-            new = cfg.with_n_clusters(k)
+    for i, it in enumerate(zero.items):
+        if i in moved:
+            new = moved[i]
             h = config_hash(new)
             if h in seen:
                 continue
-            prior = float(recommender.prior_scores(metafeatures, [new])[0])
+            prior = float(priors[i])
             it = dataclasses.replace(
                 it,
                 config=new,
