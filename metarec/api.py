@@ -205,8 +205,9 @@ def recommend_for(
     -------
     Recommendation
     """
-    from metarec.screening import screen, screened, with_own_k
+    from metarec.screening import check_budget, screen, screened, with_own_k
 
+    budget = check_budget(budget)
     known = recommender.known_dataset(dataset)
     if known is not None and known in recommender.scores_.index:
         return recommender.recorded(known, top=top)

@@ -258,14 +258,15 @@ def _positive(text: str) -> int:
 
 
 def _budget(text: str) -> float:
-    """argparse type of --budget: seconds, 0 or more."""
+    """argparse type of --budget: seconds, 0 or more (:func:`metarec.screening.check_budget`)."""
+    from metarec.screening import check_budget
+
     try:
-        value = float(text)
+        return check_budget(float(text))
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if not value >= 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be 0 or more seconds, got {text!r}")
-    return value
+    except MetarecError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _cmd_recommend(args: argparse.Namespace) -> int:

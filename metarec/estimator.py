@@ -86,6 +86,7 @@ class MetaClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         from metarec.api import get_recommender, recommend_for
         from metarec.metafeatures import extract_metafeatures
         from metarec.pipeline import build_pipeline
+        from metarec.screening import check_budget
 
         if self.rank < 1 or self.rank > self.top:
             raise MetarecError(f"rank must be between 1 and top={self.top}, got {self.rank}")
@@ -100,13 +101,7 @@ class MetaClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
                 f"n_clusters must be an integer from 2 to {dataset.shape[0] - 1} (fewer than the "
                 f"rows), got {k!r}"
             )
-        budget = self.budget
-        if (
-            isinstance(budget, bool)
-            or not isinstance(budget, (int, float, np.number))
-            or not (0 <= budget < float("inf"))
-        ):
-            raise MetarecError(f"budget must be 0 or more seconds, got {budget!r}")
+        budget = check_budget(self.budget)
         self.n_features_in_ = dataset.shape[1]
         mf = extract_metafeatures(dataset, random_state=self.random_state)
         self.recommendation_ = recommend_for(
@@ -114,7 +109,7 @@ class MetaClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
             dataset,
             mf,
             top=self.top,
-            budget=float(budget),
+            budget=budget,
             random_state=self.random_state,
         )
         item = self.recommendation_.items[min(self.rank, len(self.recommendation_.items)) - 1]

@@ -26,6 +26,7 @@ from sklearn.metrics import adjusted_rand_score
 
 from metarec.config import DEFAULT_BUDGET
 from metarec.dataset import Dataset
+from metarec.exceptions import MetarecError
 from metarec.models.recommender import Recommendation, RecommendedConfig
 from metarec.runner import PreparedData, RunResult, run_config
 from metarec.space import Configuration, config_hash, k_cap
@@ -37,6 +38,7 @@ __all__ = [
     "agreement",
     "candidate_configs",
     "candidate_ks",
+    "check_budget",
     "data_k",
     "kmeans_at",
     "label_free_scores",
@@ -45,6 +47,27 @@ __all__ = [
     "screened",
     "with_own_k",
 ]
+
+
+def check_budget(budget: Any) -> float:
+    """A screening budget as seconds, or a one-line :class:`MetarecError`.
+
+    Parameters
+    ----------
+    budget : float
+        Seconds, 0 (zero-shot) or more, finite.
+
+    Returns
+    -------
+    float
+    """
+    if (
+        isinstance(budget, bool)
+        or not isinstance(budget, (int, float, np.number))
+        or not 0 <= budget < float("inf")
+    ):
+        raise MetarecError(f"budget must be 0 or more seconds, got {budget!r}")
+    return float(budget)
 
 
 def candidate_ks(
