@@ -174,7 +174,7 @@ class Preprocessor(TransformerMixin, BaseEstimator):  # type: ignore[misc]
                 GuardedScaler(self.scaling),
             )
             parts.append(("numeric", numeric, self.numeric_columns_))
-        # the output position of each categorical column's first output, per kind
+        # outputs per column: one for binary and ordinal, one per level for one-hot
         width = {"binary": 1, "ordinal": 1}
         groups: dict[str, list[int]] = {"binary": [], "onehot": [], "ordinal": []}
         for i, (_, kind, _) in enumerate(self.plan_):
