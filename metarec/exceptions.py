@@ -16,6 +16,7 @@ __all__ = [
     "LabelError",
     "MetaFeatureError",
     "MetarecError",
+    "MetarecWarning",
     "NonFiniteValueError",
     "NonNumericValueError",
     "OpenMLDatasetNotFoundError",
@@ -87,5 +88,9 @@ class MetaFeatureError(MetarecError, ValueError):
     """Bad arguments to the meta-feature extractor (unknown group, bad sample size)."""
 
 
-class StaleModelWarning(UserWarning):
+class MetarecWarning(UserWarning):
+    """Something the user should know about but that does not stop the work."""
+
+
+class StaleModelWarning(MetarecWarning):
     """Saved models were trained on a different state of the meta-database."""

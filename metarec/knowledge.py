@@ -21,7 +21,7 @@ import pandas as pd
 from metarec.dataset import fingerprints_match
 from metarec.exceptions import MetarecError
 
-__all__ = ["KnowledgeBase", "KnowledgeError", "user_database"]
+__all__ = ["KnowledgeBase", "KnowledgeError", "layered_stats", "user_database"]
 
 #: Score given to a failed or timed-out run when building score matrices.
 FAILED_SCORE = 0.0
@@ -60,6 +60,44 @@ def user_database() -> Any:
         db.close()
         return None
     return db
+
+
+def _counts(kb: KnowledgeBase | None) -> dict[str, int]:
+    if kb is None:
+        return {"datasets": 0, "datasets_with_runs": 0, "configurations": 0, "runs": 0}
+    return {
+        "datasets": len(kb.datasets),
+        "datasets_with_runs": len(kb.dataset_hashes),
+        "configurations": len(kb.configs),
+        "runs": len(kb.runs) + len(kb.sweep_runs),
+    }
+
+
+def layered_stats() -> dict[str, Any]:
+    """What the default knowledge is made of: the shipped meta-database, the
+    user's own database, and their union (what ``recommend`` and ``train`` use).
+
+    Returns
+    -------
+    dict
+        ``shipped``, ``yours`` and ``together``, each with ``datasets``,
+        ``datasets_with_runs``, ``configurations`` (of the design) and ``runs``
+        (design and k sweep); ``shipped`` and ``yours`` also say ``where``, and
+        ``yours`` whether it ``exists``. A dataset in both is counted once together.
+    """
+    from metarec.config import redact
+    from metarec.db.shipped import shipped_path
+    from metarec.db.store import default_url
+
+    shipped = KnowledgeBase.shipped()
+    user = KnowledgeBase.user()
+    url = default_url()
+    exists = not url.startswith("sqlite:///") or Path(url[len("sqlite:///") :]).is_file()
+    return {
+        "shipped": {"where": str(shipped_path()), **_counts(shipped)},
+        "yours": {"where": redact(url), "exists": exists, **_counts(user)},
+        "together": _counts(shipped if user is None else shipped.merged(user)),
+    }
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from metarec._compat import renamed
 from metarec.dataset import Dataset
 from metarec.pipeline import ConfigPreprocessing
 from metarec.scoring import EXTERNAL, INTERNAL, external_scores, internal_scores, size_measures
@@ -198,12 +199,13 @@ def run_config(
     data: Dataset | PreparedData,
     config: Mapping[str, Any],
     *,
-    seed: int = 0,
+    random_state: int = 0,
     time_limit: float | None = 60.0,
     memory_limit_mb: int | None = 4096,
     isolate: bool = True,
     keep_labels: bool = False,
     dbcv: bool | None = None,
+    seed: int | None = None,
 ) -> RunResult:
     """Fit ``config`` on ``data`` and score it; never raises for the algorithm's sake.
 
@@ -214,8 +216,9 @@ def run_config(
     config : mapping
         A configuration of :mod:`metarec.space` (validated first: an invalid one
         raises :class:`~metarec.space.ConfigError`, as it is the caller's error).
-    seed : int
-        Seed of the algorithm and of the internal-index samples.
+    random_state : int, default=0
+        Seed of the algorithm and of the internal-index samples (recorded as the
+        run's ``seed``).
     time_limit : float, optional
         Seconds before the run is killed and recorded as ``timeout``.
     memory_limit_mb : int, optional
@@ -227,7 +230,10 @@ def run_config(
     dbcv : bool, optional
         Compute DBCV (quadratic, the slowest index); default: for density-based
         algorithms only.
+    seed : int, optional
+        Deprecated name of ``random_state``.
     """
+    seed = int(renamed(random_state, seed, "seed", "random_state", 0))
     canon = canonicalize(config)
     prepared = data if isinstance(data, PreparedData) else PreparedData(data)
     density = ALGORITHMS[canon["algorithm"]].density_based if dbcv is None else dbcv

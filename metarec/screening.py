@@ -476,7 +476,7 @@ def screen(
         result = run_config(
             prepared,
             cfg,
-            seed=random_state,
+            random_state=random_state,
             time_limit=max(left, 1.0),
             keep_labels=True,
             dbcv=False,

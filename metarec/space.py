@@ -569,6 +569,11 @@ def canonicalize(config: Mapping[str, Any]) -> dict[str, Any]:
     unknown = set(pre_given) - set(_PRE_BY_NAME)
     if unknown:
         raise ConfigError(f"unknown preprocessing option(s) {sorted(unknown)}")
+    pca = pre_given.get("pca")
+    if pca is None and "pca" in pre_given:
+        pre_given["pca"] = "none"
+    elif isinstance(pca, (int, float, np.number)) and not isinstance(pca, bool):
+        pre_given["pca"] = f"{float(pca):g}"  # the JSON output's number, read back
     pre = {p.name: p.validate(pre_given.get(p.name, p.default)) for p in PREPROCESSING}
     return {"algorithm": name, "params": dict(sorted(params.items())), "preprocessing": pre}
 
@@ -641,6 +646,22 @@ class Configuration(Mapping[str, Any]):
             "params": dict(self.params),
             "preprocessing": dict(self.preprocessing),
         }
+
+    def to_json(self) -> dict[str, Any]:
+        """The form for JSON output: as :meth:`to_dict`, with numbers as numbers
+        (``"pca": 0.95``, not ``"0.95"``); :meth:`from_dict` reads it back.
+
+        Examples
+        --------
+        >>> c = Configuration.from_dict({"algorithm": "kmeans", "preprocessing": {"pca": "0.95"}})
+        >>> c.to_json()["preprocessing"], Configuration.from_dict(c.to_json()) == c
+        ({'scaler': 'standard', 'pca': 0.95}, True)
+        """
+        out = self.to_dict()
+        pca = out["preprocessing"].get("pca")
+        if pca not in (None, "none"):
+            out["preprocessing"]["pca"] = float(pca)
+        return out
 
     @property
     def hash(self) -> str:

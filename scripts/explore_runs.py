@@ -73,7 +73,7 @@ def one_dataset(args: tuple[str, str, int, int, float, str]) -> tuple[str, str]:
         return h, "cannot rebuild the dataset as stored"
     prepared = PreparedData(ds)
     rows = [
-        (config, run_config(prepared, config, seed=0, time_limit=time_limit).record())
+        (config, run_config(prepared, config, random_state=0, time_limit=time_limit).record())
         for config in random_configs(n, random_state=seed)
     ]
     frame = _save_runs(rows, cache, h)

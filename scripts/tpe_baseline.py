@@ -44,7 +44,7 @@ def one(args: tuple[str, str, int, int, int]) -> dict[str, Any] | None:
     if ds is None:
         return None
     start = time.perf_counter()
-    study = tune(ds, n_trials=trials, objective="silhouette", seed=seed, warm=False)
+    study = tune(ds, n_trials=trials, objective="silhouette", random_state=seed, warm=False)
     done = [t for t in study.trials if t.value is not None]
     best = max(done, key=lambda t: t.value) if done else None
     aris = [t.user_attrs.get("ari", float("nan")) for t in done]

@@ -259,7 +259,7 @@ def one_dataset(args: tuple[str, int, int, tuple[str, ...]]) -> list[dict[str, A
                 ds,
                 n_trials=trials,
                 objective=_oracle if "oracle" in arm else OBJECTIVE_OF.get(arm, "auto"),
-                seed=seed,
+                random_state=seed,
                 warm=arm.startswith("warm"),
                 narrow="narrow" in arm,
                 feed="feed" in arm,

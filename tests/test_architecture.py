@@ -15,7 +15,13 @@ PACKAGE = Path(metarec.__file__).parent
 
 #: Layers from the bottom up; a module may import its own layer and those below.
 LAYERS: list[tuple[str, ...]] = [
-    ("metarec._version", "metarec.exceptions", "metarec.config"),
+    (
+        "metarec._version",
+        "metarec.exceptions",
+        "metarec.config",
+        "metarec.progress",
+        "metarec._compat",
+    ),
     (
         "metarec.dataset",
         "metarec.preprocessing",

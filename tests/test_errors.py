@@ -70,7 +70,7 @@ FILE_CASES = [
     ("binary-garbage", "b.csv", _binary, FileReadError, "cannot read"),
     ("bad-arff", "b.arff", _text("@relation x\n@data\n1,2\n"), FileReadError, "ARFF"),
     ("missing-file", "nope.csv", lambda p: None, FileReadError, "no such file"),
-    ("unknown-suffix", "x.xlsx", _text("zz"), FileReadError, "unknown file type"),
+    ("unknown-suffix", "x.sav", _text("zz"), FileReadError, "unknown file type"),
 ]
 
 

@@ -82,7 +82,7 @@ def test_file_formats_round_trip(tmp_path: Path) -> None:
         "@data\n1.0,x,0\n2.5,y,1\n?,x,0\n4.0,?,1\n"
     )
     for name in ("t.csv", "t.csv.gz", "t.tsv", "t.parquet", "t.arff"):
-        ds = load_dataset(tmp_path / name, label_column="y")
+        ds = load_dataset(tmp_path / name, target="y")
         assert ds.shape == (4, 2), name
         assert ds.features["a"].isna().sum() == 1, name
         assert ds.features["b"].isna().sum() == 1, name

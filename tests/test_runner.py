@@ -48,7 +48,7 @@ def test_scores_on_iris() -> None:
 def test_same_seed_same_result() -> None:
     ds = load_dataset("sklearn:wine")
     cfg = {"algorithm": "gmm", "params": {"n_components": 3}}
-    a, b = run_config(ds, cfg, seed=3), run_config(ds, cfg, seed=3)
+    a, b = run_config(ds, cfg, random_state=3), run_config(ds, cfg, random_state=3)
     np.testing.assert_equal(a.record() | {"fit_time": 0}, b.record() | {"fit_time": 0})
 
 

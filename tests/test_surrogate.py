@@ -150,7 +150,7 @@ def test_tune_maximizes_the_surrogate_by_default(
     from metarec.metafeatures import extract_metafeatures
 
     rec = Recommender(surrogate=surrogate).fit(kb)
-    study = tune("sklearn:wine", n_trials=4, recommender=rec, seed=0)
+    study = tune("sklearn:wine", n_trials=4, recommender=rec, random_state=0)
     assert study.user_attrs["objective"] == "surrogate"
     mf = extract_metafeatures(load_dataset("sklearn:wine"))
     for t in study.trials:

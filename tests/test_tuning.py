@@ -32,13 +32,13 @@ from metarec.tuning import (
 def test_cold_tpe_search_records_ari_but_optimizes_silhouette() -> None:
     kw: dict[str, Any] = {"objective": "silhouette", "algorithms": ["kmeans", "dbscan"]}
     kw["warm"] = False
-    study = tune("sklearn:iris", n_trials=6, seed=1, **kw)
+    study = tune("sklearn:iris", n_trials=6, random_state=1, **kw)
     assert len(study.trials) == 6
     best = study.best_trial
     assert best.params["algorithm"] in ("kmeans", "dbscan")
     assert -1 <= best.value <= 1
     assert "ari" in best.user_attrs and "config" in best.user_attrs
-    again = tune("sklearn:iris", n_trials=6, seed=1, **kw)
+    again = tune("sklearn:iris", n_trials=6, random_state=1, **kw)
     assert [t.params for t in again.trials] == [t.params for t in study.trials]
 
 
@@ -73,7 +73,7 @@ def test_warm_start_enqueues_the_recommendations_first(kb_dir: Path) -> None:
     from metarec.space import config_hash
 
     rec = get_recommender(str(kb_dir))
-    study = tune("sklearn:wine", n_trials=6, warm=True, recommender=rec, top=3, seed=0)
+    study = tune("sklearn:wine", n_trials=6, warm=True, recommender=rec, top=3, random_state=0)
     from metarec.io import load_dataset
     from metarec.metafeatures import extract_metafeatures
 
@@ -130,7 +130,12 @@ def test_feeding_gives_tpe_the_neighbours_runs_but_never_their_results(
     from metarec.space import config_hash, from_optuna_params
 
     rec = get_recommender(str(kb_dir))
-    kw: dict[str, Any] = {"recommender": rec, "top": 2, "seed": 0, "objective": "silhouette"}
+    kw: dict[str, Any] = {
+        "recommender": rec,
+        "top": 2,
+        "random_state": 0,
+        "objective": "silhouette",
+    }
     study = tune("sklearn:wine", n_trials=4, warm=True, feed=True, **kw)
     kb = rec.kb_
     mf = extract_metafeatures(load_dataset("sklearn:wine"))
@@ -265,7 +270,7 @@ def test_cli_reports_queued_warm_start_configurations_not_as_failures(
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert "failed or timed out" not in out
-    assert "still queued" in out and "2 trials in study" in out
+    assert "warm-start configurations were not run" in out and "2 trials in study" in out
     assert json.loads((tmp_path / "out" / "best_config.json").read_text())["trials"] == 2
 
 

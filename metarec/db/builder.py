@@ -151,7 +151,7 @@ def _run_batch(
         result = run_config(
             prepared,
             config,
-            seed=seed,
+            random_state=seed,
             time_limit=settings.time_limit,
             memory_limit_mb=settings.memory_limit_mb,
         )

@@ -503,8 +503,8 @@ def ingest_study(
     kwargs: dict[str, Any] = {}
     if isinstance(dataset, str):
         kwargs["data_root"] = data_root
-        if attrs.get("label_column") and dataset == attrs.get("dataset_source"):
-            kwargs["label_column"] = attrs["label_column"]  # the labels were not features
+        if "label_column" in attrs and dataset == attrs.get("dataset_source"):
+            kwargs["target"] = attrs["label_column"] or False  # as the study loaded it
     try:
         ds = as_dataset(dataset, **kwargs)
     except MetarecError as exc:

@@ -28,4 +28,5 @@ def open_shipped() -> MetaDatabase:
         ) from None
     db = MetaDatabase("sqlite://")
     import_tables(db, path)
+    db.display_url = f"the shipped meta-database ({path})"
     return db

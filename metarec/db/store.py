@@ -97,7 +97,9 @@ class MetaDatabase:
         SQLAlchemy URL (``sqlite:///path``, ``postgresql://user@host/db``) or a file
         path; default :func:`default_url`.
     create : bool, default=True
-        Create or migrate the schema when needed.
+        Create or migrate the schema when needed; ``False`` opens an existing
+        database only (a SQLite file that does not exist, or holds no metarec
+        schema, is a :class:`DatabaseError`, and nothing is created).
     """
 
     def __init__(self, url: str | os.PathLike[str] | None = None, *, create: bool = True) -> None:
@@ -107,9 +109,14 @@ class MetaDatabase:
         self.is_sqlite = self.url.startswith("sqlite")
         if self.is_sqlite:
             path = self.url.split("///", 1)[1] if "///" in self.url else ""
-            if path and path != ":memory:":
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
             self._path: Path | None = Path(path) if path and path != ":memory:" else None
+            if self._path is not None and not create and not self._path.is_file():
+                raise DatabaseError(
+                    f"no database at {self._path}: check the path, or create one with "
+                    "`metarec db build` or `metarec ingest`"
+                )
+            if self._path is not None:
+                self._path.parent.mkdir(parents=True, exist_ok=True)
         else:
             self._path = None
         kwargs: dict[str, Any] = {}
@@ -131,6 +138,10 @@ class MetaDatabase:
             _sqlite_pragmas(self.engine)
         if create:
             self.ensure_schema()
+        elif self.is_sqlite and self.revision() is None:
+            raise DatabaseError(
+                f"{self.display_url} is not a metarec database (no schema); check the URL"
+            )
 
     # ---------------------------------------------------------------- schema
     @contextlib.contextmanager

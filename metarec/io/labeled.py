@@ -26,12 +26,9 @@ import numpy as np
 from metarec.dataset import Dataset
 from metarec.exceptions import FileReadError, LabelError, UnknownDatasetError
 from metarec.io.corpora import _read_labels, _read_matrix
-from metarec.io.files import SUPPORTED_SUFFIXES, read_labels, read_table
+from metarec.io.files import LABEL_COLUMNS, SUPPORTED_SUFFIXES, read_labels, read_table
 
 __all__ = ["LABEL_COLUMNS", "discover_corpus", "load_labeled"]
-
-#: Column names taken as ground truth, in order of preference (case-insensitive).
-LABEL_COLUMNS = ("class", "label", "labels", "target", "y", "cluster", "species")
 _SIDECAR_SUFFIXES = (".labels", ".labels.csv", ".labels.txt", ".labels.gz", ".labels.csv.gz")
 
 
@@ -140,9 +137,10 @@ def load_labeled(path: str | os.PathLike[str]) -> Dataset:
         if side.is_file():
             labels = np.asarray(read_labels(side))
             break
+    declared = file_meta.pop("target", None)  # KEEL's @outputs
     if labels is None:
         lower = {str(c).lower(): c for c in frame.columns}
-        column = next((lower[c] for c in LABEL_COLUMNS if c in lower), None)
+        column = declared or next((lower[c] for c in LABEL_COLUMNS if c in lower), None)
         if column is None and file_meta.get("relation") is not None:
             nominal = [c for c in frame.columns if str(frame[c].dtype) == "category"]
             column = nominal[-1] if nominal else None

@@ -29,6 +29,7 @@ def fit_early_stopping(
     val_loss: Callable[[], Any],
     epochs: int,
     patience: int,
+    desc: str = "epochs",
 ) -> tuple[float, list[tuple[float, float]]]:
     """Full-batch training; keeps the weights of the best validation loss.
 
@@ -44,6 +45,9 @@ def fit_early_stopping(
         Return the training and validation losses (tensors) of the whole batch.
     epochs : int
     patience : int
+    desc : str, default="epochs"
+        The label of the epoch bar shown when progress is reported
+        (:mod:`metarec.progress`).
 
     Returns
     -------
@@ -51,9 +55,11 @@ def fit_early_stopping(
     """
     import torch
 
+    from metarec import progress
+
     best, best_state, wait = float("inf"), None, 0
     history: list[tuple[float, float]] = []
-    for _ in range(epochs):
+    for _ in progress.bar(range(epochs), desc, unit="epoch"):
         net.train()
         optimizer.zero_grad()
         loss = train_loss()

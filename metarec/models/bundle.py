@@ -3,7 +3,9 @@
 A models folder holds the recommender (``recommender.json``, the LightGBM ranker
 ``ranker.txt``, the learned metric when trained with ``metric="learned"``), the
 neural meta-learner (``hyperparams.json`` and its ``state_dict`` files) and the
-surrogate objective of tuning (``surrogate.json``, ``surrogate.txt``). Each model
+surrogate objective of tuning (``surrogate.json``, ``surrogate.txt``) and the
+intervals of predicted ARIs (``calibration.json``, :mod:`metarec.models.calibration`,
+calibrated on the held-out evaluation and carried over by ``metarec train``). Each model
 saves and loads its own files; this module puts them together. Whether the models
 are stale (trained on another state of the knowledge) is recorded on the loaded
 recommender (``stale_``, :meth:`~metarec.models.recommender.Recommender.staleness`).
@@ -15,6 +17,7 @@ import os
 from pathlib import Path
 
 from metarec.knowledge import KnowledgeBase
+from metarec.models.calibration import ScoreCalibration
 from metarec.models.recommender import Recommender
 from metarec.models.surrogate import SurrogateObjective
 
@@ -36,6 +39,8 @@ def save_models(recommender: Recommender, directory: str | os.PathLike[str]) -> 
         recommender.hyper.save(directory)
     if recommender.surrogate is not None:
         recommender.surrogate.save(directory)
+    if recommender.calibration_ is not None:
+        recommender.calibration_.save(directory)
 
 
 def load_models(directory: str | os.PathLike[str], kb: KnowledgeBase) -> Recommender:
@@ -71,4 +76,6 @@ def load_models(directory: str | os.PathLike[str], kb: KnowledgeBase) -> Recomme
 
         hyper = HyperparameterModel.load(d, kb)
     surrogate = SurrogateObjective.load(d) if (d / "surrogate.json").is_file() else None
-    return Recommender.load(d, kb, hyper=hyper, surrogate=surrogate)
+    rec = Recommender.load(d, kb, hyper=hyper, surrogate=surrogate)
+    rec.calibration_ = ScoreCalibration.load(d) if (d / "calibration.json").is_file() else None
+    return rec

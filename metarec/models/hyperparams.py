@@ -80,6 +80,9 @@ class HyperparameterPrediction:
     source: str = "meta-learner"
     #: The recommender's ranker score of ``config`` (NaN when not checked by it).
     ranker_score: float = float("nan")
+    #: The 80 % interval of ``predicted_ari``, calibrated on held-out errors
+    #: (:mod:`metarec.models.calibration`; NaN when none applies).
+    interval: tuple[float, float] = (float("nan"), float("nan"))
 
     def __post_init__(self) -> None:
         self.config = Configuration.from_dict(self.config)
@@ -88,17 +91,18 @@ class HyperparameterPrediction:
         """Plain-data form (for JSON)."""
         return {
             "algorithm": self.algorithm,
-            "config": self.config.to_dict(),
+            "config": self.config.to_json(),
             "predicted_ari": self.predicted_ari,
             "uncertainty": self.uncertainty,
             "n_clusters": self.n_clusters,
             "n_clusters_interval": list(self.n_clusters_interval),
             "alternatives": [
-                {**a, "config": Configuration.from_dict(a["config"]).to_dict()}
+                {**a, "config": Configuration.from_dict(a["config"]).to_json()}
                 for a in self.alternatives
             ],
             "source": self.source,
             "ranker_score": self.ranker_score,
+            "interval": list(self.interval),
         }
 
 
@@ -272,7 +276,7 @@ class HyperparameterModel(BaseEstimator):  # type: ignore[misc]
         group_of = np.array([groups[h] for h in hashes])
         with single_thread():
             self.members_ = [
-                self._fit_member(X, C, data, group_of, self.random_state + m)
+                self._fit_member(X, C, data, group_of, self.random_state + m, m)
                 for m in range(self.n_members)
             ]
         self.n_inputs_ = X.shape[1]
@@ -337,6 +341,7 @@ class HyperparameterModel(BaseEstimator):  # type: ignore[misc]
         data: dict[str, np.ndarray],
         group_of: np.ndarray,
         seed: int,
+        member: int = 0,
     ) -> Any:
         import torch
 
@@ -383,6 +388,7 @@ class HyperparameterModel(BaseEstimator):  # type: ignore[misc]
             lambda: loss_of(row_val, pairs[pair_val], is_val),
             self.epochs,
             self.patience,
+            desc=f"meta-learner member {member + 1}/{self.n_members}, epochs",
         )
         return net
 
@@ -548,10 +554,8 @@ class HyperparameterModel(BaseEstimator):  # type: ignore[misc]
         """Load a saved model over ``kb`` (the knowledge base it was trained on).
 
         The meta-feature scaler is refitted on the datasets it was trained on;
-        weights are read with ``weights_only=True``.
+        weights are read with ``weights_only=True``, on first use.
         """
-        import torch
-
         d = Path(directory)
         try:
             meta = json.loads((d / f"{name}.json").read_text())
@@ -570,13 +574,34 @@ class HyperparameterModel(BaseEstimator):  # type: ignore[misc]
         model.features_.sd_ = np.asarray(meta["config_sd"])
         configs: list[dict[str, Any]] = list(kb.configs["config"])
         model.known_configs_ = {a: [c for c in configs if c["algorithm"] == a] for a in ALGORITHMS}
-        model.members_ = []
-        for m in range(model.n_members):
-            net = model._net(model.n_inputs_, len(model.features_.columns))
-            net.load_state_dict(torch.load(d / f"{name}.{m}.pt", weights_only=True))
-            net.eval()
-            model.members_.append(net)
+        model._weights = [d / f"{name}.{m}.pt" for m in range(model.n_members)]
+        missing = [str(p) for p in model._weights if not p.is_file()]
+        if missing:
+            raise KnowledgeError(f"{d}: the hyperparameter model lacks {', '.join(missing)}")
         return model
+
+    @property
+    def members_(self) -> list[Any]:
+        """The ensemble's networks; a loaded model reads them (and imports torch)
+        on first use, so a recommendation that needs no meta-learner never pays for it."""
+        if "_members" not in self.__dict__:
+            paths = self.__dict__.get("_weights")
+            if paths is None:
+                raise AttributeError("members_")  # not fitted: what check_is_fitted expects
+            import torch
+
+            nets = []
+            for path in paths:
+                net = self._net(self.n_inputs_, len(self.features_.columns))
+                net.load_state_dict(torch.load(path, weights_only=True))
+                net.eval()
+                nets.append(net)
+            self._members = nets
+        return self.__dict__["_members"]  # type: ignore[no-any-return]
+
+    @members_.setter
+    def members_(self, nets: list[Any]) -> None:
+        self._members = nets
 
 
 def _rows_of(metafeatures: pd.Series) -> int | None:

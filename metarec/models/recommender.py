@@ -59,6 +59,9 @@ class RecommendedConfig:
     screened: float = float("nan")
     #: What the screening run showed (clusters found, silhouette, agreement, seconds).
     observed: dict[str, Any] = field(default_factory=dict)
+    #: The 80 % interval of the predicted ARI, calibrated on held-out errors
+    #: (:mod:`metarec.models.calibration`; NaN when none applies).
+    interval: tuple[float, float] = (float("nan"), float("nan"))
 
     def __post_init__(self) -> None:
         self.config = Configuration.from_dict(self.config)
@@ -130,7 +133,7 @@ class Recommendation:
             "recommendations": [
                 {
                     "rank": it.rank,
-                    "config": it.config.to_dict(),
+                    "config": it.config.to_json(),
                     "config_hash": it.config_hash,
                     "predicted_ari": it.score,
                     "uncertainty": it.uncertainty,
@@ -139,6 +142,7 @@ class Recommendation:
                     "expected_clusters": it.expected_clusters,
                     "refined": it.refined,
                     "screened": it.screened,
+                    "interval": list(it.interval),
                     "observed": it.observed,
                     "support": it.support,
                 }
@@ -194,6 +198,9 @@ class Recommender:
     trained_knowledge_: dict[str, Any]
     models_dir_: str
     stale_: bool = False
+    #: Intervals of predicted ARIs (a :class:`~metarec.models.calibration.ScoreCalibration`
+    #: loaded with the models; None: no intervals).
+    calibration_: Any = None
 
     def __init__(
         self,
@@ -251,8 +258,12 @@ class Recommender:
                 self.X_, self.scores_, np.array([groups[h] for h in hashes])
             )
         self.space_ = self._embed(self.X_)
+        # near-duplicate groups (each appears once among a dataset's neighbours)
+        near = kb.near_duplicate_groups()
+        self.groups_ = np.array([near[h] for h in hashes])
+        repeats = len(self.groups_) - len(np.unique(self.groups_))
         self.index_ = NearestNeighbors(
-            n_neighbors=min(self.n_neighbors, len(self.space_)),
+            n_neighbors=min(self.n_neighbors + repeats, len(self.space_)),
             algorithm="brute",
             metric="manhattan" if self.metric == "l1" else "euclidean",
         ).fit(self.space_)
@@ -422,9 +433,11 @@ class Recommender:
     # ---------------------------------------------------------- recommend
     def _neighbourhood(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(distances to the nearest known datasets, their row indices, their weights),
-        nearest first."""
+        nearest first; of a near-duplicate group only its nearest member counts."""
         dist, order = self.index_.kneighbors(self._embed(x))
-        dist, order = dist[0], order[0]
+        _, first = np.unique(self.groups_[order[0]], return_index=True)
+        keep = np.sort(first)[: self.n_neighbors]  # the nearest of each group, nearest first
+        dist, order = dist[0][keep], order[0][keep]
         scale = float(np.median(dist)) or 1.0
         w = np.exp(-dist / scale)
         return dist, order, w / w.sum()
@@ -543,7 +556,8 @@ class Recommender:
         ``subsample`` rows (what the meta-database's build ran on), is one of the
         knowledge base's, or when its fingerprint matches one (the near-duplicate
         rule of :meth:`metarec.Dataset.is_near_duplicate`: the same data rescaled,
-        with rows or columns reordered, in any file format).
+        with rows or columns reordered, in any file format), also with its categories
+        encoded as numbers (:meth:`metarec.Dataset.coded_fingerprint`).
 
         Parameters
         ----------
@@ -564,13 +578,14 @@ class Recommender:
         for candidate in (dataset, small):
             if candidate.content_hash in known:
                 return candidate.content_hash
-        fp = small.fingerprint
+        # as it is, and with numerically coded categories seen as categories
+        prints = [small.fingerprint, small.coded_fingerprint()]
         info = self.kb_.datasets.loc[self.hashes_]
         same_width = info.index[info["n_cols"].to_numpy() == small.shape[1]]
         for h in same_width:
             stored = np.asarray(info.at[h, "fingerprint"], dtype=float)
             shape = (int(self.kb_.value(h, "n_rows")), int(self.kb_.value(h, "n_cols")))
-            if fingerprints_match(fp, small.shape, stored, shape):
+            if any(fingerprints_match(fp, small.shape, stored, shape) for fp in prints):
                 return str(h)
         return None
 

@@ -133,6 +133,7 @@ class SimilarityModel:
             lambda: self._loss(net(x), target, val_idx, train_idx),
             self.epochs,
             self.patience,
+            desc="learned similarity, epochs",
         )
         self.net_ = net
         self.n_features_in_ = X.shape[1]

@@ -62,6 +62,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
+from metarec import progress
 from metarec.knowledge import KnowledgeBase, KnowledgeError
 from metarec.models._encoding import ConfigEncoder, fit_score_model
 from metarec.scoring import SIZES
@@ -269,7 +270,8 @@ class SurrogateObjective(BaseEstimator):  # type: ignore[misc]
 
         folds = min(self.prior_folds, len(np.unique(groups)))
         oof = np.empty(len(ari))
-        for train, test in GroupKFold(n_splits=folds).split(design, groups=groups):
+        splits = GroupKFold(n_splits=folds).split(design, groups=groups)
+        for train, test in progress.bar(splits, "surrogate prior, folds", total=folds):
             model = fit_score_model(design[train], ari[train], self.random_state)
             oof[test] = model.predict(design[test])
         return oof
