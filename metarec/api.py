@@ -174,7 +174,12 @@ def recommend(
     """
     from metarec.io import as_dataset
     from metarec.metafeatures import extract_metafeatures
+    from metarec.screening import check_budget
 
+    if check_budget(budget) > 0:
+        from metarec.runner import start_workers
+
+        start_workers()  # the screening's run server starts while the data is read
     with progress.step("loading the data"):
         dataset = as_dataset(data)
     with progress.step(f"meta-features of {dataset.name}"):

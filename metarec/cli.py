@@ -343,6 +343,10 @@ def _budget(text: str) -> float:
 def _cmd_recommend(args: argparse.Namespace) -> int:
     from metarec.api import recommend
 
+    if args.budget > 0:
+        from metarec.runner import start_workers
+
+        start_workers()  # the screening's run server starts while the data is read
     dataset = _load(args)
     rec = recommend(
         dataset,

@@ -9,6 +9,7 @@ anywhere; storing results is the database's job.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing as mp
 import os
 import resource
@@ -16,7 +17,7 @@ import sys
 import time
 import traceback
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -28,7 +29,7 @@ from metarec.pipeline import ConfigPreprocessing
 from metarec.scoring import EXTERNAL, INTERNAL, external_scores, internal_scores, size_measures
 from metarec.space import ALGORITHMS, DataScales, build_estimator, canonicalize
 
-__all__ = ["PreparedData", "RunResult", "run_config"]
+__all__ = ["PreparedData", "RunResult", "run_config", "start_workers"]
 
 
 @dataclass
@@ -171,8 +172,23 @@ def _context() -> Any:
     return _CONTEXT
 
 
-def _start(proc: Any) -> None:
-    """Start ``proc`` without running the user's main script again in it.
+def start_workers() -> None:
+    """Start the process isolated runs fork from, in the background, if not running.
+
+    Its start (importing scikit-learn's clustering and hdbscan, about 2 s) then
+    overlaps with what the caller does meanwhile (reading data, meta-features) on
+    another core, instead of delaying the first run. Returns at once.
+    """
+    from multiprocessing import forkserver
+
+    _context()
+    with _main_hidden():
+        forkserver.ensure_running()
+
+
+@contextlib.contextmanager
+def _main_hidden() -> Iterator[None]:
+    """Hide the user's main module while a child process or the fork server starts.
 
     The child needs only this module, but multiprocessing would re-import
     ``__main__`` in it: a script that calls metarec at its top level, without an
@@ -182,17 +198,23 @@ def _start(proc: Any) -> None:
     """
     main = sys.modules.get("__main__")
     if main is None:
-        proc.start()
+        yield
         return
     spec = getattr(main, "__spec__", None)
     path = main.__dict__.pop("__file__", None)
     main.__spec__ = None
     try:
-        proc.start()
+        yield
     finally:
         main.__spec__ = spec
         if path is not None:
             main.__file__ = path
+
+
+def _start(proc: Any) -> None:
+    """Start ``proc`` without running the user's main script again in it."""
+    with _main_hidden():
+        proc.start()
 
 
 def run_config(

@@ -166,7 +166,8 @@ def collect(args: argparse.Namespace) -> None:
 
     kb = KnowledgeBase.load(args.db)
     corpora = set(args.corpora.split(","))
-    real = [h for h in kb.dataset_hashes if kb.kind_of(h) == "real" and kb.corpus_of(h) in corpora]
+    kinds = {"real", "synthetic"} if args.kind == "all" else {args.kind}
+    real = [h for h in kb.dataset_hashes if kb.kind_of(h) in kinds and kb.corpus_of(h) in corpora]
     folds = heldout_folds(kb, args.folds, args.seed)
     jobs = []
     for f, held in enumerate(folds, start=1):
@@ -174,7 +175,10 @@ def collect(args: argparse.Namespace) -> None:
         done = Path(args.out) / "parts" / f"fold{f}.parquet"
         if mine and not done.exists():
             jobs.append((f, mine, args.db, args.seed, args.out))
-    print(f"{len(real)} real datasets in {len(folds)} folds; {len(jobs)} folds to run", flush=True)
+    print(
+        f"{len(real)} {args.kind} datasets in {len(folds)} folds; {len(jobs)} folds to run",
+        flush=True,
+    )
     with process_pool(args.workers) as pool:
         for message in pool.map(_fold_job, jobs):
             print(message, flush=True)
@@ -469,6 +473,12 @@ def main() -> int:
     parser.add_argument("step", choices=["collect", "report", "calibrate", "strata"])
     parser.add_argument("--db", default="shipped")
     parser.add_argument("--corpora", default="uci121,realworld,keel")
+    parser.add_argument(
+        "--kind",
+        choices=["real", "synthetic", "all"],
+        default="real",
+        help="collect: which datasets of the corpora (clustbench's are mostly synthetic)",
+    )
     parser.add_argument("--folds", type=int, default=6)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workers", type=int, default=2)

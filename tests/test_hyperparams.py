@@ -107,6 +107,7 @@ def test_save_and_load_round_trip(
         "hyperparams.0.pt",
         "hyperparams.1.pt",
         "hyperparams.json",
+        "hyperparams.layers.npz",
     ]
     again = HyperparameterModel.load(tmp_path, kb)
     mf = kb.metafeatures.iloc[3]
@@ -213,3 +214,34 @@ def test_recommender_keeps_a_known_configuration_when_the_ranker_prefers_it(
             assert got.n_clusters == own.n_clusters
     with pytest.raises(KnowledgeError, match="metarec train"):
         Recommender().fit(kb).hyperparameters(kb.metafeatures.iloc[0], "kmeans")
+
+
+def test_a_loaded_meta_learner_predicts_in_numpy_as_in_torch() -> None:
+    """The shipped layers (.layers.npz) give the torch networks' numbers, without torch."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, numpy as np, metarec\n"
+        "X = np.random.default_rng(0).normal(size=(300, 4))\n"
+        "metarec.recommend(X, budget=0, hyperparameters=True)\n"
+        "print('torch' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+    from metarec.api import default_models_dir
+    from metarec.metafeatures import extract_metafeatures
+    from metarec.models.hyperparams import HyperparameterModel
+
+    model = HyperparameterModel.load(default_models_dir(), KnowledgeBase.shipped())
+    mf = extract_metafeatures(metarec.as_dataset(np.random.default_rng(1).normal(size=(200, 3))))
+    in_numpy = [model.predict_k(mf)[2], *(model.predict(mf, a) for a in ("kmeans", "dbscan"))]
+    assert model._numpy_members() is not None
+    _ = model.members_  # the torch networks: numpy is no longer used
+    assert model._numpy_members() is None
+    in_torch = [model.predict_k(mf)[2], *(model.predict(mf, a) for a in ("kmeans", "dbscan"))]
+    np.testing.assert_allclose(in_numpy[0], in_torch[0], atol=1e-6)
+    for a, b in zip(in_numpy[1:], in_torch[1:], strict=True):
+        assert a.config == b.config
+        assert a.predicted_ari == pytest.approx(b.predicted_ari, abs=1e-5)

@@ -396,15 +396,27 @@ class HyperparameterModel(BaseEstimator):  # type: ignore[misc]
     def predict_k(
         self, metafeatures: pd.Series, n_rows: int | None = None
     ) -> tuple[int, tuple[int, int], np.ndarray]:
-        """Predicted number of clusters, its 10-90 % interval and the distribution."""
-        import torch
+        """Predicted number of clusters, its 10-90 % interval and the distribution.
 
-        x = torch.tensor(self._inputs(metafeatures.to_frame().T), dtype=torch.float32)
-        with torch.no_grad():
-            p = np.mean(
-                [torch.softmax(m.k_head(m.encoder(x)), dim=1).numpy()[0] for m in self.members_],
-                axis=0,
-            )
+        A loaded model with its ``.k.npz`` layers (and its networks not yet read)
+        computes this in numpy, without importing torch; the same numbers either way.
+        """
+        inputs = self._inputs(metafeatures.to_frame().T).astype(np.float32)
+        numpy_members = self._numpy_members()
+        if numpy_members is not None:
+            p = np.mean([m.k_distribution(inputs) for m in numpy_members], axis=0)
+        else:
+            import torch
+
+            x = torch.tensor(inputs, dtype=torch.float32)
+            with torch.no_grad():
+                p = np.mean(
+                    [
+                        torch.softmax(m.k_head(m.encoder(x)), dim=1).numpy()[0]
+                        for m in self.members_
+                    ],
+                    axis=0,
+                )
         n = n_rows if n_rows is not None else _rows_of(metafeatures)
         cap = k_cap(n) if n else K_MAX
         p = np.where(cap >= K_VALUES, p, 0.0)
@@ -449,12 +461,9 @@ class HyperparameterModel(BaseEstimator):  # type: ignore[misc]
         features: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Ensemble mean and spread of the predicted ARI of configurations."""
-        import torch
-
-        x = torch.tensor(self._inputs(metafeatures.to_frame().T), dtype=torch.float32)
+        inputs = self._inputs(metafeatures.to_frame().T).astype(np.float32)
         if features is None:
             features = self.features_.transform(list(configs))
-        cf = torch.tensor(features, dtype=torch.float32)
         n = _rows_of(metafeatures)
         kr = []
         for cfg in configs:
@@ -464,6 +473,16 @@ class HyperparameterModel(BaseEstimator):  # type: ignore[misc]
             else:
                 k_eff = min(k, k_cap(n), n - 1) if n else k
                 kr.append(float(np.log(max(k_eff, 1) / k_ref)))
+        numpy_members = self._numpy_members()
+        if numpy_members is not None:
+            cfg_features = np.asarray(features, dtype=np.float32)
+            ratio = np.asarray(kr, dtype=np.float32)
+            preds = np.stack([m.score(inputs, cfg_features, ratio) for m in numpy_members])
+            return preds.mean(axis=0), preds.std(axis=0)
+        import torch
+
+        x = torch.tensor(inputs, dtype=torch.float32)
+        cf = torch.tensor(features, dtype=torch.float32)
         kratio = torch.tensor(kr, dtype=torch.float32)
         with torch.no_grad():
             preds = np.stack(
@@ -487,8 +506,6 @@ class HyperparameterModel(BaseEstimator):  # type: ignore[misc]
         ``head="score"`` (default) maximises the score model over candidates;
         ``head="regression"`` decodes the regression head (for comparison).
         """
-        import torch
-
         if algorithm not in ALGORITHMS:
             raise KnowledgeError(
                 f"unknown algorithm {algorithm!r}; choose one of {', '.join(ALGORITHMS)}"
@@ -496,6 +513,8 @@ class HyperparameterModel(BaseEstimator):  # type: ignore[misc]
         n = n_rows if n_rows is not None else _rows_of(metafeatures)
         k, interval, _ = self.predict_k(metafeatures, n)
         if head == "regression":
+            import torch
+
             x = torch.tensor(self._inputs(metafeatures.to_frame().T), dtype=torch.float32)
             onehot = torch.eye(len(ALGORITHMS))[list(ALGORITHMS).index(algorithm)][None, :]
             with torch.no_grad():
@@ -529,14 +548,26 @@ class HyperparameterModel(BaseEstimator):  # type: ignore[misc]
 
     # -------------------------------------------------------- persistence
     def save(self, directory: str | os.PathLike[str], name: str = "hyperparams") -> None:
-        """Write ``<name>.json`` (settings, trained-on datasets, scalers) and one
-        ``<name>.<m>.pt`` state_dict per ensemble member."""
+        """Write ``<name>.json`` (settings, trained-on datasets, scalers), one
+        ``<name>.<m>.pt`` state_dict per ensemble member, and ``<name>.layers.npz``:
+        the layers of the k estimate and of the score model as plain arrays, so that
+        :meth:`predict_k` and :meth:`predict` run without importing torch."""
         import torch
 
         d = Path(directory)
         d.mkdir(parents=True, exist_ok=True)
         for m, net in enumerate(self.members_):
             torch.save(net.state_dict(), d / f"{name}.{m}.pt")
+        # the layers a recommendation uses also as plain arrays: it needs no torch
+        np.savez(
+            d / f"{name}.layers.npz",
+            **{
+                f"{m}.{key}": value.detach().numpy()
+                for m, net in enumerate(self.members_)
+                for key, value in net.state_dict().items()
+                if key.split(".")[0] in _NUMPY_LAYERS
+            },
+        )
         meta = {
             "params": self.get_params(),
             "trained_on": self.trained_on_,
@@ -575,10 +606,26 @@ class HyperparameterModel(BaseEstimator):  # type: ignore[misc]
         configs: list[dict[str, Any]] = list(kb.configs["config"])
         model.known_configs_ = {a: [c for c in configs if c["algorithm"] == a] for a in ALGORITHMS}
         model._weights = [d / f"{name}.{m}.pt" for m in range(model.n_members)]
+        layers = d / f"{name}.layers.npz"
+        model._layers = layers if layers.is_file() else None
         missing = [str(p) for p in model._weights if not p.is_file()]
         if missing:
             raise KnowledgeError(f"{d}: the hyperparameter model lacks {', '.join(missing)}")
         return model
+
+    def _numpy_members(self) -> list[_NumpyMember] | None:
+        """The members as numpy networks (from ``.layers.npz``, no pickles) when this
+        model was loaded with them and its torch networks are not read yet; else None."""
+        if "_members" in self.__dict__ or self.__dict__.get("_layers") is None:
+            return None
+        if "_numpy" not in self.__dict__:
+            with np.load(self._layers, allow_pickle=False) as data:
+                members: dict[int, dict[str, np.ndarray]] = {}
+                for key in data.files:
+                    m, _, layer = key.partition(".")
+                    members.setdefault(int(m), {})[layer] = data[key]
+            self._numpy = [_NumpyMember(members[m]) for m in sorted(members)]
+        return self._numpy  # type: ignore[no-any-return]
 
     @property
     def members_(self) -> list[Any]:
@@ -602,6 +649,39 @@ class HyperparameterModel(BaseEstimator):  # type: ignore[misc]
     @members_.setter
     def members_(self, nets: list[Any]) -> None:
         self._members = nets
+
+
+#: The layers saved as plain arrays (the regression head, for comparisons, is not).
+_NUMPY_LAYERS = ("encoder", "k_head", "score_head")
+
+
+def _relu_linear(x: np.ndarray, layers: dict[str, np.ndarray], name: str, relu: bool) -> Any:
+    y = x @ layers[f"{name}.weight"].T + layers[f"{name}.bias"]
+    return np.maximum(y, 0) if relu else y
+
+
+class _NumpyMember:
+    """One member's encoder, k head and score head in numpy (float32, as in torch;
+    dropout off, as in evaluation), from its saved arrays."""
+
+    def __init__(self, layers: dict[str, np.ndarray]) -> None:
+        self.layers = layers
+
+    def encoder(self, x: np.ndarray) -> Any:
+        h = _relu_linear(x, self.layers, "encoder.0", True)
+        return _relu_linear(h, self.layers, "encoder.3", True)
+
+    def k_distribution(self, x: np.ndarray) -> Any:
+        logits = _relu_linear(self.encoder(x), self.layers, "k_head", False)[0]
+        e = np.exp(logits - logits.max())
+        return e / e.sum()
+
+    def score(self, x: np.ndarray, cfg: np.ndarray, kratio: np.ndarray) -> Any:
+        h = np.repeat(self.encoder(x), len(cfg), axis=0)
+        z = np.hstack([h, cfg, kratio[:, None]]).astype(np.float32)
+        z = _relu_linear(z, self.layers, "score_head.0", True)
+        z = _relu_linear(z, self.layers, "score_head.2", True)
+        return _relu_linear(z, self.layers, "score_head.4", False)[:, 0]
 
 
 def _rows_of(metafeatures: pd.Series) -> int | None:
