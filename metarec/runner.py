@@ -218,7 +218,7 @@ def _start(proc: Any) -> None:
 
 
 def run_config(
-    data: Dataset | PreparedData,
+    data: Dataset | PreparedData | Any,
     config: Mapping[str, Any],
     *,
     random_state: int = 0,
@@ -233,8 +233,9 @@ def run_config(
 
     Parameters
     ----------
-    data : Dataset or PreparedData
-        The data (reference labelings, when present, give the external scores).
+    data : Dataset, PreparedData, DataFrame, array, name or path
+        The data (reference labelings, when present, give the external scores);
+        anything but a PreparedData goes through :func:`metarec.io.as_dataset`.
     config : mapping
         A configuration of :mod:`metarec.space` (validated first: an invalid one
         raises :class:`~metarec.space.ConfigError`, as it is the caller's error).
@@ -257,7 +258,12 @@ def run_config(
     """
     seed = int(renamed(random_state, seed, "seed", "random_state", 0))
     canon = canonicalize(config)
-    prepared = data if isinstance(data, PreparedData) else PreparedData(data)
+    if isinstance(data, PreparedData):
+        prepared = data
+    else:
+        from metarec.io import as_dataset
+
+        prepared = PreparedData(as_dataset(data))
     density = ALGORITHMS[canon["algorithm"]].density_based if dbcv is None else dbcv
     pre = canon["preprocessing"]
     try:

@@ -177,7 +177,9 @@ def test_warm_start_serves_a_users_own_objective_through_suggest() -> None:
 
     def objective(trial: optuna.Trial) -> float:
         config = metarec.suggest(trial, algorithms=["kmeans", "gmm"])
-        return float(run_config("sklearn:iris", config, isolate=False).silhouette)
+        result = run_config("sklearn:iris", config, isolate=False)
+        assert result.status == "ok"
+        return float(result.silhouette)
 
     study = optuna.create_study(direction="maximize")
     queued = metarec.warm_start(study, "sklearn:iris", top=2, algorithms=["kmeans", "gmm"])

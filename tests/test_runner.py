@@ -150,3 +150,18 @@ def test_a_script_without_a_main_guard_runs_once(tmp_path: Path) -> None:
         [sys.executable, str(script)], capture_output=True, text=True, timeout=300, check=True
     ).stdout.split()
     assert out == ["body", "ok", "True"]
+
+
+def test_the_run_server_started_ahead_serves_the_runs() -> None:
+    """start_workers returns at once (the server imports in the background) and is
+    idempotent; the isolated runs that follow use it."""
+    import time
+
+    from metarec.runner import start_workers
+
+    t = time.perf_counter()
+    start_workers()
+    start_workers()
+    assert time.perf_counter() - t < 1.0
+    result = run_config("sklearn:iris", {"algorithm": "kmeans", "params": {"n_clusters": 3}})
+    assert result.status == "ok" and result.n_clusters == 3
