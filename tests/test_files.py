@@ -234,6 +234,10 @@ def test_a_table_of_free_text_only_is_a_clear_error(tmp_path: Path) -> None:
     pd.DataFrame({"note": notes}).to_csv(path, index=False)
     with pytest.raises(InvalidDataError, match=r"no column to cluster: .*text: note"):
         load_dataset(path)
+    few = tmp_path / "few.csv"
+    pd.DataFrame({"note": notes[:4]}).to_csv(few, index=False)
+    with pytest.raises(InvalidDataError, match=r"no column to cluster"):
+        load_dataset(few)
 
 
 # ------------------------------------------------------------------ CSV and friends

@@ -341,7 +341,7 @@ def non_feature_columns(frame: pd.DataFrame) -> dict[str, list[str]]:
     (a distinct value per row: a string, or whole numbers that are a run of
     consecutive values or a column named like an id) and ``text`` (free text: mostly
     distinct strings averaging over 30 characters or several words); identifiers
-    and text only in tables of 10 rows or more.
+    only in tables of 10 rows or more, text in tables of 3 or more.
 
     Parameters
     ----------
@@ -367,19 +367,17 @@ def non_feature_columns(frame: pd.DataFrame) -> dict[str, list[str]]:
         if distinct <= 1:
             out["constant"].append(str(name))
             continue
-        if n < 10:
-            continue
         textual = column.dtype == object or isinstance(column.dtype, pd.StringDtype)
         if textual:
             strings = [str(v) for v in column.dropna()]
             length = float(np.mean([len(v) for v in strings]))
             words = float(np.mean([len(v.split()) for v in strings]))
-            if distinct >= 0.5 * n and (length > 30 or words >= 3):
+            if n >= 3 and distinct >= 0.5 * n and (length > 30 or words >= 3):
                 out["text"].append(str(name))
-            elif distinct == n:
+            elif n >= 10 and distinct == n:
                 out["identifier"].append(str(name))
             continue
-        if distinct != n or not pd.api.types.is_numeric_dtype(column):
+        if n < 10 or distinct != n or not pd.api.types.is_numeric_dtype(column):
             continue
         numbers = column.to_numpy(dtype=float)
         whole = bool(np.all(np.isfinite(numbers)) and np.all(numbers == np.round(numbers)))
