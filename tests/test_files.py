@@ -114,7 +114,7 @@ def test_quoted_names_nominal_values_with_spaces_string_date_and_missing(tmp_pat
 def test_sparse_rows(tmp_path: Path) -> None:
     text = (
         "@relation s\n@attribute a numeric\n@attribute b numeric\n@attribute c numeric\n"
-        "@attribute d {x, y}\n@data\n{0 1, 2 3}\n{1 5, 3 y}\n{}\n"
+        "@attribute d {x, y}\n@data\n{0 1, 2 3}\n{1\t5, 3 y}\n{}\n"
     )
     frame, _ = parse_arff(text)
     assert frame[["a", "b", "c"]].to_numpy().tolist() == [[1, 0, 3], [0, 5, 0], [0, 0, 0]]

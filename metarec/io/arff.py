@@ -210,7 +210,7 @@ def _row(line: str, attributes: list[_Attribute], number: int, where: str) -> li
             for pair in _split(line[1:-1], ","):
                 if not pair:
                     continue
-                index, _, value = pair.strip().partition(" ")
+                index, value = pair.strip().split(None, 1)  # "3 2" or "3\t2"
                 values[int(index)] = _split(value, ",")[0]
             return values
         fields = _split(line, ",")
