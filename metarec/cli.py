@@ -276,16 +276,6 @@ def _cmd_db_build(args: argparse.Namespace) -> int:
             "nothing to build: give --corpus NAME[,NAME...] (one of "
             f"{', '.join(CORPORA)}) or --add NAME"
         )
-    from metarec.io import load_dataset
-    from metarec.io.files import describe_loading
-
-    for name in args.add or []:  # what loading a file decides, said before the build
-        try:
-            notes = describe_loading(load_dataset(name)) if Path(name).is_file() else []
-        except MetarecError:
-            notes = []  # the build reports the file it cannot load, with the others
-        for line in notes:
-            print(f"metarec: note: {name}: {line}", file=sys.stderr)
     settings = BuildSettings(
         configs_per_algorithm=args.configs_per_algorithm,
         seeds=tuple(int(s) for s in args.seeds.split(",")),
@@ -308,6 +298,8 @@ def _cmd_db_build(args: argparse.Namespace) -> int:
         progress=not args.quiet,
         command=redact("metarec " + " ".join(args.argv)),
     )
+    for line in summary.notes:  # what loading each file decided
+        print(f"metarec: note: {line}", file=sys.stderr)
     for line in summary.lines():
         print(line)
     return 0 if summary.ok else 1

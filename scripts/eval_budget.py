@@ -186,12 +186,24 @@ def collect(args: argparse.Namespace) -> None:
             print(message, flush=True)
 
 
-def _pick(group: pd.DataFrame, values: np.ndarray) -> float:
+def _pick_index(group: pd.DataFrame, values: np.ndarray) -> int:
+    """Position of the candidate ``values`` pick (the first when none produced a partition)."""
     ok = group["ok"].to_numpy() & np.isfinite(values)
-    if not ok.any():
-        return float(group["ari"].iloc[0])
-    v = np.where(ok, values, -np.inf)
-    return float(group["ari"].to_numpy()[int(np.argmax(v))])
+    return int(np.argmax(np.where(ok, values, -np.inf))) if ok.any() else 0
+
+
+def _pick(group: pd.DataFrame, values: np.ndarray) -> float:
+    return float(group["ari"].iloc[_pick_index(group, values)])
+
+
+def _blend(group: pd.DataFrame, weights: dict[str, float]) -> np.ndarray:
+    """The blend's score of each candidate: weighted ranks within the set."""
+    ok = group["ok"].to_numpy()
+    total = sum(
+        w * _rank01(SIGN.get(p, 1.0) * group[p].to_numpy(dtype=float), ok)
+        for p, w in weights.items()
+    )
+    return np.asarray(total, dtype=float)
 
 
 def _data_k_ari(g: pd.DataFrame) -> float:
@@ -218,7 +230,6 @@ def per_dataset(cands: pd.DataFrame, budget: float | None = None) -> pd.DataFram
             spent = g["fit_time"].fillna(0).clip(lower=0).cumsum().shift(fill_value=0)
             spent = spent + float(g["data_k_time"].iloc[0])  # the silhouette stage first
             g = g[(spent.to_numpy() < budget) | (g["order"].to_numpy() == 0)]
-        ok = g["ok"].to_numpy()
         row: dict[str, Any] = {
             "content_hash": h,
             "dataset": g["dataset"].iloc[0],
@@ -231,11 +242,7 @@ def per_dataset(cands: pd.DataFrame, budget: float | None = None) -> pd.DataFram
         for name in ("surrogate", "surrogate_sweep", "agreement", "prior", *SIGN):
             row[f"pick_{name}"] = _pick(g, SIGN.get(name, 1.0) * g[name].to_numpy(dtype=float))
         for name, weights in BLENDS.items():
-            total = sum(
-                w * _rank01(SIGN.get(p, 1.0) * g[p].to_numpy(dtype=float), ok)
-                for p, w in weights.items()
-            )
-            row[f"pick_{name}"] = _pick(g, np.asarray(total, dtype=float))
+            row[f"pick_{name}"] = _pick(g, _blend(g, weights))
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -301,10 +308,7 @@ def shipped_picks(cands: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for h, g in cands.groupby("content_hash", sort=True):
         g = g.sort_values("order")
-        ok = g["ok"].to_numpy()
-        total = sum(w * _rank01(g[p].to_numpy(dtype=float), ok) for p, w in BLEND.items())
-        v = np.where(ok & np.isfinite(total), total, -np.inf)
-        i = int(np.argmax(v))
+        i = _pick_index(g, _blend(g, dict(BLEND)))
         rows.append(
             {
                 "content_hash": h,

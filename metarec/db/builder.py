@@ -25,6 +25,7 @@ from metarec.dataset import Dataset, fingerprints_match
 from metarec.db.schema import SWEEP_KIND
 from metarec.db.store import MetaDatabase
 from metarec.exceptions import MetarecError
+from metarec.io.files import describe_loading
 from metarec.runner import PreparedData, RunResult, run_config
 from metarec.space import canonicalize, config_hash, design, k_sweep
 
@@ -80,6 +81,8 @@ class BuildSummary:
     duplicates: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     batch_errors: list[str] = field(default_factory=list)
+    #: What loading a file decided (its label column, columns left out), per dataset.
+    notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
     @property
@@ -536,6 +539,7 @@ def build(
             if ds is None:
                 summary.failed_datasets.append(f"{name}: {error}")
                 continue
+            summary.notes += [f"{name}: {line}" for line in describe_loading(ds)]
             corpus = ds.metadata.get("corpus")
             alias = {"name": ds.name, "source": ds.source, "corpus": corpus}
             others = accepted + [k for k in stored if k.content_hash != ds.content_hash]

@@ -578,15 +578,22 @@ class Recommender:
         for candidate in (dataset, small):
             if candidate.content_hash in known:
                 return candidate.content_hash
-        # as it is, and with numerically coded categories seen as categories
-        prints = [small.fingerprint, small.coded_fingerprint()]
         info = self.kb_.datasets.loc[self.hashes_]
         same_width = info.index[info["n_cols"].to_numpy() == small.shape[1]]
-        for h in same_width:
-            stored = np.asarray(info.at[h, "fingerprint"], dtype=float)
-            shape = (int(self.kb_.value(h, "n_rows")), int(self.kb_.value(h, "n_cols")))
-            if any(fingerprints_match(fp, small.shape, stored, shape) for fp in prints):
-                return str(h)
+        stored = [
+            (
+                str(h),
+                np.asarray(info.at[h, "fingerprint"], dtype=float),
+                (int(self.kb_.value(h, "n_rows")), int(self.kb_.value(h, "n_cols"))),
+            )
+            for h in same_width
+        ]
+        # as it is, then (only when that finds nothing) with coded categories as categories
+        for fingerprint in (lambda: small.fingerprint, small.coded_fingerprint):
+            fp = fingerprint()
+            for h, known_fp, shape in stored:
+                if fingerprints_match(fp, small.shape, known_fp, shape):
+                    return h
         return None
 
     def recorded(
