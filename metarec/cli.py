@@ -522,6 +522,7 @@ def _cmd_tune(args: argparse.Namespace) -> int:
     import optuna
 
     from metarec.tuning import (
+        CONSENSUS_TOP,
         best_trial,
         own_trials,
         plot_progress,
@@ -555,6 +556,7 @@ def _cmd_tune(args: argparse.Namespace) -> int:
         startup=args.startup,
         narrow=args.narrow,
         feed=args.feed,
+        select=args.select,
         show_progress_bar=not args.quiet,
     )
     own = own_trials(study)
@@ -579,10 +581,15 @@ def _cmd_tune(args: argparse.Namespace) -> int:
             f"{len(queued) + left_out} warm-start configurations were not run: raise --trials "
             "to try them (or keep the study with --storage and --study, and run again)"
         )
+    how = (
+        f"picked by consensus among the {min(CONSENSUS_TOP, len(done))} best"
+        if study.user_attrs.get("selected_trial") == best.number
+        else "the best"
+    )
     print(
-        f"{len(trials)} trials in study {study.study_name!r}; best "
-        f"{what} {best.value:.4f} (trial {trial_position(study, best)} of "
-        f"{len(trials)}): {config['algorithm']} {config['params']}"
+        f"{len(trials)} trials in study {study.study_name!r}; trial "
+        f"{trial_position(study, best)} of {len(trials)}, {how} by {what} "
+        f"({best.value:.4f}): {config['algorithm']} {config['params']}"
     )
     if "ari" in best.user_attrs:
         print(f"ARI against the dataset's labels: {best.user_attrs['ari']:.3f}")
@@ -852,6 +859,13 @@ def _parser() -> argparse.ArgumentParser:
         "--feed",
         action="store_true",
         help="give TPE the runs of the nearest known datasets as completed trials first",
+    )
+    p.add_argument(
+        "--select",
+        choices=["objective", "consensus"],
+        default="objective",
+        help="which trial to return: the best objective value (default), or the one the "
+        "screening's blend ranks first among the 15 best by the objective (consensus)",
     )
     p.add_argument("--top", type=_positive, default=10, help="recommended configurations enqueued")
     p.add_argument("--seed", type=int, default=0, help=SEED_HELP)

@@ -20,6 +20,13 @@ def write_results(results: Any, out: str) -> None:
     print(f"wrote {path}")
 
 
+def write_report(path: Path, lines: list[str]) -> None:
+    """Write a markdown report's lines to ``path`` and print them."""
+    text = "\n".join(lines)
+    path.write_text(text + "\n")
+    print(text)
+
+
 def save_csv(frame: Any, path: Path) -> None:
     """Write a frame as CSV all at once (a killed job leaves no half-written file)."""
     tmp = path.with_name(path.name + ".tmp")

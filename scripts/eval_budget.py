@@ -30,6 +30,8 @@ Usage::
         --also benchmarks/budget_rdatasets --models meta_db/models]
     python scripts/eval_budget.py strata [--out benchmarks/budget
         --also benchmarks/budget_rdatasets]
+    python scripts/eval_budget.py gate --also benchmarks/budget_rdatasets
+        benchmarks/budget_clustbench
 
 ``calibrate`` takes the shipped screening's top-1 of every held-out dataset
 (its predicted ARI, the ranker's prior, and its ARI), reports their Spearman
@@ -206,6 +208,19 @@ def _blend(group: pd.DataFrame, weights: dict[str, float]) -> np.ndarray:
     return np.asarray(total, dtype=float)
 
 
+def _shipped_index(group: pd.DataFrame, trust: float | None = None) -> int:
+    """Position of the candidate the shipped screening puts first: the blend's pick,
+    unless the zero-shot top-1 (position 0) has a partition and a prior of at least
+    ``trust`` (default :data:`metarec.screening.TRUST_PRIOR`)."""
+    from metarec.screening import BLEND, TRUST_PRIOR
+
+    trust = TRUST_PRIOR if trust is None else trust
+    first = group.iloc[0]
+    if bool(first["ok"]) and float(first["prior"]) >= trust:
+        return 0
+    return _pick_index(group, _blend(group, dict(BLEND)))
+
+
 def _data_k_ari(g: pd.DataFrame) -> float:
     """ARI of the portfolio's KMeans at the data's silhouette-best k (``k_data``)."""
     from metarec.screening import kmeans_at
@@ -221,15 +236,20 @@ def _rank01(values: np.ndarray, ok: np.ndarray) -> np.ndarray:
     return (r - 1) / max(len(v) - 1, 1)
 
 
+def _within(g: pd.DataFrame, budget: float | None) -> pd.DataFrame:
+    """The candidates (in screening order) that started within ``budget`` seconds."""
+    if budget is None:
+        return g
+    spent = g["fit_time"].fillna(0).clip(lower=0).cumsum().shift(fill_value=0)
+    spent = spent + float(g["data_k_time"].iloc[0])  # the silhouette stage first
+    return g[(spent.to_numpy() < budget) | (g["order"].to_numpy() == 0)]
+
+
 def per_dataset(cands: pd.DataFrame, budget: float | None = None) -> pd.DataFrame:
     """One row per dataset: the ARI each way of picking gets (within ``budget`` s)."""
     rows = []
     for h, g in cands.groupby("content_hash", sort=True):
-        g = g.sort_values("order")
-        if budget is not None:  # the candidates started within the budget
-            spent = g["fit_time"].fillna(0).clip(lower=0).cumsum().shift(fill_value=0)
-            spent = spent + float(g["data_k_time"].iloc[0])  # the silhouette stage first
-            g = g[(spent.to_numpy() < budget) | (g["order"].to_numpy() == 0)]
+        g = _within(g.sort_values("order"), budget)
         row: dict[str, Any] = {
             "content_hash": h,
             "dataset": g["dataset"].iloc[0],
@@ -243,6 +263,7 @@ def per_dataset(cands: pd.DataFrame, budget: float | None = None) -> pd.DataFram
             row[f"pick_{name}"] = _pick(g, SIGN.get(name, 1.0) * g[name].to_numpy(dtype=float))
         for name, weights in BLENDS.items():
             row[f"pick_{name}"] = _pick(g, _blend(g, weights))
+        row["pick_shipped"] = float(g["ari"].iloc[_shipped_index(g)])
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -256,9 +277,10 @@ def report(args: argparse.Namespace) -> None:
         raise SystemExit(f"nothing collected in {out}; run `collect` first")
     cands = pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
     cands.to_parquet(out / "candidates.parquet", index=False)
-    lines = ["# Budgeted recommendation on real data, held out", ""]
+    lines = ["# Budgeted recommendation, held out", ""]
     lines.append(
-        f"{cands['content_hash'].nunique()} real datasets, {len(cands)} candidate runs "
+        f"{cands['content_hash'].nunique()} held-out datasets "
+        f"({', '.join(sorted(cands['corpus'].unique()))}), {len(cands)} candidate runs "
         f"(mean {cands.groupby('content_hash').size().mean():.1f} per dataset; "
         "median fit time per dataset "
         f"{cands.groupby('content_hash')['fit_time'].sum().median():.1f} s)."
@@ -303,12 +325,10 @@ def report(args: argparse.Namespace) -> None:
 def shipped_picks(cands: pd.DataFrame) -> pd.DataFrame:
     """Per dataset: what the shipped screening would print for its top-1 (its
     predicted ARI, the ranker's prior) and what it got (ARI), with its fold."""
-    from metarec.screening import BLEND
-
     rows = []
     for h, g in cands.groupby("content_hash", sort=True):
         g = g.sort_values("order")
-        i = _pick_index(g, _blend(g, dict(BLEND)))
+        i = _shipped_index(g)
         rows.append(
             {
                 "content_hash": h,
@@ -474,9 +494,62 @@ def strata(args: argparse.Namespace) -> None:
     print(text)
 
 
+#: The thresholds of the prior above which the zero-shot top-1 stays first, compared
+#: by ``gate`` (inf: never).
+TRUSTS = (float("inf"), 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
+
+
+def gate(args: argparse.Namespace) -> None:
+    """Choose :data:`metarec.screening.TRUST_PRIOR`: for each threshold the mean ARI of
+    the shipped pick per corpus within the 2 s budget, on every collected folder; the
+    objective is the mean of the corpus means; nested, each fold's threshold is the
+    one that is best on the other folds."""
+    from metarec.evaluation import markdown_table
+
+    folders = [args.out, *args.also]
+    cands = pd.concat(
+        [pd.read_parquet(Path(f) / "candidates.parquet") for f in folders], ignore_index=True
+    ).drop_duplicates(["content_hash", "order"])
+    rows = []
+    for h, g in cands.groupby("content_hash", sort=True):
+        g = _within(g.sort_values("order"), 2.0)
+        row = {"content_hash": h, "corpus": g["corpus"].iloc[0], "fold": g["fold"].iloc[0]}
+        for t in TRUSTS:
+            row[f"{t:g}"] = float(g["ari"].iloc[_shipped_index(g, t)])
+        rows.append(row)
+    per = pd.DataFrame(rows)
+    names = [f"{t:g}" for t in TRUSTS]
+    corpora = sorted(per["corpus"].unique())
+
+    def objective(frame: pd.DataFrame) -> pd.Series:
+        return frame.groupby("corpus")[names].mean().mean()
+
+    nested = []
+    for fold, g in per.groupby("fold"):
+        best = str(objective(per[per["fold"] != fold]).idxmax())
+        nested.append(g.assign(nested=g[best], chosen=best))
+    per = pd.concat(nested)
+    table = per.groupby("corpus")[[*names, "nested"]].mean().T
+    table["mean of corpora"] = table[corpora].mean(axis=1)
+    table.index.name = "zero-shot first when its prior is at least"
+    chosen = ", ".join(per.groupby("fold")["chosen"].first())
+    lines = [
+        "# The prior above which the zero-shot top-1 stays first",
+        "",
+        f"{len(per)} held-out datasets ({', '.join(folders)}), 2 s budget; mean ARI of "
+        "the shipped pick per corpus (`inf`: the blend always decides; `nested`: each "
+        f"fold with the threshold best on the other folds, chosen per fold: {chosen}):",
+        "",
+        markdown_table(table.reset_index()),
+    ]
+    out = Path(args.out) / "gate.md"
+    out.write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("step", choices=["collect", "report", "calibrate", "strata"])
+    parser.add_argument("step", choices=["collect", "report", "calibrate", "strata", "gate"])
     parser.add_argument("--db", default="shipped")
     parser.add_argument("--corpora", default="uci121,realworld,keel")
     parser.add_argument(
@@ -501,7 +574,13 @@ def main() -> int:
         "--models", default="meta_db/models", help="calibrate: where calibration.json goes"
     )
     args = parser.parse_args()
-    steps = {"collect": collect, "report": report, "calibrate": calibrate, "strata": strata}
+    steps = {
+        "collect": collect,
+        "report": report,
+        "calibrate": calibrate,
+        "strata": strata,
+        "gate": gate,
+    }
     steps[args.step](args)
     return 0
 

@@ -144,7 +144,8 @@ def test_the_tune_command_says_how_many_warm_starts_were_not_run(
     assert main([*argv, "--quiet"]) == 0
     out = capsys.readouterr().out
     assert "warm-start configurations were not run: raise --trials" in out
-    assert "(trial 1 of 2)" in out or "(trial 2 of 2)" in out
+    # the default: the best by the learned score
+    assert "trial 1 of 2, the best by" in out or "trial 2 of 2, the best by" in out
 
 
 def test_the_plot_names_the_data_says_what_the_axis_is_and_leaves_out_an_empty_ari(

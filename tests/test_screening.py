@@ -80,7 +80,8 @@ def test_a_budget_runs_candidates_and_ranks_their_partitions(kb_dir: Path) -> No
     assert s is not None and s.not_run == 0 and len(s.candidates) >= 3
     assert [it.rank for it in rec.items] == [1, 2, 3]
     top = rec.top
-    assert np.isfinite(top.screened) and top.screened == max(c.score for c in s.candidates)
+    best = s.candidates[0].score if s.trusted else max(c.score for c in s.candidates)
+    assert np.isfinite(top.screened) and top.screened == best
     assert top.observed["clusters_found"] >= 2
     k = top.config.n_clusters or top.observed["clusters_found"]
     assert rec.n_clusters == k  # the printed k is the top-1's
@@ -90,6 +91,25 @@ def test_a_budget_runs_candidates_and_ranks_their_partitions(kb_dir: Path) -> No
     # nothing is screened for data the meta-database holds: its own runs lead
     known = metarec.recommend("sklearn:wine", knowledge=str(kb_dir), budget=30)
     assert known.known and known.screening is None
+
+
+@pytest.mark.parametrize("trust", [float("-inf"), float("inf")])
+def test_a_confident_zero_shot_top1_stays_first(
+    kb_dir: Path, monkeypatch: pytest.MonkeyPatch, trust: float
+) -> None:
+    import metarec.screening as screening
+
+    monkeypatch.setattr(screening, "TRUST_PRIOR", trust)
+    zero = metarec.recommend(_blobs(), top=1, knowledge=str(kb_dir), budget=0)
+    rec = metarec.recommend(_blobs(), top=3, knowledge=str(kb_dir), budget=30)
+    s = rec.screening
+    assert s is not None and s.trusted is (trust < 0) and s.summary()["trusted"] is s.trusted
+    blend_first = max(range(len(s.candidates)), key=lambda i: s.candidates[i].score)
+    if s.trusted:  # the zero-shot top-1 (screened first, as recommended) leads
+        assert s.ranking[0] == 0 and "stays first" in rec.note
+        assert s.candidates[0].config.algorithm == zero.top.config.algorithm
+    else:
+        assert s.ranking[0] == blend_first and "stays first" not in rec.note
 
 
 def test_a_small_budget_runs_fewer_candidates(kb_dir: Path) -> None:

@@ -24,6 +24,8 @@ from metarec.tuning import (
     objective_value,
     open_storage,
     own_trials,
+    plot_progress,
+    select_trial,
     tune,
     warm_start,
 )
@@ -287,6 +289,43 @@ def test_tune_writes_its_study_back_to_the_meta_database(tmp_path: Path) -> None
     assert set(runs["algorithm"]) <= {"kmeans", "gmm"}
     ok = runs[runs["status"] == "ok"]
     assert ok["ari"].between(-1, 1).all() and ok["silhouette"].notna().all()
+
+
+def test_select_trial_picks_among_the_best_trials_by_consensus() -> None:
+    import numpy as np
+
+    shared = np.repeat([0, 1, 2], 10)
+    odd = np.tile([0, 1, 2], 10)
+    # the best value is a partition no other top trial agrees with
+    values = [0.9, 0.8, 0.7, 0.6, float("nan"), 0.1]
+    parts = [odd, shared, shared, shared, None, odd]
+    priors = [0.2, 0.2, 0.2, 0.2, 0.9, 0.2]
+    assert select_trial(values, parts, priors) == 1
+    # only the top trials count: with top=1 the best value is the pick
+    assert select_trial(values, parts, priors, top=1) == 0
+    # fewer than three usable trials: the best value; smaller is better when minimizing
+    assert select_trial([0.5, 0.2], [odd, shared], [0.0, 0.0]) == 0
+    assert select_trial([0.5, 0.2], [odd, shared], [0.0, 0.0], minimize=True) == 1
+    assert select_trial([float("nan")], [None], [0.0]) is None
+
+
+def test_a_search_returns_its_consensus_trial_when_told_to(tmp_path: Path) -> None:
+    kw: dict[str, Any] = {"objective": "silhouette", "algorithms": ["kmeans"], "warm": False}
+    study = tune("sklearn:iris", n_trials=8, random_state=2, select="consensus", **kw)
+    chosen = study.user_attrs["selected_trial"]
+    assert study.user_attrs["select"] == "consensus"
+    assert best_trial(study).number == chosen
+    values = {t.number: t.value for t in study.trials if t.value is not None}
+    top = sorted(values, key=lambda n: -values[n])[:15]
+    assert chosen in top  # among the best trials by the objective
+    fig = plot_progress({"iris": study}, str(tmp_path / "p.png"))  # the pick is starred
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert labels[1].startswith("iris: returned (consensus, trial ")
+    plain = tune("sklearn:iris", n_trials=8, random_state=2, **kw)  # select="objective"
+    assert plain.user_attrs.get("selected_trial") is None
+    assert best_trial(plain).value == max(v for v in values.values())
+    with pytest.raises(MetarecError, match="select"):
+        tune("sklearn:iris", n_trials=1, select="best", **kw)
 
 
 def test_best_so_far_follows_the_objective_and_skips_failed_trials() -> None:
