@@ -583,7 +583,7 @@ def _cmd_tune(args: argparse.Namespace) -> int:
         )
     how = (
         f"picked by consensus among the {min(CONSENSUS_TOP, len(done))} best"
-        if study.user_attrs.get("selected_trial") == best.number
+        if payload["select"] == "consensus"
         else "the best"
     )
     print(

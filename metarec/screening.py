@@ -46,6 +46,7 @@ __all__ = [
     "portfolio",
     "screen",
     "screened",
+    "trusts_zero_shot",
     "with_own_k",
 ]
 
@@ -446,6 +447,18 @@ BLEND: dict[str, float] = {"surrogate": 1.0, "agreement": 1.0, "prior": 0.5}
 TRUST_PRIOR = 0.7
 
 
+def trusts_zero_shot(ok: bool, prior: float, trust: float | None = None) -> bool:
+    """Whether the zero-shot top-1 stays first: it produced a partition and its prior
+    is at least ``trust`` (default :data:`TRUST_PRIOR`).
+
+    Examples
+    --------
+    >>> trusts_zero_shot(True, 0.8), trusts_zero_shot(True, 0.2), trusts_zero_shot(False, 0.9)
+    (True, False, False)
+    """
+    return bool(ok) and float(prior) >= (TRUST_PRIOR if trust is None else trust)
+
+
 #: The first candidates of the portfolio (the zero-shot top-1 as recommended and
 #: KMeans at the data's own k) run whatever the budget, so that any screening
 #: compares partitions.
@@ -531,12 +544,8 @@ def screen(
         c.score = float(s)
     ranking = [int(i) for i in np.argsort(-np.nan_to_num(scores, nan=-np.inf), kind="stable")]
     ranking = [i for i in ranking if np.isfinite(scores[i])]
-    trusted = bool(
-        ranked
-        and candidates[0].ok
-        and candidates[0].prior >= TRUST_PRIOR
-        and config_hash(candidates[0].config) == config_hash(Configuration.from_dict(ranked[0]))
-    )
+    # the portfolio's first candidate is the zero-shot top-1, run whatever the budget
+    trusted = bool(ranked) and trusts_zero_shot(candidates[0].ok, candidates[0].prior)
     if trusted:
         ranking = [0, *(i for i in ranking if i != 0)]
     return Screening(

@@ -212,11 +212,10 @@ def _shipped_index(group: pd.DataFrame, trust: float | None = None) -> int:
     """Position of the candidate the shipped screening puts first: the blend's pick,
     unless the zero-shot top-1 (position 0) has a partition and a prior of at least
     ``trust`` (default :data:`metarec.screening.TRUST_PRIOR`)."""
-    from metarec.screening import BLEND, TRUST_PRIOR
+    from metarec.screening import BLEND, trusts_zero_shot
 
-    trust = TRUST_PRIOR if trust is None else trust
     first = group.iloc[0]
-    if bool(first["ok"]) and float(first["prior"]) >= trust:
+    if trusts_zero_shot(first["ok"], first["prior"], trust):
         return 0
     return _pick_index(group, _blend(group, dict(BLEND)))
 

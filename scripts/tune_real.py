@@ -66,6 +66,8 @@ def one_dataset(job: tuple[str, int, int, str]) -> str:
     from metarec.models.recommender import Recommender
     from metarec.models.surrogate import SurrogateObjective
     from metarec.runner import PreparedData, run_config
+    from metarec.scoring import external_scores
+    from metarec.space import Configuration
     from metarec.tuning import own_trials, tune
 
     h, seeds, trials, out = job
@@ -120,12 +122,8 @@ def one_dataset(job: tuple[str, int, int, str]) -> str:
             r = run_config(prepared, cfg, random_state=seed, time_limit=60, keep_labels=True)
             if r.labels is not None:
                 labels[i] = r.labels
-                from metarec.scoring import external_scores
-
                 again = external_scores(r.labels, ds.labelings, ds.metadata.get("noise_label"))
                 mismatches += int(abs(again["ari"] - aris[i]) > 1e-9)
-        from metarec.space import Configuration
-
         ok = [i for i, c in enumerate(configs) if c != "null"]
         priors = np.full(len(done), np.nan)
         if ok:
