@@ -451,6 +451,19 @@ def trusts_zero_shot(ok: bool, prior: float, trust: float | None = None) -> bool
     """Whether the zero-shot top-1 stays first: it produced a partition and its prior
     is at least ``trust`` (default :data:`TRUST_PRIOR`).
 
+    Parameters
+    ----------
+    ok : bool
+        Whether the zero-shot top-1's run produced a partition.
+    prior : float
+        Its prior (the ranker's expected ARI).
+    trust : float, optional
+        The threshold (default :data:`TRUST_PRIOR`).
+
+    Returns
+    -------
+    bool
+
     Examples
     --------
     >>> trusts_zero_shot(True, 0.8), trusts_zero_shot(True, 0.2), trusts_zero_shot(False, 0.9)
