@@ -12,8 +12,11 @@ the published systems ran on their own copies.
 
 Usage::
 
-    python scripts/compare_anchors.py [--per benchmarks/budget/per_dataset.csv]
+    python scripts/compare_anchors.py [--per benchmarks/budget/per_dataset_2s.csv]
         [--out benchmarks/budget/anchors.md]
+
+The default ``--per`` is the default 2 s budget (``per_dataset.csv``: every
+candidate screened).
 """
 
 from __future__ import annotations
@@ -44,7 +47,7 @@ NAMES = {
     "waveform-5000": "waveform",
 }
 OURS = {
-    "metarec (screened, shipped)": "pick_surrogate+agreement+prior",
+    "metarec (screened, shipped)": "pick_shipped",
     "metarec (zero-shot, budget 0)": "zero_shot",
     "KMeans, k by silhouette": "kmeans_silhouette_k",
     "KMeans, k = 8": "kmeans_k8",
@@ -57,7 +60,7 @@ def main() -> int:
     from metarec.evaluation import markdown_table
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--per", default="benchmarks/budget/per_dataset.csv")
+    parser.add_argument("--per", default="benchmarks/budget/per_dataset_2s.csv")
     parser.add_argument("--anchors", default=None, help="default: <corpus root>/anchors/...")
     parser.add_argument("--out", default="benchmarks/budget/anchors.md")
     args = parser.parse_args()

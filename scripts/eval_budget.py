@@ -32,6 +32,8 @@ Usage::
         --also benchmarks/budget_rdatasets]
     python scripts/eval_budget.py gate --also benchmarks/budget_rdatasets
         benchmarks/budget_clustbench
+    python scripts/eval_budget.py blend --also benchmarks/budget_rdatasets
+        benchmarks/budget_clustbench
 
 ``calibrate`` takes the shipped screening's top-1 of every held-out dataset
 (its predicted ARI, the ranker's prior, and its ARI), reports their Spearman
@@ -40,7 +42,9 @@ correlation and the coverage of 80 % intervals calibrated on the other folds
 ``calibration.json``, fitted on all of them. ``strata`` reports the top-1, the
 oracle and the KMeans baselines by tercile of label-cluster agreement (the
 silhouette of the reference labels, adjusted for chance), so that a reader sees
-where labels are cluster structure and where they are not.
+where labels are cluster structure and where they are not. ``gate`` and ``blend``
+choose the screening's threshold of trust in the zero-shot top-1 and the
+silhouette's weight in its blend, each nested across folds.
 """
 
 from __future__ import annotations
@@ -56,7 +60,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _results import process_pool
+from _results import process_pool, write_report
 
 #: Blends compared by the report: (name, weights of label_free_scores).
 BLENDS: dict[str, dict[str, float]] = {
@@ -208,16 +212,19 @@ def _blend(group: pd.DataFrame, weights: dict[str, float]) -> np.ndarray:
     return np.asarray(total, dtype=float)
 
 
-def _shipped_index(group: pd.DataFrame, trust: float | None = None) -> int:
-    """Position of the candidate the shipped screening puts first: the blend's pick,
-    unless the zero-shot top-1 (position 0) has a partition and a prior of at least
-    ``trust`` (default :data:`metarec.screening.TRUST_PRIOR`)."""
+def _shipped_index(
+    group: pd.DataFrame, trust: float | None = None, weights: dict[str, float] | None = None
+) -> int:
+    """Position of the candidate the shipped screening puts first: the pick of the
+    blend (``weights``, default :data:`metarec.screening.BLEND`), unless the
+    zero-shot top-1 (position 0) has a partition and a prior of at least ``trust``
+    (default :data:`metarec.screening.TRUST_PRIOR`)."""
     from metarec.screening import BLEND, trusts_zero_shot
 
     first = group.iloc[0]
     if trusts_zero_shot(first["ok"], first["prior"], trust):
         return 0
-    return _pick_index(group, _blend(group, dict(BLEND)))
+    return _pick_index(group, _blend(group, dict(BLEND if weights is None else weights)))
 
 
 def _data_k_ari(g: pd.DataFrame) -> float:
@@ -290,8 +297,7 @@ def report(args: argparse.Namespace) -> None:
     for budget in (None, *args.budgets):
         per = per_dataset(cands, budget).merge(base, on="content_hash", how="left")
         tag = "all candidates" if budget is None else f"budget {budget:g} s"
-        if budget is None:
-            per.to_csv(out / "per_dataset.csv", index=False)
+        per.to_csv(out / f"per_dataset{'' if budget is None else f'_{budget:g}s'}.csv", index=False)
         methods = [c for c in per.columns if c.startswith(("pick_", "kmeans_"))]
         methods = ["zero_shot", *methods, "oracle"]
         table = []
@@ -322,11 +328,14 @@ def report(args: argparse.Namespace) -> None:
 
 
 def shipped_picks(cands: pd.DataFrame) -> pd.DataFrame:
-    """Per dataset: what the shipped screening would print for its top-1 (its
-    predicted ARI, the ranker's prior) and what it got (ARI), with its fold."""
+    """Per dataset: what the shipped screening, within its default budget, would print
+    for its top-1 (its predicted ARI, the ranker's prior) and what it got (ARI), with
+    its fold."""
+    from metarec.config import DEFAULT_BUDGET
+
     rows = []
     for h, g in cands.groupby("content_hash", sort=True):
-        g = g.sort_values("order")
+        g = _within(g.sort_values("order"), DEFAULT_BUDGET)
         i = _shipped_index(g)
         rows.append(
             {
@@ -428,11 +437,12 @@ def _label_agreement(source: str) -> tuple[str, float]:
 
 
 def strata(args: argparse.Namespace) -> None:
-    """Top-1, oracle and the KMeans baselines by tercile of label-cluster agreement."""
+    """Top-1, oracle and the KMeans baselines by tercile of label-cluster agreement,
+    within the default 2 s budget."""
     from metarec.evaluation import markdown_table
 
     per = pd.concat(
-        [pd.read_csv(Path(f) / "per_dataset.csv") for f in [args.out, *args.also]],
+        [pd.read_csv(Path(f) / "per_dataset_2s.csv") for f in [args.out, *args.also]],
         ignore_index=True,
     )
     cache = Path(args.out) / "label_agreement.csv"
@@ -453,7 +463,7 @@ def strata(args: argparse.Namespace) -> None:
     per = per.merge(known, on="dataset", how="left")
     per["tercile"] = pd.qcut(per["label_agreement"], 3, labels=["low", "middle", "high"])
     methods = {
-        "metarec (screened)": "pick_surrogate+agreement+prior",
+        "metarec (screened)": "pick_shipped",
         "zero-shot": "zero_shot",
         "screened by silhouette": "pick_silhouette",
         "KMeans, k = 8": "kmeans_k8",
@@ -497,12 +507,23 @@ def strata(args: argparse.Namespace) -> None:
 #: by ``gate`` (inf: never).
 TRUSTS = (float("inf"), 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
 
+#: The silhouette's weights in the blend compared by ``blend`` (the other weights
+#: as in :data:`metarec.screening.BLEND`).
+SILHOUETTE_WEIGHTS = (0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0)
 
-def gate(args: argparse.Namespace) -> None:
-    """Choose :data:`metarec.screening.TRUST_PRIOR`: for each threshold the mean ARI of
-    the shipped pick per corpus within the 2 s budget, on every collected folder; the
-    objective is the mean of the corpus means; nested, each fold's threshold is the
-    one that is best on the other folds."""
+
+def _nested_choice(
+    args: argparse.Namespace,
+    variants: dict[str, Any],
+    title: str,
+    what: str,
+    name: str,
+) -> None:
+    """Compare ways of picking (``variants``: name to a function of a dataset's
+    candidates giving the position it puts first) on every collected folder within
+    the 2 s budget: the mean ARI of the pick per corpus; the objective is the mean of
+    the corpus means; nested, each fold gets the variant best on the other folds.
+    Writes ``OUT/<name>.md``."""
     from metarec.evaluation import markdown_table
 
     folders = [args.out, *args.also]
@@ -513,11 +534,11 @@ def gate(args: argparse.Namespace) -> None:
     for h, g in cands.groupby("content_hash", sort=True):
         g = _within(g.sort_values("order"), 2.0)
         row = {"content_hash": h, "corpus": g["corpus"].iloc[0], "fold": g["fold"].iloc[0]}
-        for t in TRUSTS:
-            row[f"{t:g}"] = float(g["ari"].iloc[_shipped_index(g, t)])
+        for v, pick in variants.items():
+            row[v] = float(g["ari"].iloc[pick(g)])
         rows.append(row)
     per = pd.DataFrame(rows)
-    names = [f"{t:g}" for t in TRUSTS]
+    names = list(variants)
     corpora = sorted(per["corpus"].unique())
 
     def objective(frame: pd.DataFrame) -> pd.Series:
@@ -530,25 +551,53 @@ def gate(args: argparse.Namespace) -> None:
     per = pd.concat(nested)
     table = per.groupby("corpus")[[*names, "nested"]].mean().T
     table["mean of corpora"] = table[corpora].mean(axis=1)
-    table.index.name = "zero-shot first when its prior is at least"
+    table.index.name = what
     chosen = ", ".join(per.groupby("fold")["chosen"].first())
     lines = [
-        "# The prior above which the zero-shot top-1 stays first",
+        f"# {title}",
         "",
         f"{len(per)} held-out datasets ({', '.join(folders)}), 2 s budget; mean ARI of "
-        "the shipped pick per corpus (`inf`: the blend always decides; `nested`: each "
-        f"fold with the threshold best on the other folds, chosen per fold: {chosen}):",
+        f"the pick per corpus (`nested`: each fold with the {what.split(',')[0]} best on "
+        f"the other folds, chosen per fold: {chosen}):",
         "",
         markdown_table(table.reset_index()),
     ]
-    out = Path(args.out) / "gate.md"
-    out.write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    write_report(Path(args.out) / f"{name}.md", lines)
+
+
+def gate(args: argparse.Namespace) -> None:
+    """Choose :data:`metarec.screening.TRUST_PRIOR` (``inf``: the blend always decides)."""
+    _nested_choice(
+        args,
+        {f"{t:g}": (lambda g, t=t: _shipped_index(g, t)) for t in TRUSTS},
+        "The prior above which the zero-shot top-1 stays first",
+        "threshold, zero-shot first when its prior is at least",
+        "gate",
+    )
+
+
+def blend(args: argparse.Namespace) -> None:
+    """Choose the silhouette's weight in :data:`metarec.screening.BLEND`."""
+    from metarec.screening import BLEND
+
+    others = {k: v for k, v in BLEND.items() if k != "silhouette"}
+    _nested_choice(
+        args,
+        {
+            f"{w:g}": (lambda g, w=w: _shipped_index(g, weights={**others, "silhouette": w}))
+            for w in SILHOUETTE_WEIGHTS
+        },
+        "The silhouette's weight in the screening's blend",
+        "weight, silhouette's weight beside " + ", ".join(f"{k} {v:g}" for k, v in others.items()),
+        "blend",
+    )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("step", choices=["collect", "report", "calibrate", "strata", "gate"])
+    parser.add_argument(
+        "step", choices=["collect", "report", "calibrate", "strata", "gate", "blend"]
+    )
     parser.add_argument("--db", default="shipped")
     parser.add_argument("--corpora", default="uci121,realworld,keel")
     parser.add_argument(
@@ -579,6 +628,7 @@ def main() -> int:
         "calibrate": calibrate,
         "strata": strata,
         "gate": gate,
+        "blend": blend,
     }
     steps[args.step](args)
     return 0

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.datasets import make_blobs
 
@@ -13,7 +14,16 @@ import metarec
 from metarec import MetaClusterer
 from metarec.cli import main
 from metarec.exceptions import MetarecError
-from metarec.screening import agreement, candidate_configs, candidate_ks
+from metarec.runner import RunResult
+from metarec.screening import (
+    BLEND,
+    Candidate,
+    agreement,
+    candidate_configs,
+    candidate_ks,
+    kmeans_at,
+    label_free_scores,
+)
 from metarec.space import Configuration, k_cap
 
 
@@ -62,6 +72,25 @@ def test_agreement_prefers_the_partition_the_others_share() -> None:
     got = agreement([a, noisy, other, None])
     assert np.isnan(got[3]) and got[0] > got[2] and got[1] > got[2]
     assert np.isnan(agreement([a])).all()
+
+
+def test_the_blend_weighs_each_partitions_silhouette() -> None:
+    def cand(k: int, prior: float, sil: float, agree: float, status: str = "ok") -> Candidate:
+        result = RunResult(status=status, seed=0, n_clusters=k, silhouette=sil)
+        return Candidate(kmeans_at(k), prior, result, agreement=agree)
+
+    # equal priors and agreement: the silhouette decides
+    flat = [cand(2, 0.2, 0.30, 0.1), cand(3, 0.2, 0.60, 0.1), cand(4, 0.2, 0.45, 0.1)]
+    got = label_free_scores(None, pd.Series(dtype=float), flat)
+    assert int(np.argmax(got)) == 1
+    # the silhouette outweighs the prior, not agreement and prior together
+    mixed = [cand(2, 0.9, 0.10, 0.1), cand(3, 0.1, 0.60, 0.1)]
+    assert np.argmax(label_free_scores(None, pd.Series(dtype=float), mixed)) == 1
+    assert BLEND["silhouette"] > BLEND["prior"]
+    # without its weight it counts for nothing; a failed run scores NaN
+    failed = [*flat, cand(5, 0.9, 0.99, 0.9, status="error")]
+    got = label_free_scores(None, pd.Series(dtype=float), failed, {"prior": 1.0})
+    assert np.isnan(got[3]) and np.allclose(got[:3], got[0])
 
 
 def test_budget_zero_gives_every_configuration_the_predicted_k(kb_dir: Path) -> None:
