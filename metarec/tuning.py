@@ -466,13 +466,15 @@ def select_trial(
     priors: Any,
     top: int = CONSENSUS_TOP,
     minimize: bool = False,
+    silhouettes: Any = None,
 ) -> int | None:
     """The trial to return from a search, picked as the screening picks a partition.
 
     Among the ``top`` trials with the best objective values (and a partition), the
     one ranked first by :data:`metarec.screening.BLEND`: the ranks of the objective
     value, of the partition's agreement with the other top trials
-    (:func:`metarec.screening.agreement`) and of the meta-learned prior.
+    (:func:`metarec.screening.agreement`), of the meta-learned prior and, when
+    given, of the partition's silhouette.
 
     Parameters
     ----------
@@ -486,6 +488,9 @@ def select_trial(
         How many of the best trials are compared.
     minimize : bool, default=False
         Whether smaller objective values are better.
+    silhouettes : array-like of float, optional
+        Each trial's silhouette (:attr:`metarec.runner.RunResult.silhouette`);
+        without them the blend leaves the silhouette out.
 
     Returns
     -------
@@ -514,6 +519,8 @@ def select_trial(
         "agreement": agreement([labelings[i] for i in chosen]),
         "prior": p[chosen],
     }
+    if silhouettes is not None:
+        parts["silhouette"] = np.asarray(silhouettes, dtype=float)[chosen]
     score = blend_ranks(parts, BLEND)
     return chosen[int(np.argmax(score))]
 
@@ -728,11 +735,11 @@ def tune(
         best objective value; ``"consensus"``, the trial the screening's blend
         ranks first among the :data:`CONSENSUS_TOP` best by the objective
         (:func:`select_trial`: the objective, the partition's agreement with the
-        other top trials and the meta-learned prior), which keeps those trials'
-        partitions in memory during the search. Held out on 24 real datasets
-        consensus picked better partitions early in a warm search (mean ARI over
-        the first 25 trials 0.261 against 0.250) but not after 100 trials (0.261
-        against 0.266), so it is not the default (``scripts/tune_real.py``).
+        other top trials, the meta-learned prior and the silhouette), which keeps
+        those trials' partitions in memory during the search. Held out on 24 real
+        datasets consensus picked better partitions after 100 trials of a warm
+        search (mean ARI 0.281 against 0.266) but not after 25 (0.255 against
+        0.268), so it is not the default (``scripts/tune_real.py``).
         With a shared ``storage``, a worker selects among the trials it ran.
     show_progress_bar : bool, default=False
         Optuna's bar over the trials.
@@ -836,7 +843,7 @@ def tune(
     def run(trial: optuna.Trial) -> float:
         config, result, value = evaluate(trial)
         if kept is not None:
-            kept.offer(trial.number, value, config, result.labels)
+            kept.offer(trial.number, value, config, result.labels, result.silhouette)
         return value
 
     def evaluate(trial: optuna.Trial) -> tuple[dict[str, Any], RunResult, float]:
@@ -883,12 +890,12 @@ class _TopPartitions:
     def __init__(self, size: int, sign: float) -> None:
         self.size = size
         self.sign = sign
-        self.trials: dict[int, tuple[float, Any, Any]] = {}
+        self.trials: dict[int, tuple[float, Any, Any, float]] = {}
 
-    def offer(self, number: int, value: float, config: Any, labels: Any) -> None:
+    def offer(self, number: int, value: float, config: Any, labels: Any, sil: float) -> None:
         if labels is None or value is None or not math.isfinite(value):
             return
-        self.trials[number] = (float(value), config, labels)
+        self.trials[number] = (float(value), config, labels, float(sil))
         if len(self.trials) > self.size:
             worst = min(self.trials, key=lambda n: self.sign * self.trials[n][0])
             del self.trials[worst]
@@ -910,6 +917,7 @@ class _TopPartitions:
             priors,
             top=self.size,
             minimize=self.sign < 0,
+            silhouettes=[self.trials[n][3] for n in numbers],
         )
         if pick is not None:
             study.set_user_attr("selected_trial", numbers[pick])

@@ -13,17 +13,21 @@ recorded ARI), so that a trial can be *picked* after n trials in two ways:
   ``best_trial`` is, and what ``metarec tune`` returned before this round);
 * ``consensus``: :func:`metarec.tuning.select_trial`: among the ``top`` trials by
   the objective, the one the screening's blend ranks first (ranks of the
-  objective, of the partition's agreement with the other top trials, and of the
-  meta-learned prior; :data:`metarec.screening.BLEND`).
+  objective, of the partition's agreement with the other top trials, of the
+  meta-learned prior and of the partition's silhouette;
+  :data:`metarec.screening.BLEND`).
 
 The reference is TPE whose objective is the ARI itself (``oracle``, cold): the
 label-free objective's gap to it after 100 trials is what the issue asks to halve.
 Each search is saved as ``OUT/searches/{hash}_{arm}_{seed}.npz`` (values, ARIs,
-priors, partitions); finished searches are skipped on a rerun.
+priors, partitions, silhouettes); finished searches are skipped on a rerun.
+``backfill`` adds the silhouettes to searches saved before they were kept
+(computed from the saved partitions as the runs compute them).
 
 Usage::
 
     nohup python scripts/tune_real.py collect --workers 2 --seeds 1 > tune_real.log 2>&1 &
+    python scripts/tune_real.py backfill
     python scripts/tune_real.py report
 """
 
@@ -109,6 +113,7 @@ def one_dataset(job: tuple[str, int, int, str]) -> str:
         labels = np.full((len(done), n), -2, dtype=np.int32)
         values = np.full(len(done), np.nan)
         aris = np.zeros(len(done))
+        sils = np.full(len(done), np.nan)
         configs = []
         for i, t in enumerate(done):
             cfg = t.user_attrs.get("config")
@@ -122,6 +127,7 @@ def one_dataset(job: tuple[str, int, int, str]) -> str:
             r = run_config(prepared, cfg, random_state=seed, time_limit=60, keep_labels=True)
             if r.labels is not None:
                 labels[i] = r.labels
+                sils[i] = r.silhouette
                 again = external_scores(r.labels, ds.labelings, ds.metadata.get("noise_label"))
                 mismatches += int(abs(again["ari"] - aris[i]) > 1e-9)
         ok = [i for i, c in enumerate(configs) if c != "null"]
@@ -136,6 +142,7 @@ def one_dataset(job: tuple[str, int, int, str]) -> str:
             ari=aris,
             prior=priors,
             labels=labels,
+            silhouette=sils,
             configs=np.array(configs),
             corpus=np.array(kb.corpus_of(h)),
         )
@@ -153,6 +160,46 @@ def collect(args: argparse.Namespace) -> None:
         futures = [pool.submit(one_dataset, j) for j in jobs]
         for i, f in enumerate(as_completed(futures), start=1):
             print(f"[{i}/{len(jobs)}] {f.result()}", flush=True)
+
+
+def _backfill_one(h: str, paths: list[str]) -> str:
+    """Add each saved partition's silhouette to ``paths`` (searches of dataset ``h``)."""
+    from metarec.evaluation import load_as_built
+    from metarec.knowledge import KnowledgeBase
+    from metarec.runner import PreparedData
+    from metarec.scoring import internal_scores
+
+    kb = KnowledgeBase.shipped()
+    ds = load_as_built(str(kb.value(h, "source")), h, 1000, None)
+    if ds is None:
+        return f"{h}: cannot be rebuilt"
+    blind = dataclasses.replace(ds, labelings=())
+    for path in map(Path, paths):
+        seed = int(path.stem.rsplit("_", 1)[1])
+        z = dict(np.load(path))
+        X = PreparedData(blind, seed).eval_matrix
+        sils = np.full(len(z["values"]), np.nan)
+        for i, lab in enumerate(z["labels"]):
+            if lab[0] != -2:  # as run_config scores a run (noise left out, seeded sample)
+                sils[i] = internal_scores(X, lab, random_state=seed)["silhouette"]
+        tmp = path.with_name(path.stem + ".tmp.npz")
+        np.savez_compressed(tmp, **z, silhouette=sils)
+        tmp.replace(path)
+    return f"{h}: {len(paths)} searches"
+
+
+def backfill(args: argparse.Namespace) -> None:
+    """Add silhouettes to the searches saved without them (not the ``oracle`` arm's,
+    which keeps no partitions)."""
+    todo: dict[str, list[str]] = {}
+    for path in sorted((Path(args.out) / "searches").glob("*.npz")):
+        h, arm, _ = path.stem.rsplit("_", 2)
+        if arm != "oracle" and "silhouette" not in np.load(path).files:
+            todo.setdefault(h, []).append(str(path))
+    print(f"{sum(map(len, todo.values()))} searches of {len(todo)} datasets to backfill")
+    with process_pool(args.workers) as pool:
+        for message in pool.map(_backfill_one, list(todo), list(todo.values())):
+            print(message, flush=True)
 
 
 def curves(path: Path) -> dict[str, np.ndarray]:
@@ -174,9 +221,10 @@ def curves(path: Path) -> dict[str, np.ndarray]:
     if path.stem.split("_")[1] == "oracle":
         return out
     parts = [labels[i] if labels[i, 0] != -2 else None for i in range(n)]
+    sil = z["silhouette"] if "silhouette" in z.files else np.full(n, np.nan)
     cons = np.zeros(n)
     for i in range(n):
-        j = select_trial(values[: i + 1], parts[: i + 1], prior[: i + 1])
+        j = select_trial(values[: i + 1], parts[: i + 1], prior[: i + 1], silhouettes=sil[: i + 1])
         cons[i] = ari[j] if j is not None else 0.0
     out["consensus"] = cons
     return out
@@ -305,13 +353,13 @@ def _plot(per: pd.DataFrame, path: Path) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=("collect", "report"))
+    parser.add_argument("command", choices=("collect", "backfill", "report"))
     parser.add_argument("--seeds", type=int, default=1)
     parser.add_argument("--trials", type=int, default=100)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--out", default="benchmarks/tune_real")
     args = parser.parse_args()
-    {"collect": collect, "report": report}[args.command](args)
+    {"collect": collect, "backfill": backfill, "report": report}[args.command](args)
     return 0
 
 

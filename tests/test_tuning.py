@@ -307,6 +307,11 @@ def test_select_trial_picks_among_the_best_trials_by_consensus() -> None:
     assert select_trial([0.5, 0.2], [odd, shared], [0.0, 0.0]) == 0
     assert select_trial([0.5, 0.2], [odd, shared], [0.0, 0.0], minimize=True) == 1
     assert select_trial([float("nan")], [None], [0.0]) is None
+    # partitions alike in agreement and prior: the silhouette, when given, outweighs
+    # the objective's rank, as in the screening's blend
+    alike = [shared, shared, shared]
+    assert select_trial([0.9, 0.8, 0.7], alike, [0.2] * 3) == 0
+    assert select_trial([0.9, 0.8, 0.7], alike, [0.2] * 3, silhouettes=[0.1, 0.2, 0.9]) == 2
 
 
 def test_a_search_returns_its_consensus_trial_when_told_to(tmp_path: Path) -> None:
