@@ -74,9 +74,57 @@ BLENDS: dict[str, dict[str, float]] = {
 SIGN = {"silhouette": 1.0, "calinski_harabasz": 1.0, "davies_bouldin": -1.0}
 
 
-def _fold_job(job: tuple[int, list[str], str, int, str]) -> str:
-    """Fit the fold's models, run every held-out dataset's candidates, write a part."""
-    fold, held, db, seed, out = job
+def _stability(
+    data: Any, config: Any, labels: np.ndarray | None, share: float = 0.8
+) -> tuple[float, float]:
+    """How well a candidate's partition survives losing rows: its configuration rerun
+    on a seeded ``share`` of the rows, compared (ARI) with its partition of the same
+    rows; and the rerun's fit time. NaN without a partition."""
+    from sklearn.metrics import adjusted_rand_score
+
+    from metarec.runner import PreparedData, run_config
+
+    if labels is None:
+        return float("nan"), 0.0
+    n = data.shape[0]
+    m = max(2, int(share * n))
+    # the rows Dataset.subsample(m, 1) keeps
+    idx = np.sort(np.random.default_rng(1).choice(n, size=m, replace=False))
+    sub = run_config(
+        PreparedData(data.subsample(m, 1), 0),
+        config,
+        random_state=0,
+        time_limit=30,
+        keep_labels=True,
+        dbcv=False,
+    )
+    if sub.status != "ok" or sub.labels is None:
+        return 0.0, float(sub.fit_time)
+    return float(adjusted_rand_score(labels[idx], sub.labels)), float(sub.fit_time)
+
+
+def _cross_agreement(labels: list[np.ndarray | None], algorithms: list[str]) -> np.ndarray:
+    """Each partition's mean ARI with the partitions of the *other* algorithms."""
+    from sklearn.metrics import adjusted_rand_score
+
+    out = np.full(len(labels), np.nan)
+    for i, a in enumerate(labels):
+        if a is None:
+            continue
+        others = [
+            adjusted_rand_score(a, b)
+            for j, b in enumerate(labels)
+            if b is not None and algorithms[j] != algorithms[i]
+        ]
+        out[i] = float(np.mean(others)) if others else float("nan")
+    return out
+
+
+def _fold_job(job: tuple[int, list[str], str, int, str, bool]) -> str:
+    """Fit the fold's models, run every held-out dataset's candidates, write a part
+    (with ``signals``, also each candidate's stability and cross-algorithm agreement,
+    and every partition, ``fold<f>_labels.npz``)."""
+    fold, held, db, seed, out, signals = job
     from metarec import load_dataset
     from metarec.knowledge import KnowledgeBase
     from metarec.models.recommender import Recommender
@@ -96,6 +144,7 @@ def _fold_job(job: tuple[int, list[str], str, int, str]) -> str:
     }
     fitted = time.perf_counter() - start
     rows: list[dict[str, Any]] = []
+    kept: dict[str, np.ndarray] = {}
     for h in held:
         mf = kb.metafeatures.loc[h]
         zero = rec.recommend(mf, top=len(rec.configs_))
@@ -126,6 +175,19 @@ def _fold_job(job: tuple[int, list[str], str, int, str]) -> str:
             if idx:
                 s[idx] = sur.score_many(mf, [unique[i] for i in idx], [results[i] for i in idx])
             scores[name] = s
+        extra: list[dict[str, float]] = [{} for _ in unique]
+        if signals:
+            cross = _cross_agreement(labels, [c.algorithm for c in unique])
+            for i, c in enumerate(unique):
+                stab, stab_time = _stability(prepared.dataset, c, labels[i])
+                extra[i] = {
+                    "stability": stab,
+                    "stability_time": stab_time,
+                    "cross_agreement": cross[i],
+                }
+            kept[h] = np.stack(
+                [lab if lab is not None else np.full(n, -2) for lab in labels]
+            ).astype(np.int16)
         for i, (c, r) in enumerate(zip(unique, results, strict=True)):
             rows.append(
                 {
@@ -157,11 +219,16 @@ def _fold_job(job: tuple[int, list[str], str, int, str]) -> str:
                     # labelings, clustbench's noise points left out (one labeling and
                     # no noise on real data: plain ARI)
                     "ari": external_scores(r.labels, labelings, noise)["ari"] if ok[i] else 0.0,
+                    **extra[i],
                 }
             )
     part = Path(out) / "parts" / f"fold{fold}.parquet"
     part.parent.mkdir(parents=True, exist_ok=True)
     tmp = part.with_name(part.name + ".tmp")
+    if signals:
+        labels_tmp = part.with_name(f"fold{fold}_labels.tmp.npz")
+        np.savez_compressed(labels_tmp, **kept)
+        labels_tmp.replace(part.with_name(f"fold{fold}_labels.npz"))
     pd.DataFrame(rows).to_parquet(tmp, index=False)
     tmp.replace(part)
     took = time.perf_counter() - start
@@ -182,7 +249,7 @@ def collect(args: argparse.Namespace) -> None:
         mine = sorted(set(held) & set(real))
         done = Path(args.out) / "parts" / f"fold{f}.parquet"
         if mine and not done.exists():
-            jobs.append((f, mine, args.db, args.seed, args.out))
+            jobs.append((f, mine, args.db, args.seed, args.out, args.signals))
     print(
         f"{len(real)} {args.kind} datasets in {len(folds)} folds; {len(jobs)} folds to run",
         flush=True,
@@ -607,6 +674,12 @@ def main() -> int:
         help="collect: which datasets of the corpora (clustbench's are mostly synthetic)",
     )
     parser.add_argument("--folds", type=int, default=6)
+    parser.add_argument(
+        "--signals",
+        action="store_true",
+        help="collect: also each candidate's stability and cross-algorithm agreement "
+        "(and keep the partitions)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--budgets", type=float, nargs="*", default=[2.0, 5.0])
