@@ -11,16 +11,18 @@ import pytest
 from sklearn.datasets import make_blobs
 
 import metarec
-from metarec import MetaClusterer
+from metarec import MetaClusterer, screening
 from metarec.cli import main
+from metarec.dataset import Dataset
 from metarec.exceptions import MetarecError
-from metarec.runner import RunResult
+from metarec.runner import PreparedData, RunResult
 from metarec.screening import (
     BLEND,
     Candidate,
     agreement,
     candidate_configs,
     candidate_ks,
+    data_k,
     kmeans_at,
     label_free_scores,
 )
@@ -72,6 +74,15 @@ def test_agreement_prefers_the_partition_the_others_share() -> None:
     got = agreement([a, noisy, other, None])
     assert np.isnan(got[3]) and got[0] > got[2] and got[1] > got[2]
     assert np.isnan(agreement([a])).all()
+
+
+def test_data_k_finds_the_blobs_with_or_without_the_distance_matrix(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    prepared = PreparedData(Dataset.from_frame(_blobs()), 0)
+    assert data_k(prepared) == 4
+    monkeypatch.setattr(screening, "PRECOMPUTED_ROWS", 0)  # distances per k instead
+    assert data_k(PreparedData(prepared.dataset, 0)) == 4
 
 
 def test_the_blend_weighs_each_partitions_silhouette() -> None:
