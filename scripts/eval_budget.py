@@ -589,6 +589,17 @@ TRUSTS = (float("inf"), 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
 SILHOUETTE_WEIGHTS = (0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0)
 
 
+def _nested(per: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+    """``per`` (one row per dataset: its corpus, fold and each way's ARI) with, per
+    fold, the way best on the other folds by the mean of the corpus means: its ARI
+    (``nested``) and its name (``chosen``)."""
+    out = []
+    for fold, g in per.groupby("fold"):
+        best = str(per[per["fold"] != fold].groupby("corpus")[names].mean().mean().idxmax())
+        out.append(g.assign(nested=g[best], chosen=best))
+    return pd.concat(out)
+
+
 def _nested_choice(
     args: argparse.Namespace,
     variants: dict[str, Any],
@@ -614,18 +625,9 @@ def _nested_choice(
         for v, pick in variants.items():
             row[v] = float(g["ari"].iloc[pick(g)])
         rows.append(row)
-    per = pd.DataFrame(rows)
     names = list(variants)
+    per = _nested(pd.DataFrame(rows), names)
     corpora = sorted(per["corpus"].unique())
-
-    def objective(frame: pd.DataFrame) -> pd.Series:
-        return frame.groupby("corpus")[names].mean().mean()
-
-    nested = []
-    for fold, g in per.groupby("fold"):
-        best = str(objective(per[per["fold"] != fold]).idxmax())
-        nested.append(g.assign(nested=g[best], chosen=best))
-    per = pd.concat(nested)
     table = per.groupby("corpus")[[*names, "nested"]].mean().T
     table["mean of corpora"] = table[corpora].mean(axis=1)
     table.index.name = what
@@ -674,13 +676,8 @@ def signals(args: argparse.Namespace) -> None:
                 row[name] = float(w["ari"].iloc[_shipped_index(w, weights=weights)])
             row["oracle"] = float(_within(g, budget)["ari"].max())
             rows.append(row)
-        per = pd.DataFrame(rows)
         names = list(variants)
-        nested = []
-        for fold, g in per.groupby("fold"):
-            best = str(per[per["fold"] != fold].groupby("corpus")[names].mean().mean().idxmax())
-            nested.append(g.assign(nested=g[best], chosen=best))
-        per = pd.concat(nested)
+        per = _nested(pd.DataFrame(rows), names)
         table = []
         for corpus, g in [*per.groupby("corpus"), ("pooled", per)]:
             for m in [*names, "nested", "oracle"]:
