@@ -35,6 +35,8 @@ Usage::
     python scripts/eval_budget.py blend --also benchmarks/budget_rdatasets
         benchmarks/budget_clustbench
     python scripts/eval_budget.py collect --signals ... && python scripts/eval_budget.py signals
+    python scripts/eval_budget.py null [--out benchmarks/budget]
+    python scripts/eval_budget.py versus --out A --also B
 
 ``calibrate`` takes the shipped screening's top-1 of every held-out dataset
 (its predicted ARI, the ranker's prior, and its ARI), reports their Spearman
@@ -50,7 +52,10 @@ also records each candidate's stability (its configuration rerun on a seeded 80 
 of the rows, compared with its own partition of them; the rerun timed) and its
 agreement with the other algorithms' candidates, and keeps every partition
 (``OUT/parts/fold<f>_labels.npz``); ``signals`` asks whether either would improve
-the pick.
+the pick. ``null`` asks the same of the silhouette judged against shuffled
+columns (each candidate's silhouette minus KMeans's at its k with the columns'
+dependence destroyed); ``collect --kmeans-everywhere`` runs plain KMeans at
+every candidate k too, and ``versus`` compares such a collection with another.
 """
 
 from __future__ import annotations
@@ -126,11 +131,12 @@ def _cross_agreement(labels: list[np.ndarray | None], algorithms: list[str]) -> 
     return out
 
 
-def _fold_job(job: tuple[int, list[str], str, int, str, bool]) -> str:
+def _fold_job(job: tuple[int, list[str], str, int, str, bool, bool]) -> str:
     """Fit the fold's models, run every held-out dataset's candidates, write a part
     (with ``signals``, also each candidate's stability and cross-algorithm agreement,
-    and every partition, ``fold<f>_labels.npz``)."""
-    fold, held, db, seed, out, signals = job
+    and every partition, ``fold<f>_labels.npz``; with ``everywhere``, the portfolio
+    has plain KMeans at every candidate k)."""
+    fold, held, db, seed, out, signals, everywhere = job
     from metarec import load_dataset
     from metarec.knowledge import KnowledgeBase
     from metarec.models.recommender import Recommender
@@ -165,7 +171,7 @@ def _fold_job(job: tuple[int, list[str], str, int, str, bool]) -> str:
         k_data = data_k(prepared, 0)
         k_time = time.perf_counter() - t0
         ks = candidate_ks([k_data, zero.n_clusters], zero.n_clusters_interval, n, width=2)
-        unique = portfolio(ranked, ks, k_data, algorithms=3)
+        unique = portfolio(ranked, ks, k_data, algorithms=3, kmeans_everywhere=everywhere)
         results = [
             run_config(prepared, c, random_state=0, time_limit=30, keep_labels=True, dbcv=False)
             for c in unique
@@ -255,7 +261,9 @@ def collect(args: argparse.Namespace) -> None:
         mine = sorted(set(held) & set(real))
         done = Path(args.out) / "parts" / f"fold{f}.parquet"
         if mine and not done.exists():
-            jobs.append((f, mine, args.db, args.seed, args.out, args.signals))
+            jobs.append(
+                (f, mine, args.db, args.seed, args.out, args.signals, args.kmeans_everywhere)
+            )
     print(
         f"{len(real)} {args.kind} datasets in {len(folds)} folds; {len(jobs)} folds to run",
         flush=True,
@@ -644,28 +652,15 @@ def _nested_choice(
     write_report(Path(args.out) / f"{name}.md", lines)
 
 
-#: Weights compared by ``signals``: the shipped blend, and the shipped blend with the
-#: partitions' stability or cross-algorithm agreement added (``collect --signals``).
-SIGNAL_WEIGHTS = (0.5, 1.0, 2.5)
-
-
-def signals(args: argparse.Namespace) -> None:
-    """Would the candidates' stability or cross-algorithm agreement improve the pick?
-    Compared within the 2 s budget, which for stability also pays its reruns, and with
-    every candidate; nested across folds as ``blend``. Writes ``OUT/signals.md``."""
+def _compare_variants(
+    cands: pd.DataFrame, variants: dict[str, tuple[dict[str, float], bool]]
+) -> list[str]:
+    """Markdown sections comparing the picks of blends (``variants``: weights, and
+    whether the signal's cost counts against the budget) within 2 s and with every
+    candidate, nested across folds as ``blend``."""
     from metarec.evaluation import markdown_table, paired_p
-    from metarec.screening import BLEND
 
-    cands = pd.read_parquet(Path(args.out) / "candidates.parquet")
-    if "stability" not in cands.columns:
-        raise SystemExit(f"{args.out} has no signals; run `collect --signals` first")
-    variants: dict[str, tuple[dict[str, float], bool]] = {"shipped": (dict(BLEND), False)}
-    for w in SIGNAL_WEIGHTS:
-        variants[f"+cross {w:g}"] = ({**BLEND, "cross_agreement": w}, False)
-        variants[f"+stability {w:g}"] = ({**BLEND, "stability": w}, True)
-    variants["stability alone"] = ({"stability": 1.0}, True)
-    variants["cross alone"] = ({"cross_agreement": 1.0}, False)
-    lines = ["# Stability and cross-algorithm agreement as more evidence", ""]
+    lines: list[str] = []
     for budget in (2.0, None):
         rows = []
         for h, g in cands.groupby("content_hash", sort=True):
@@ -702,7 +697,138 @@ def signals(args: argparse.Namespace) -> None:
             markdown_table(pd.DataFrame(table)),
             "",
         ]
+    return lines
+
+
+#: Weights compared by ``signals``: the shipped blend, and the shipped blend with the
+#: partitions' stability or cross-algorithm agreement added (``collect --signals``).
+SIGNAL_WEIGHTS = (0.5, 1.0, 2.5)
+
+
+def signals(args: argparse.Namespace) -> None:
+    """Would the candidates' stability or cross-algorithm agreement improve the pick?
+    Compared within the 2 s budget, which for stability also pays its reruns, and with
+    every candidate; nested across folds as ``blend``. Writes ``OUT/signals.md``."""
+    from metarec.screening import BLEND
+
+    cands = pd.read_parquet(Path(args.out) / "candidates.parquet")
+    if "stability" not in cands.columns:
+        raise SystemExit(f"{args.out} has no signals; run `collect --signals` first")
+    variants: dict[str, tuple[dict[str, float], bool]] = {"shipped": (dict(BLEND), False)}
+    for w in SIGNAL_WEIGHTS:
+        variants[f"+cross {w:g}"] = ({**BLEND, "cross_agreement": w}, False)
+        variants[f"+stability {w:g}"] = ({**BLEND, "stability": w}, True)
+    variants["stability alone"] = ({"stability": 1.0}, True)
+    variants["cross alone"] = ({"cross_agreement": 1.0}, False)
+    lines = ["# Stability and cross-algorithm agreement as more evidence", ""]
+    lines += _compare_variants(cands, variants)
     write_report(Path(args.out) / "signals.md", lines)
+
+
+def _null_silhouettes(job: tuple[str, list[int], int]) -> list[dict[str, Any]]:
+    """The silhouette KMeans gets at each k on the dataset's subsample with every
+    column shuffled on its own (the marginals kept, their dependence gone), for
+    ``reps`` seeded shuffles."""
+    import dataclasses
+    import warnings
+
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import pairwise_distances, silhouette_score
+
+    from metarec import load_dataset
+    from metarec.runner import PreparedData
+
+    source, ks, reps = job
+    ds = load_dataset(source).subsample(1000, 0)
+    X = PreparedData(dataclasses.replace(ds, labelings=()), 0).eval_matrix
+    rows = []
+    for rep in range(reps):
+        rng = np.random.default_rng(rep)
+        Xp = np.column_stack([rng.permutation(X[:, j]) for j in range(X.shape[1])])
+        D, distinct = pairwise_distances(Xp), len(np.unique(Xp, axis=0))
+        for k in ks:
+            if k >= distinct:
+                continue
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                labels = KMeans(k, n_init=1, random_state=0).fit_predict(Xp)
+            if len(np.unique(labels)) > 1:
+                s = float(silhouette_score(D, labels, metric="precomputed"))
+                rows.append({"dataset": source, "k": k, "rep": rep, "null_silhouette": s})
+    return rows
+
+
+#: Weights compared by ``null`` for the null-adjusted silhouette.
+NULL_WEIGHTS = (1.0, 2.5, 4.0)
+
+
+def null(args: argparse.Namespace) -> None:
+    """Would the silhouette judged against a null help the pick? Each candidate's
+    silhouette minus the mean silhouette of KMeans at its number of clusters on the
+    data with every column shuffled (``OUT/null_silhouettes.parquet``, computed once),
+    as the silhouette's stand-in in the blend or beside it, and alone. Writes
+    ``OUT/null.md``."""
+    from metarec.screening import BLEND
+
+    out = Path(args.out)
+    cands = pd.read_parquet(out / "candidates.parquet")
+    cache = out / "null_silhouettes.parquet"
+    if not cache.exists():
+        jobs = [
+            (str(src), sorted({int(k) for k in g["clusters_found"].dropna() if k >= 2}), 2)
+            for src, g in cands.groupby("dataset", sort=True)
+        ]
+        with process_pool(args.workers) as pool:
+            found = [r for rows in pool.map(_null_silhouettes, jobs) for r in rows]
+        pd.DataFrame(found).to_parquet(cache, index=False)
+    nulls = pd.read_parquet(cache).groupby(["dataset", "k"])["null_silhouette"].mean()
+    keys = zip(cands["dataset"], cands["clusters_found"].fillna(0).astype(int), strict=True)
+    cands["null_silhouette"] = [nulls.get(key, np.nan) for key in keys]
+    cands["adjusted_silhouette"] = cands["silhouette"] - cands["null_silhouette"]
+    others = {k: v for k, v in BLEND.items() if k != "silhouette"}
+    variants: dict[str, tuple[dict[str, float], bool]] = {"shipped": (dict(BLEND), False)}
+    for w in NULL_WEIGHTS:
+        variants[f"adjusted {w:g} for the silhouette"] = (
+            {**others, "adjusted_silhouette": w},
+            False,
+        )
+        variants[f"+adjusted {w:g}"] = ({**BLEND, "adjusted_silhouette": w}, False)
+    variants["silhouette alone"] = ({"silhouette": 1.0}, False)
+    variants["adjusted alone"] = ({"adjusted_silhouette": 1.0}, False)
+    lines = ["# The silhouette against a null (every column shuffled)", ""]
+    lines += _compare_variants(cands, variants)
+    write_report(out / "null.md", lines)
+
+
+def versus(args: argparse.Namespace) -> None:
+    """The shipped pick and the best candidate within 2 s of ``OUT``'s collection
+    against each ``--also`` collection of the same datasets (another portfolio),
+    per corpus, with the one-sided Wilcoxon p that ``OUT``'s pick is better.
+    Writes ``OUT/versus.md``."""
+    from metarec.evaluation import markdown_table, paired_p
+
+    lines = ["# One collection against another (2 s budget)", ""]
+    mine = pd.read_csv(Path(args.out) / "per_dataset_2s.csv").set_index("content_hash")
+    for other in args.also:
+        theirs = pd.read_csv(Path(other) / "per_dataset_2s.csv").set_index("content_hash")
+        both = mine.join(theirs, how="inner", rsuffix="_other")
+        table = []
+        for corpus, g in [*both.groupby("corpus"), ("pooled", both)]:
+            table.append(
+                {
+                    "corpus": corpus,
+                    "datasets": len(g),
+                    "candidates": g["candidates"].mean(),
+                    "candidates_other": g["candidates_other"].mean(),
+                    "pick": g["pick_shipped"].mean(),
+                    "pick_other": g["pick_shipped_other"].mean(),
+                    "oracle": g["oracle"].mean(),
+                    "oracle_other": g["oracle_other"].mean(),
+                    "p_pick_better": paired_p(g["pick_shipped"], g["pick_shipped_other"]),
+                }
+            )
+        lines += [f"## {args.out} against {other}", "", markdown_table(pd.DataFrame(table)), ""]
+    write_report(Path(args.out) / "versus.md", lines)
 
 
 def gate(args: argparse.Namespace) -> None:
@@ -737,7 +863,17 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "step",
-        choices=["collect", "report", "calibrate", "strata", "gate", "blend", "signals"],
+        choices=[
+            "collect",
+            "report",
+            "calibrate",
+            "strata",
+            "gate",
+            "blend",
+            "signals",
+            "null",
+            "versus",
+        ],
     )
     parser.add_argument("--db", default="shipped")
     parser.add_argument("--corpora", default="uci121,realworld,keel")
@@ -753,6 +889,11 @@ def main() -> int:
         action="store_true",
         help="collect: also each candidate's stability and cross-algorithm agreement "
         "(and keep the partitions)",
+    )
+    parser.add_argument(
+        "--kmeans-everywhere",
+        action="store_true",
+        help="collect: plain KMeans at every candidate k too (screening.portfolio)",
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workers", type=int, default=2)
@@ -777,6 +918,8 @@ def main() -> int:
         "gate": gate,
         "blend": blend,
         "signals": signals,
+        "null": null,
+        "versus": versus,
     }
     steps[args.step](args)
     return 0

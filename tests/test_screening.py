@@ -25,6 +25,7 @@ from metarec.screening import (
     data_k,
     kmeans_at,
     label_free_scores,
+    portfolio,
 )
 from metarec.space import Configuration, k_cap
 
@@ -64,6 +65,28 @@ def test_candidate_configs_take_each_top_algorithm_at_every_k() -> None:
         ("kmeans", 5),
         ("gmm", 5),
     ]
+
+
+def test_portfolio_can_run_plain_kmeans_at_every_candidate_k() -> None:
+    ranked = [
+        Configuration.from_dict({"algorithm": "gmm", "params": {"n_components": 9}}),
+        Configuration.from_dict(
+            {"algorithm": "spectral", "params": {"n_clusters": 3, "affinity": "rbf"}}
+        ),
+    ]
+    got = portfolio(ranked, [3, 4], k_data=2, algorithms=2, kmeans_everywhere=True)
+    assert [(c.algorithm, c.n_clusters) for c in got] == [
+        ("gmm", 9),
+        ("kmeans", 2),
+        ("gmm", 3),
+        ("spectral", 3),
+        ("kmeans", 3),
+        ("gmm", 4),
+        ("spectral", 4),
+        ("kmeans", 4),
+    ]
+    assert got[4] == kmeans_at(3) and got[7] == kmeans_at(4)
+    assert kmeans_at(3) not in portfolio(ranked, [3, 4], k_data=2, algorithms=2)
 
 
 def test_agreement_prefers_the_partition_the_others_share() -> None:
