@@ -37,6 +37,7 @@ Usage::
     python scripts/eval_budget.py collect --signals ... && python scripts/eval_budget.py signals
     python scripts/eval_budget.py null [--out benchmarks/budget]
     python scripts/eval_budget.py versus --out A --also B
+    python scripts/eval_budget.py misses --also benchmarks/budget_rdatasets
 
 ``calibrate`` takes the shipped screening's top-1 of every held-out dataset
 (its predicted ARI, the ranker's prior, and its ARI), reports their Spearman
@@ -55,7 +56,9 @@ agreement with the other algorithms' candidates, and keeps every partition
 the pick. ``null`` asks the same of the silhouette judged against shuffled
 columns (each candidate's silhouette minus KMeans's at its k with the columns'
 dependence destroyed); ``collect --kmeans-everywhere`` runs plain KMeans at
-every candidate k too, and ``versus`` compares such a collection with another.
+every candidate k too, and ``versus`` compares such a collection with another;
+``misses`` asks whether any evidence points to the best candidate where the
+pick misses it.
 """
 
 from __future__ import annotations
@@ -831,6 +834,62 @@ def versus(args: argparse.Namespace) -> None:
     write_report(Path(args.out) / "versus.md", lines)
 
 
+#: Evidence whose within-set rank ``misses`` reports for the best candidate.
+EVIDENCE = ("surrogate", "agreement", "prior", "silhouette")
+
+
+def misses(args: argparse.Namespace) -> None:
+    """Where the shipped pick misses the best candidate within 2 s by more than 0.1
+    ARI (over ``OUT`` and ``--also``): the best candidate's rank within the set
+    (0 lowest, 1 highest) in each piece of evidence and in the blend, and how its
+    number of clusters compares with the pick's and the reference's. Writes
+    ``OUT/misses.md``."""
+    from metarec.evaluation import markdown_table
+    from metarec.screening import BLEND
+
+    rows = []
+    for folder in [args.out, *args.also]:
+        cands = pd.read_parquet(Path(folder) / "candidates.parquet")
+        for _, g in cands.groupby("content_hash", sort=True):
+            g = _within(g.sort_values("order"), 2.0).reset_index(drop=True)
+            ok = g["ok"].to_numpy()
+            if ok.sum() < 3:
+                continue
+            best, pick = int(g["ari"].idxmax()), _shipped_index(g)
+            k = g["clusters_found"]
+            row = {
+                "corpus": g["corpus"].iloc[0],
+                "gap": g["ari"].iloc[best] - g["ari"].iloc[pick],
+                "fewer clusters than the pick": float(k.iloc[best] < k.iloc[pick]),
+                "more clusters than the pick": float(k.iloc[best] > k.iloc[pick]),
+                "best at the reference k": float(k.iloc[best] == g["true_k"].iloc[0]),
+                "pick at the reference k": float(k.iloc[pick] == g["true_k"].iloc[0]),
+            }
+            for e in EVIDENCE:
+                row[f"rank: {e}"] = _rank01(g[e].to_numpy(dtype=float), ok)[best]
+            row["rank: blend"] = _rank01(_blend(g, dict(BLEND)), ok)[best]
+            rows.append(row)
+    per = pd.DataFrame(rows)
+    missed = per[per["gap"] > 0.1]
+    cols = [c for c in per.columns if c not in ("corpus", "gap")]
+    table = [{"what": c, "mean": missed[c].mean(), "median": missed[c].median()} for c in cols]
+    lines = [
+        "# Where the pick misses the best candidate",
+        "",
+        f"{len(missed)} of {len(per)} held-out datasets (with at least three partitions) "
+        "where the shipped pick is more than 0.1 ARI below the best candidate run "
+        "within 2 s; per corpus: "
+        + ", ".join(f"{c} {n}" for c, n in missed["corpus"].value_counts().sort_index().items())
+        + ". The first four rows are shares of these datasets; the rest are the best "
+        "candidate's ranks within its set (0 lowest, 1 highest; a random candidate has "
+        "0.5 on average):",
+        "",
+        markdown_table(pd.DataFrame(table)),
+        "",
+    ]
+    write_report(Path(args.out) / "misses.md", lines)
+
+
 def gate(args: argparse.Namespace) -> None:
     """Choose :data:`metarec.screening.TRUST_PRIOR` (``inf``: the blend always decides)."""
     _nested_choice(
@@ -873,6 +932,7 @@ def main() -> int:
             "signals",
             "null",
             "versus",
+            "misses",
         ],
     )
     parser.add_argument("--db", default="shipped")
@@ -920,6 +980,7 @@ def main() -> int:
         "signals": signals,
         "null": null,
         "versus": versus,
+        "misses": misses,
     }
     steps[args.step](args)
     return 0
