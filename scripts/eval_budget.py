@@ -814,7 +814,7 @@ def versus(args: argparse.Namespace) -> None:
     mine = pd.read_csv(Path(args.out) / "per_dataset_2s.csv").set_index("content_hash")
     for other in args.also:
         theirs = pd.read_csv(Path(other) / "per_dataset_2s.csv").set_index("content_hash")
-        both = mine.join(theirs, how="inner", rsuffix="_other")
+        both = mine.merge(theirs, left_index=True, right_index=True, suffixes=("", "_other"))
         table = []
         for corpus, g in [*both.groupby("corpus"), ("pooled", both)]:
             table.append(
