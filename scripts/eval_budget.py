@@ -35,6 +35,7 @@ Usage::
     python scripts/eval_budget.py blend --also benchmarks/budget_rdatasets
         benchmarks/budget_clustbench
     python scripts/eval_budget.py collect --signals ... && python scripts/eval_budget.py signals
+    python scripts/eval_budget.py collect --keep-parts ...   # partitions, for eval_ceiling.py
     python scripts/eval_budget.py null [--out benchmarks/budget]
     python scripts/eval_budget.py versus --out A --also B
     python scripts/eval_budget.py misses --also benchmarks/budget_rdatasets
@@ -134,12 +135,12 @@ def _cross_agreement(labels: list[np.ndarray | None], algorithms: list[str]) -> 
     return out
 
 
-def _fold_job(job: tuple[int, list[str], str, int, str, bool, bool]) -> str:
+def _fold_job(job: tuple[int, list[str], str, int, str, bool, bool, bool]) -> str:
     """Fit the fold's models, run every held-out dataset's candidates, write a part
-    (with ``signals``, also each candidate's stability and cross-algorithm agreement,
-    and every partition, ``fold<f>_labels.npz``; with ``everywhere``, the portfolio
-    has plain KMeans at every candidate k)."""
-    fold, held, db, seed, out, signals, everywhere = job
+    (with ``signals``, also each candidate's stability and cross-algorithm agreement;
+    with ``signals`` or ``keep``, every partition, ``fold<f>_labels.npz``; with
+    ``everywhere``, the portfolio has plain KMeans at every candidate k)."""
+    fold, held, db, seed, out, signals, everywhere, keep = job
     from metarec import load_dataset
     from metarec.knowledge import KnowledgeBase
     from metarec.models.recommender import Recommender
@@ -200,6 +201,7 @@ def _fold_job(job: tuple[int, list[str], str, int, str, bool, bool]) -> str:
                     "stability_time": stab_time,
                     "cross_agreement": cross[i],
                 }
+        if signals or keep:
             kept[h] = np.stack(
                 [lab if lab is not None else np.full(n, -2) for lab in labels]
             ).astype(np.int16)
@@ -240,7 +242,7 @@ def _fold_job(job: tuple[int, list[str], str, int, str, bool, bool]) -> str:
     part = Path(out) / "parts" / f"fold{fold}.parquet"
     part.parent.mkdir(parents=True, exist_ok=True)
     tmp = part.with_name(part.name + ".tmp")
-    if signals:
+    if signals or keep:
         labels_tmp = part.with_name(f"fold{fold}_labels.tmp.npz")
         np.savez_compressed(labels_tmp, **kept)
         labels_tmp.replace(part.with_name(f"fold{fold}_labels.npz"))
@@ -265,7 +267,16 @@ def collect(args: argparse.Namespace) -> None:
         done = Path(args.out) / "parts" / f"fold{f}.parquet"
         if mine and not done.exists():
             jobs.append(
-                (f, mine, args.db, args.seed, args.out, args.signals, args.kmeans_everywhere)
+                (
+                    f,
+                    mine,
+                    args.db,
+                    args.seed,
+                    args.out,
+                    args.signals,
+                    args.kmeans_everywhere,
+                    args.keep_parts,
+                )
             )
     print(
         f"{len(real)} {args.kind} datasets in {len(folds)} folds; {len(jobs)} folds to run",
@@ -949,6 +960,12 @@ def main() -> int:
         action="store_true",
         help="collect: also each candidate's stability and cross-algorithm agreement "
         "(and keep the partitions)",
+    )
+    parser.add_argument(
+        "--keep-parts",
+        action="store_true",
+        help="collect: keep every candidate's partition (OUT/parts/fold<f>_labels.npz) "
+        "without the signals' reruns",
     )
     parser.add_argument(
         "--kmeans-everywhere",
