@@ -772,6 +772,16 @@ def _null_silhouettes(job: tuple[str, list[int], int]) -> list[dict[str, Any]]:
     return rows
 
 
+def with_adjusted_silhouette(cands: pd.DataFrame, cache: Path) -> pd.DataFrame:
+    """``cands`` with each candidate's ``null_silhouette`` (the mean silhouette of
+    KMeans at its number of clusters on the shuffled data, from ``cache``, which
+    ``null`` writes) and ``adjusted_silhouette`` (its silhouette minus that)."""
+    nulls = pd.read_parquet(cache).groupby(["dataset", "k"])["null_silhouette"].mean()
+    keys = zip(cands["dataset"], cands["clusters_found"].fillna(0).astype(int), strict=True)
+    null = [nulls.get(key, np.nan) for key in keys]
+    return cands.assign(null_silhouette=null, adjusted_silhouette=cands["silhouette"] - null)
+
+
 #: Weights compared by ``null`` for the null-adjusted silhouette.
 NULL_WEIGHTS = (1.0, 2.5, 4.0)
 
@@ -795,10 +805,7 @@ def null(args: argparse.Namespace) -> None:
         with process_pool(args.workers) as pool:
             found = [r for rows in pool.map(_null_silhouettes, jobs) for r in rows]
         pd.DataFrame(found).to_parquet(cache, index=False)
-    nulls = pd.read_parquet(cache).groupby(["dataset", "k"])["null_silhouette"].mean()
-    keys = zip(cands["dataset"], cands["clusters_found"].fillna(0).astype(int), strict=True)
-    cands["null_silhouette"] = [nulls.get(key, np.nan) for key in keys]
-    cands["adjusted_silhouette"] = cands["silhouette"] - cands["null_silhouette"]
+    cands = with_adjusted_silhouette(cands, cache)
     others = {k: v for k, v in BLEND.items() if k != "silhouette"}
     variants: dict[str, tuple[dict[str, float], bool]] = {"shipped": (dict(BLEND), False)}
     for w in NULL_WEIGHTS:

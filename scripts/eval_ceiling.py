@@ -80,10 +80,9 @@ def fast_ari(a: np.ndarray, b: np.ndarray) -> float:
     return (joint - expected) / (top - expected)
 
 
-def _ari_kept(y: np.ndarray, part: np.ndarray | None, rows: np.ndarray | None = None) -> float:
+def _ari_kept(y: np.ndarray, part: np.ndarray, rows: np.ndarray | None = None) -> float:
     """ARI of ``part`` against reference ``y`` on ``rows`` (all by default), the
     reference's noise (-1) left out."""
-    assert part is not None
     if rows is None:
         rows = np.arange(len(y))
     rows = rows[y[rows] != -1]
@@ -101,13 +100,14 @@ def peek(
     reference labelings), over :data:`DRAWS` draws."""
     rows = np.flatnonzero(labelings[0] != -1)  # -1: the reference's noise, left out
     ok = [i for i, p in enumerate(parts) if p is not None]
+    kept = [p for p in parts if p is not None]
     out: dict[str, float] = {}
     for share in SHARES:
         m = min(len(rows), max(MIN_ROWS, math.ceil(share * len(rows))))
         got = []
         for _ in range(DRAWS):
             seen = rng.choice(rows, size=m, replace=False)
-            on_seen = [max(_ari_kept(y, parts[i], seen) for y in labelings) for i in ok]
+            on_seen = [max(_ari_kept(y, p, seen) for y in labelings) for p in kept]
             got.append(full[ok[int(np.argmax(on_seen))]] if ok else 0.0)
         out[f"see_{share:g}"] = float(np.mean(got))
     return out
@@ -163,10 +163,22 @@ def _screening_job(job: tuple[str, pd.DataFrame, np.ndarray]) -> dict[str, Any]:
     }
 
 
-def screening(collections: list[str], workers: int) -> pd.DataFrame:
-    jobs = []
+def load(collections: list[str]) -> dict[str, pd.DataFrame]:
+    """Each collection's candidates, with the silhouette against its null where
+    ``eval_budget.py null`` computed it (:func:`eval_budget.with_adjusted_silhouette`)."""
+    import eval_budget as eb
+
+    out = {}
     for folder in collections:
         cands = pd.read_parquet(Path(folder) / "candidates.parquet")
+        nulls = Path(folder) / "null_silhouettes.parquet"
+        out[folder] = eb.with_adjusted_silhouette(cands, nulls) if nulls.exists() else cands
+    return out
+
+
+def screening(collections: dict[str, pd.DataFrame], workers: int) -> pd.DataFrame:
+    jobs = []
+    for folder, cands in collections.items():
         stacked: dict[str, np.ndarray] = {}
         for part in sorted((Path(folder) / "parts").glob("fold*_labels.npz")):
             with np.load(part) as z:
@@ -248,7 +260,7 @@ BLENDS_TRIED = 20000
 
 
 def hindsight(
-    collections: list[str], true_k: pd.Series, seed: int = 0
+    collections: dict[str, pd.DataFrame], true_k: pd.Series, seed: int = 0
 ) -> tuple[pd.DataFrame, str, list[str]]:
     """The best blend *in hindsight*: :data:`BLENDS_TRIED` random weightings of the
     ranks of every recorded piece of evidence (:data:`EVIDENCE`), each scored on the
@@ -259,19 +271,7 @@ def hindsight(
     content hash) at once."""
     import eval_budget as eb
 
-    frames = []
-    for folder in collections:
-        cands = pd.read_parquet(Path(folder) / "candidates.parquet")
-        nulls = Path(folder) / "null_silhouettes.parquet"
-        if nulls.exists():
-            null = pd.read_parquet(nulls).groupby(["dataset", "k"])["null_silhouette"].mean()
-            found = cands["clusters_found"].fillna(0).astype(int)
-            keys = zip(cands["dataset"], found, strict=True)
-            cands["adjusted_silhouette"] = cands["silhouette"] - [
-                null.get(key, np.nan) for key in keys
-            ]
-        frames.append(cands)
-    cands = pd.concat(frames, ignore_index=True)
+    cands = pd.concat(collections.values(), ignore_index=True)
     cands["fewer_clusters"] = -cands["clusters_found"].astype(float)
     evidence = [e for e in EVIDENCE if e in cands and cands[e].notna().any()]
     ranks, aris, corpus, oracle, shipped, hashes, folds = [], [], [], [], [], [], []
@@ -456,7 +456,8 @@ def main() -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
 
-    per = screening(args.collections, args.workers)
+    collections = load(args.collections)
+    per = screening(collections, args.workers)
     base = pd.read_csv(args.baselines)[["content_hash", "kmeans_true_k"]]
     per = per.merge(base, on="content_hash", how="left")
     agree = pd.read_csv(args.agreement)
@@ -508,9 +509,7 @@ def main() -> int:
         need.append(row)
     lines += [markdown_table(pd.DataFrame(need).fillna("")), ""]
 
-    best, every, evidence = hindsight(
-        args.collections, base.set_index("content_hash")["kmeans_true_k"]
-    )
+    best, every, evidence = hindsight(collections, base.set_index("content_hash")["kmeans_true_k"])
     lines += [
         f"The best blend in hindsight: {BLENDS_TRIED} random weightings of the ranks of "
         f"every recorded piece of evidence ({', '.join(evidence)}), each judged on the "
