@@ -398,6 +398,10 @@ def train(
         rec = Recommender(
             metric=metric, random_state=random_state, hyper=model, surrogate=surrogate
         ).fit(kb)
+    from metarec.models.costs import RunCosts
+
+    with progress.step("learning the run costs that plan a screening"):
+        rec.costs_ = RunCosts().fit(kb)
     shipped = default_models_dir()
     if (shipped / "calibration.json").is_file():
         # the intervals stay those calibrated on the held-out evaluation

@@ -14,6 +14,7 @@ import multiprocessing as mp
 import os
 import resource
 import sys
+import threading
 import time
 import traceback
 import warnings
@@ -29,7 +30,7 @@ from metarec.pipeline import ConfigPreprocessing
 from metarec.scoring import EXTERNAL, INTERNAL, external_scores, internal_scores, size_measures
 from metarec.space import ALGORITHMS, DataScales, build_estimator, canonicalize
 
-__all__ = ["PreparedData", "RunResult", "run_config", "start_workers"]
+__all__ = ["PreparedData", "RunResult", "run_config", "score_partition", "start_workers"]
 
 
 @dataclass
@@ -114,6 +115,11 @@ def _fit_and_score(job: _Job) -> RunResult:
         warnings.simplefilter("ignore")
         labels = np.asarray(job.estimator.fit_predict(job.X))
     fit_time = time.perf_counter() - start
+    return _scored(job, labels, fit_time)
+
+
+def _scored(job: _Job, labels: np.ndarray, fit_time: float) -> RunResult:
+    """The run's result for a partition found in ``fit_time`` seconds."""
     result = RunResult(status="ok", seed=job.seed, fit_time=fit_time)
     found = labels[labels != -1]
     result.n_clusters = len(np.unique(found))
@@ -186,6 +192,10 @@ def start_workers() -> None:
         forkserver.ensure_running()
 
 
+#: One thread at a time hides the main module (runs start from several threads).
+_HIDING = threading.RLock()
+
+
 @contextlib.contextmanager
 def _main_hidden() -> Iterator[None]:
     """Hide the user's main module while a child process or the fork server starts.
@@ -196,25 +206,68 @@ def _main_hidden() -> Iterator[None]:
     every run would fail. So the main module hides its origin while the child
     takes its start-up data.
     """
-    main = sys.modules.get("__main__")
-    if main is None:
-        yield
-        return
-    spec = getattr(main, "__spec__", None)
-    path = main.__dict__.pop("__file__", None)
-    main.__spec__ = None
-    try:
-        yield
-    finally:
-        main.__spec__ = spec
-        if path is not None:
-            main.__file__ = path
+    with _HIDING:
+        main = sys.modules.get("__main__")
+        if main is None:
+            yield
+            return
+        spec = getattr(main, "__spec__", None)
+        path = main.__dict__.pop("__file__", None)
+        main.__spec__ = None
+        try:
+            yield
+        finally:
+            main.__spec__ = spec
+            if path is not None:
+                main.__file__ = path
 
 
 def _start(proc: Any) -> None:
     """Start ``proc`` without running the user's main script again in it."""
     with _main_hidden():
         proc.start()
+
+
+def score_partition(
+    prepared: PreparedData,
+    labels: np.ndarray,
+    *,
+    random_state: int = 0,
+    fit_time: float = float("nan"),
+    keep_labels: bool = False,
+) -> RunResult:
+    """The result of a run whose partition ``labels`` was found elsewhere (in process):
+    scored as :func:`run_config` scores a run, without fitting anything.
+
+    Parameters
+    ----------
+    prepared : PreparedData
+        The data the partition is of.
+    labels : ndarray
+        One cluster label per row (``-1``: noise).
+    random_state : int, default=0
+        Seed of the internal indices' samples (recorded as the run's ``seed``).
+    fit_time : float, optional
+        Seconds the partition took to find.
+    keep_labels : bool, default=False
+        Return ``labels`` in :attr:`RunResult.labels`.
+
+    Returns
+    -------
+    RunResult
+    """
+    ds = prepared.dataset
+    job = _Job(
+        X=prepared.eval_matrix,
+        eval_X=prepared.eval_matrix,
+        labelings=ds.labelings,
+        noise_label=ds.metadata.get("noise_label"),
+        estimator=None,
+        density=False,
+        seed=int(random_state),
+        keep_labels=keep_labels,
+    )
+    return _scored(job, np.asarray(labels), float(fit_time))
 
 
 def run_config(

@@ -15,6 +15,7 @@ portfolios, with the label-free score of :mod:`metarec.models.surrogate`.
 from __future__ import annotations
 
 import dataclasses
+import os
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -28,7 +29,8 @@ from metarec.config import DEFAULT_BUDGET
 from metarec.dataset import Dataset
 from metarec.exceptions import MetarecError
 from metarec.models.recommender import Recommendation, RecommendedConfig
-from metarec.runner import PreparedData, RunResult, run_config
+from metarec.models.costs import RunCosts
+from metarec.runner import PreparedData, RunResult, run_config, score_partition
 from metarec.space import Configuration, config_hash, k_cap
 
 __all__ = [
@@ -42,8 +44,12 @@ __all__ = [
     "check_budget",
     "data_k",
     "kmeans_at",
+    "kmeans_sweep",
     "label_free_scores",
+    "plan",
     "portfolio",
+    "run_costs",
+    "safety_limit",
     "screen",
     "screened",
     "trusts_zero_shot",
@@ -182,7 +188,15 @@ class Candidate:
 
 @dataclass
 class Screening:
-    """What :func:`screen` ran and found, best first."""
+    """What :func:`screen` ran and found, best first.
+
+    ``budget`` is seconds of planned work (:mod:`metarec.models.costs`): the
+    candidates that ran were chosen before any ran, from their predicted cost, so
+    that a busy machine runs the same ones; ``planned`` is what they were predicted
+    to cost (the data's own k sweep included), ``elapsed`` the wall-clock time they
+    took, ``not_run`` how many candidates the budget left out, ``stopped`` how many
+    planned ones the wall-clock safety limit (:func:`safety_limit`) stopped.
+    """
 
     candidates: list[Candidate]
     budget: float
@@ -192,6 +206,10 @@ class Screening:
     ranking: list[int] = field(default_factory=list)
     #: whether the zero-shot top-1 was kept first for its prior (:data:`TRUST_PRIOR`)
     trusted: bool = False
+    planned: float = 0.0
+    stopped: int = 0
+    #: with ``record_all``: the candidates the budget left out, run for the record only
+    extra: list[Candidate] = field(default_factory=list)
 
     @property
     def best(self) -> Candidate | None:
@@ -202,18 +220,36 @@ class Screening:
         """Plain-data summary (for JSON): counts, budget and time spent."""
         return {
             "budget": self.budget,
+            "planned": round(self.planned, 3),
             "elapsed": round(self.elapsed, 3),
             "subsample": self.subsample,
             "candidates": len(self.candidates),
             "partitions": sum(c.ok for c in self.candidates),
             "not_run": self.not_run,
+            "stopped": self.stopped,
             "trusted": self.trusted,
         }
 
+    def describe(self) -> str:
+        """One line: what ran and what was left out, and why (not how long it took,
+        which depends on the machine: :attr:`elapsed`)."""
+        total = len(self.candidates) + self.not_run
+        line = (
+            f"screened {len(self.candidates)} of {total} candidate partitions on "
+            f"{self.subsample} rows ({self.planned:.1f} s of planned work within the "
+            f"{self.budget:g} s budget"
+        )
+        if self.not_run:
+            line += f"; {self.not_run} left out by the budget"
+        if self.stopped:
+            line += f"; {self.stopped} stopped by the wall-clock safety limit"
+        return line + ")"
+
     def to_frame(self) -> pd.DataFrame:
-        """One row per candidate run, in screening order."""
+        """One row per candidate run, in screening order (``record_all``'s extra
+        candidates last, unranked)."""
         rows = []
-        for i, c in enumerate(self.candidates):
+        for i, c in enumerate([*self.candidates, *self.extra]):
             rows.append(
                 {
                     "algorithm": c.config.algorithm,
@@ -226,20 +262,30 @@ class Screening:
                     "score": c.score,
                     "agreement": c.agreement,
                     "silhouette": c.result.silhouette,
+                    "planned": i < len(self.candidates),
                     "rank": self.ranking.index(i) + 1 if i in self.ranking else None,
                 }
             )
         return pd.DataFrame(rows)
 
 
-#: Up to this many rows :func:`data_k` computes the distance matrix once.
+#: Up to this many rows :func:`kmeans_sweep` computes the distance matrix once.
 PRECOMPUTED_ROWS = 2000
 
 
-def data_k(prepared: PreparedData, random_state: int = 0) -> int:
-    """The data's own number of clusters: the k from 2 to ``k_cap`` whose KMeans
-    partition (one k-means++ start, as the meta-database's KMeans runs) of the
-    standard-scaled matrix has the best silhouette.
+def sweep_ks(prepared: PreparedData) -> range:
+    """The numbers of clusters :func:`kmeans_sweep` tries: 2 to ``k_cap`` of the rows."""
+    return range(2, max(2, k_cap(prepared.dataset.shape[0])) + 1)
+
+
+def kmeans_sweep(
+    prepared: PreparedData, random_state: int = 0
+) -> tuple[int, dict[int, np.ndarray]]:
+    """The data's own number of clusters and the partitions that chose it.
+
+    KMeans (one k-means++ start) of the standard-scaled matrix at every k of
+    :func:`sweep_ks` (fewer than the distinct rows); the k with the best
+    silhouette wins, as a user's "KMeans with k by silhouette" would choose it.
 
     Parameters
     ----------
@@ -250,7 +296,10 @@ def data_k(prepared: PreparedData, random_state: int = 0) -> int:
 
     Returns
     -------
-    int
+    k : int
+        The silhouette-best k (2 when none has two clusters).
+    partitions : dict of int to ndarray
+        Each k's labels.
     """
     import warnings
 
@@ -264,18 +313,37 @@ def data_k(prepared: PreparedData, random_state: int = 0) -> int:
     small = len(X) <= PRECOMPUTED_ROWS
     D = pairwise_distances(X) if small else X
     best_k, best = 2, -np.inf
-    for k in range(2, max(2, k_cap(len(X))) + 1):
+    parts: dict[int, np.ndarray] = {}
+    for k in sweep_ks(prepared):
         if k >= distinct:
             break
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             labels = KMeans(k, n_init=1, random_state=random_state).fit_predict(X)
+        parts[k] = labels
         if len(np.unique(labels)) < 2:
             continue
         s = silhouette_score(D, labels, metric="precomputed" if small else "euclidean")
         if s > best:
             best_k, best = k, float(s)
-    return best_k
+    return best_k, parts
+
+
+def data_k(prepared: PreparedData, random_state: int = 0) -> int:
+    """The data's own number of clusters (:func:`kmeans_sweep`'s k).
+
+    Parameters
+    ----------
+    prepared : PreparedData
+        The (subsampled) data.
+    random_state : int, default=0
+        Seed of KMeans.
+
+    Returns
+    -------
+    int
+    """
+    return kmeans_sweep(prepared, random_state)[0]
 
 
 def kmeans_at(k: int) -> Configuration:
@@ -505,6 +573,67 @@ def trusts_zero_shot(ok: bool, prior: float, trust: float | None = None) -> bool
 #: KMeans at the data's own k) run whatever the budget, so that any screening
 #: compares partitions.
 ALWAYS_RUN = 2
+#: The wall-clock safety limit is this many times the budget, plus :data:`SAFETY_EXTRA`
+#: seconds: far beyond what a planned screening takes even on a busy machine, it only
+#: stops a screening whose runs take far longer than the meta-database's did.
+SAFETY_FACTOR = 5.0
+SAFETY_EXTRA = 10.0
+#: A run may take this many times its predicted seconds (at least :data:`RUN_LIMIT_MIN`)
+#: before it is stopped and counted a timeout.
+RUN_LIMIT_FACTOR = 10.0
+RUN_LIMIT_MIN = 5.0
+
+
+def safety_limit(budget: float) -> float:
+    """The wall-clock seconds after which a screening of ``budget`` starts no more runs.
+
+    Examples
+    --------
+    >>> safety_limit(2.0)
+    20.0
+    """
+    return SAFETY_FACTOR * float(budget) + SAFETY_EXTRA
+
+
+def run_costs(recommender: Any) -> RunCosts:
+    """The models' run-cost model (``costs_``, saved by ``metarec train``); for models
+    saved without one, learned from their knowledge base's fit times once."""
+    costs = getattr(recommender, "costs_", None)
+    if costs is None:
+        costs = RunCosts().fit(recommender.kb_)
+        recommender.costs_ = costs
+    return costs
+
+
+def plan(costs: Sequence[float], budget: float, spent: float = 0.0) -> list[int]:
+    """Which candidates run: each in order whose predicted cost still fits the budget
+    (the first :data:`ALWAYS_RUN` in any case), after ``spent`` seconds already planned.
+
+    Parameters
+    ----------
+    costs : sequence of float
+        Each candidate's predicted seconds, in portfolio order.
+    budget : float
+        Seconds of work.
+    spent : float, default=0.0
+        Seconds already planned (the data's own k sweep).
+
+    Returns
+    -------
+    list of int
+        Positions of the candidates to run.
+
+    Examples
+    --------
+    >>> plan([0.5, 0.5, 0.8, 0.3, 0.2], budget=1.6, spent=0.2)
+    [0, 1, 3]
+    """
+    chosen: list[int] = []
+    for i, c in enumerate(costs):
+        if i < ALWAYS_RUN or spent + c <= budget:
+            chosen.append(i)
+            spent += c
+    return chosen
 
 
 def screen(
@@ -521,13 +650,24 @@ def screen(
     algorithms: int = 3,
     width: int = 2,
     weights: Mapping[str, float] | None = None,
+    n_jobs: int | None = None,
+    record_all: bool = False,
 ) -> Screening:
-    """Run the candidate portfolio on a subsample within ``budget`` seconds and rank it.
+    """Run the candidate portfolio on a subsample within ``budget`` seconds of work and rank it.
+
+    The budget buys work planned before anything runs: the data's own k sweep
+    (:func:`kmeans_sweep`, whose partitions serve as the KMeans candidates) and
+    each candidate cost what :class:`~metarec.models.costs.RunCosts` predicts from
+    the meta-database's fit times, and the candidates run are those that fit
+    (:func:`plan`). So the same data, seed and budget give the same screening on
+    an idle machine and on a busy one; the wall clock only stops runs past
+    :func:`safety_limit`, which the result reports (``stopped``).
 
     Parameters
     ----------
     recommender : Recommender
-        The fitted models (its ranker gives the prior, its surrogate the score).
+        The fitted models (its ranker gives the prior, its surrogate the score,
+        its ``costs_`` the plan).
     dataset : Dataset
         The data (labels, if any, are not used).
     ranked : sequence of Configuration
@@ -537,9 +677,9 @@ def screen(
     metafeatures : Series
         The dataset's meta-features.
     budget : float, default=DEFAULT_BUDGET
-        Seconds for choosing the data's own k and running candidates; the first
-        :data:`ALWAYS_RUN` candidates run in any case, those not started in time
-        are counted in :attr:`Screening.not_run`.
+        Seconds of planned single-core work; the first :data:`ALWAYS_RUN`
+        candidates run in any case, those left out are counted in
+        :attr:`Screening.not_run`.
     subsample : int, default=1000
         Rows the candidates run on (as the meta-database's runs did).
     random_state : int, default=0
@@ -548,34 +688,84 @@ def screen(
         See :func:`candidate_configs` and :func:`candidate_ks`.
     weights : mapping, optional
         See :func:`label_free_scores`.
+    n_jobs : int, optional
+        Runs at a time (default: up to 2, the cores there are); the result does
+        not depend on it.
+    record_all : bool, default=False
+        Also run the candidates the budget leaves out, after the others, and keep
+        them in :attr:`Screening.extra` (for evaluation; they are not ranked).
 
     Returns
     -------
     Screening
     """
+    from concurrent.futures import ThreadPoolExecutor
+
     start = time.perf_counter()
+    deadline = start + safety_limit(budget)
     data = dataclasses.replace(dataset.subsample(subsample, random_state), labelings=())
     prepared = PreparedData(data, random_state)
-    k_data = data_k(prepared, random_state)
-    ks = candidate_ks([k_data, n_clusters], interval, data.shape[0], width)
-    configs = portfolio(ranked, ks, k_data, algorithms)
-    priors = recommender.prior_scores(metafeatures, configs)
-    candidates: list[Candidate] = []
-    not_run = 0
-    for i, (cfg, prior) in enumerate(zip(configs, priors, strict=True)):
-        left = budget - (time.perf_counter() - start)
-        if left <= 0 and i >= ALWAYS_RUN:
-            not_run += 1
-            continue
-        result = run_config(
+    prepared.eval_matrix  # noqa: B018 (computed once, before the threads share it)
+    n, d = data.shape
+    costs = run_costs(recommender)
+    workers = n_jobs if n_jobs is not None else max(1, min(2, os.cpu_count() or 1))
+
+    def run(cfg: Configuration, cost: float, limit: float) -> RunResult | None:
+        left = limit - time.perf_counter()
+        if left <= 0:
+            return None
+        return run_config(
             prepared,
             cfg,
             random_state=random_state,
-            time_limit=max(left, 1.0),
+            time_limit=min(max(RUN_LIMIT_FACTOR * cost, RUN_LIMIT_MIN), left),
             keep_labels=True,
             dbcv=False,
         )
-        candidates.append(Candidate(cfg, float(prior), result))
+
+    with ThreadPoolExecutor(workers) as pool:
+        futures: dict[str, Any] = {}
+        if ranked:  # the zero-shot top-1 runs while the data's own k is chosen
+            top1 = Configuration.from_dict(ranked[0])
+            futures[config_hash(top1)] = pool.submit(
+                run, top1, costs.run_seconds(top1, n, d), deadline
+            )
+        k_data, parts = kmeans_sweep(prepared, random_state)
+        ks = candidate_ks([k_data, n_clusters], interval, n, width)
+        configs = portfolio(ranked, ks, k_data, algorithms)
+        predicted = [costs.run_seconds(c, n, d) for c in configs]
+        planned = costs.sweep_seconds(n, d, list(parts))
+        chosen = plan(predicted, budget, planned)
+        planned += sum(predicted[i] for i in chosen)
+        reused: dict[int, RunResult] = {}
+        for i in chosen:
+            cfg = configs[i]
+            h = config_hash(cfg)
+            k = cfg.n_clusters
+            if h == config_hash(kmeans_at(k or 2)) and k in parts:
+                reused[i] = score_partition(
+                    prepared, parts[k], random_state=random_state, keep_labels=True
+                )
+            elif h not in futures:
+                futures[h] = pool.submit(run, cfg, predicted[i], deadline)
+        left_out = [i for i in range(len(configs)) if i not in set(chosen)]
+        if record_all:
+            for i in left_out:
+                h = config_hash(configs[i])
+                if h not in futures:
+                    futures[h] = pool.submit(run, configs[i], predicted[i], float("inf"))
+        results = {
+            i: reused[i] if i in reused else futures[config_hash(configs[i])].result()
+            for i in chosen
+        }
+        extra_results = (
+            {i: futures[config_hash(configs[i])].result() for i in left_out} if record_all else {}
+        )
+    priors = recommender.prior_scores(metafeatures, configs)
+    candidates = [
+        Candidate(configs[i], float(priors[i]), r) for i, r in results.items() if r is not None
+    ]
+    stopped = sum(r is None for r in results.values())
     labels = [c.result.labels if c.ok else None for c in candidates]
     for c, a in zip(candidates, agreement(labels), strict=True):
         c.agreement = float(a)
@@ -587,17 +777,29 @@ def screen(
     ranking = [int(i) for i in np.argsort(-np.nan_to_num(scores, nan=-np.inf), kind="stable")]
     ranking = [i for i in ranking if np.isfinite(scores[i])]
     # the portfolio's first candidate is the zero-shot top-1, run whatever the budget
-    trusted = bool(ranked) and trusts_zero_shot(candidates[0].ok, candidates[0].prior)
+    trusted = (
+        bool(ranked)
+        and bool(candidates)
+        and 0 in results
+        and results[0] is not None
+        and trusts_zero_shot(candidates[0].ok, candidates[0].prior)
+    )
     if trusted:
         ranking = [0, *(i for i in ranking if i != 0)]
+    extra = [
+        Candidate(configs[i], float(priors[i]), r) for i, r in extra_results.items() if r is not None
+    ]
     return Screening(
         trusted=trusted,
         candidates=candidates,
         budget=float(budget),
         elapsed=time.perf_counter() - start,
         subsample=data.shape[0],
-        not_run=not_run,
+        not_run=len(left_out),
         ranking=ranking,
+        planned=planned,
+        stopped=stopped,
+        extra=extra,
     )
 
 
@@ -720,9 +922,7 @@ def screened(zero: Recommendation, screening: Screening, top: int) -> Recommenda
     ks = [it.expected_clusters for it in items if np.isfinite(it.expected_clusters)]
     lo, hi = (int(min(ks)), int(max(ks))) if ks else (k, k)
     note = (
-        f"screened {len(screening.candidates)} candidate partitions on "
-        f"{screening.subsample} rows in {screening.elapsed:.1f} s"
-        + (f" ({screening.not_run} not run within the budget)" if screening.not_run else "")
+        screening.describe()
         + "; ranked by the learned label-free score, their agreement, the prior"
         + " and their silhouette"
         + (

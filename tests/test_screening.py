@@ -213,3 +213,71 @@ def test_cli_budget(kb_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[
         with pytest.raises(SystemExit):
             main([*args, "--top", bad])
         assert "--top" in capsys.readouterr().err
+
+
+def test_the_budget_buys_planned_work_not_wall_clock_time(
+    kb_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same data, seed and budget run the same candidates on any machine: the plan
+    is made from predicted costs before anything runs, whatever the runs then take."""
+    import time
+
+    from metarec import runner
+
+    first = metarec.recommend(_blobs(), top=5, knowledge=str(kb_dir), budget=1.0)
+    s = first.screening
+    assert s is not None and s.not_run >= 1 and s.planned <= 1.0 + 1e-9
+    real = runner.run_config
+    calls: list[float] = []
+
+    def slow(*args: object, **kwargs: object) -> RunResult:
+        time.sleep(0.3)  # a machine several times slower than the recorded runs
+        calls.append(0.3)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(screening, "run_config", slow)
+    again = metarec.recommend(_blobs(), top=5, knowledge=str(kb_dir), budget=1.0, random_state=0)
+    t = again.screening
+    assert t is not None and len(calls) >= len(t.candidates) - 1
+    assert [c.config for c in t.candidates] == [c.config for c in s.candidates]
+    assert [it.config for it in again.items] == [it.config for it in first.items]
+    assert t.describe() == s.describe() and "s taken" not in t.describe()
+    assert "left out by the budget" in t.describe()
+
+
+def test_one_or_two_runs_at_a_time_give_the_same_screening(kb_dir: Path) -> None:
+    from metarec.api import ZERO_SHOT_DEPTH, get_recommender
+    from metarec.metafeatures import extract_metafeatures
+
+    rec = get_recommender(str(kb_dir))
+    ds = Dataset.from_frame(_blobs(), name="blobs")
+    mf = extract_metafeatures(ds)
+    zero = rec.recommend(mf, top=ZERO_SHOT_DEPTH)
+    ranked = [it.config for it in zero.items]
+    args = (rec, ds, ranked, zero.n_clusters, zero.n_clusters_interval, mf, 1.5)
+    one = screening.screen(*args, n_jobs=1)
+    two = screening.screen(*args, n_jobs=2)
+    assert one.ranking == two.ranking and one.summary()["planned"] == two.summary()["planned"]
+    assert [c.score for c in one.candidates] == [c.score for c in two.candidates]
+    # KMeans at the data's own k is the sweep's partition, not a second run
+    k = screening.data_k(PreparedData(ds.subsample(1000, 0), 0))
+    kmeans = [c for c in one.candidates if c.config == kmeans_at(k)]
+    assert len(kmeans) == 1 and np.isnan(kmeans[0].result.fit_time)
+    # record_all runs what the budget left out, for the record only
+    everything = screening.screen(*args, record_all=True)
+    assert everything.ranking == one.ranking and len(everything.extra) == one.not_run
+    frame = everything.to_frame()
+    assert frame["planned"].sum() == len(one.candidates) and frame["rank"].notna().sum() >= 2
+
+
+def test_the_wall_clock_safety_limit_stops_runs_and_says_so(
+    kb_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(screening, "SAFETY_FACTOR", 0.0)
+    monkeypatch.setattr(screening, "SAFETY_EXTRA", 0.0)
+    rec = metarec.recommend(_blobs(), top=3, knowledge=str(kb_dir), budget=2.0)
+    s = rec.screening
+    assert s is not None and s.stopped >= 1
+    assert f"{s.stopped} stopped by the wall-clock safety limit" in rec.note
+    # the sweep's KMeans partition needs no run: something is still ranked
+    assert s.best is not None and s.best.config.algorithm == "kmeans"

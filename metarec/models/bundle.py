@@ -3,9 +3,11 @@
 A models folder holds the recommender (``recommender.json``, the LightGBM ranker
 ``ranker.txt``, the learned metric when trained with ``metric="learned"``), the
 neural meta-learner (``hyperparams.json`` and its ``state_dict`` files) and the
-surrogate objective of tuning (``surrogate.json``, ``surrogate.txt``) and the
+surrogate objective of tuning (``surrogate.json``, ``surrogate.txt``), the
 intervals of predicted ARIs (``calibration.json``, :mod:`metarec.models.calibration`,
-calibrated on the held-out evaluation and carried over by ``metarec train``). Each model
+calibrated on the held-out evaluation and carried over by ``metarec train``) and the
+predicted run costs that plan a screening (``costs.json``, :mod:`metarec.models.costs`,
+learned by ``metarec train``). Each model
 saves and loads its own files; this module puts them together. Whether the models
 are stale (trained on another state of the knowledge) is recorded on the loaded
 recommender (``stale_``, :meth:`~metarec.models.recommender.Recommender.staleness`).
@@ -18,6 +20,7 @@ from pathlib import Path
 
 from metarec.knowledge import KnowledgeBase
 from metarec.models.calibration import ScoreCalibration
+from metarec.models.costs import RunCosts
 from metarec.models.recommender import Recommender
 from metarec.models.surrogate import SurrogateObjective
 
@@ -41,6 +44,8 @@ def save_models(recommender: Recommender, directory: str | os.PathLike[str]) -> 
         recommender.surrogate.save(directory)
     if recommender.calibration_ is not None:
         recommender.calibration_.save(directory)
+    if recommender.costs_ is not None:
+        recommender.costs_.save(directory)
 
 
 def load_models(directory: str | os.PathLike[str], kb: KnowledgeBase) -> Recommender:
@@ -78,4 +83,5 @@ def load_models(directory: str | os.PathLike[str], kb: KnowledgeBase) -> Recomme
     surrogate = SurrogateObjective.load(d) if (d / "surrogate.json").is_file() else None
     rec = Recommender.load(d, kb, hyper=hyper, surrogate=surrogate)
     rec.calibration_ = ScoreCalibration.load(d) if (d / "calibration.json").is_file() else None
+    rec.costs_ = RunCosts.load(d) if (d / RunCosts.FILE).is_file() else None
     return rec

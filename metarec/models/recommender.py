@@ -201,6 +201,9 @@ class Recommender:
     #: Intervals of predicted ARIs (a :class:`~metarec.models.calibration.ScoreCalibration`
     #: loaded with the models; None: no intervals).
     calibration_: Any = None
+    #: Predicted run costs (a :class:`~metarec.models.costs.RunCosts`, saved with the
+    #: models) that plan the screening's budget; None: learned from ``kb_`` when needed.
+    costs_: Any = None
 
     def __init__(
         self,
