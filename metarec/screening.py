@@ -28,8 +28,8 @@ from sklearn.metrics import adjusted_rand_score
 from metarec.config import DEFAULT_BUDGET
 from metarec.dataset import Dataset
 from metarec.exceptions import MetarecError
-from metarec.models.recommender import Recommendation, RecommendedConfig
 from metarec.models.costs import RunCosts
+from metarec.models.recommender import Recommendation, RecommendedConfig
 from metarec.runner import PreparedData, RunResult, run_config, score_partition
 from metarec.space import Configuration, config_hash, k_cap
 
@@ -787,7 +787,9 @@ def screen(
     if trusted:
         ranking = [0, *(i for i in ranking if i != 0)]
     extra = [
-        Candidate(configs[i], float(priors[i]), r) for i, r in extra_results.items() if r is not None
+        Candidate(configs[i], float(priors[i]), r)
+        for i, r in extra_results.items()
+        if r is not None
     ]
     return Screening(
         trusted=trusted,

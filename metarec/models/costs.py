@@ -136,7 +136,9 @@ class RunCosts:
             }
             out = cls(float(payload["quantile"]))
         except (OSError, ValueError, TypeError, KeyError) as exc:
-            raise KnowledgeError(f"{path}: unusable run costs ({exc}); run `metarec train`") from None
+            raise KnowledgeError(
+                f"{path}: unusable run costs ({exc}); run `metarec train`"
+            ) from None
         out.coef_ = coef
         return out
 
