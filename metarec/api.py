@@ -37,7 +37,7 @@ ZERO_SHOT_DEPTH = 30
 
 def default_models_dir() -> Path:
     """Where the shipped trained models live (``meta_db/models``)."""
-    from metarec.db.shipped import shipped_path
+    from metarec.config import shipped_path
 
     return shipped_path() / "models"
 
@@ -59,7 +59,7 @@ def _models_dir(knowledge: str, models: str | os.PathLike[str] | None) -> str | 
 def _user_state() -> tuple[str, int, int]:
     """What identifies the user's database as it is now (its URL and, for a SQLite
     file, its size and modification time): a changed one is loaded afresh."""
-    from metarec.db.store import default_url
+    from metarec.config import default_url
 
     url = default_url()
     path = Path(url[len("sqlite:///") :]) if url.startswith("sqlite:///") else None
@@ -198,7 +198,43 @@ def recommend(
         if recommender.calibration_ is not None and not rec.fallback:
             for p in rec.hyperparameters:
                 p.interval = recommender.calibration_.interval(p.predicted_ari)
+        if rec.screening is None:
+            _rank_hyperparameters(rec, top)
     return rec
+
+
+def _rank_hyperparameters(rec: Recommendation, top: int) -> None:
+    """A zero-shot ranking takes in each meta-learner configuration that scores higher
+    than one of its rows, at its place: no configuration printed below the table
+    outscores a row of it."""
+    import dataclasses
+
+    from metarec.models.recommender import RecommendedConfig
+
+    listed = {it.config_hash for it in rec.items}
+    items = list(rec.items)
+    for p in rec.hyperparameters:
+        h = p.config.hash
+        if h in listed or not items or not p.predicted_ari > items[-1].score:
+            continue
+        listed.add(h)
+        items.append(
+            RecommendedConfig(
+                rank=0,
+                config=p.config,
+                config_hash=h,
+                score=float(p.predicted_ari),
+                uncertainty=float(p.uncertainty),
+                neighbour_score=float("nan"),
+                ranker_score=float(p.ranker_score),
+                expected_clusters=float(rec.n_clusters)
+                if p.config.n_clusters is not None
+                else float("nan"),
+                interval=p.interval,
+            )
+        )
+    items.sort(key=lambda it: -it.score)
+    rec.items = [dataclasses.replace(it, rank=r) for r, it in enumerate(items[:top], start=1)]
 
 
 def _own_k(recommender: Recommender, rec: Recommendation, metafeatures: pd.Series) -> None:

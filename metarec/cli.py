@@ -322,7 +322,7 @@ def _positive(text: str) -> int:
 
 def _budget(text: str) -> float:
     """argparse type of --budget: seconds, 0 or more (:func:`metarec.screening.check_budget`)."""
-    from metarec.screening import check_budget
+    from metarec.config import check_budget
 
     try:
         return check_budget(float(text))
@@ -333,12 +333,13 @@ def _budget(text: str) -> float:
 
 
 def _cmd_recommend(args: argparse.Namespace) -> int:
-    from metarec.api import recommend
-
     if args.budget > 0:
         from metarec.runner import start_workers
 
-        start_workers()  # the screening's run server starts while the data is read
+        start_workers()  # the screening's run server starts while the rest is imported
+    from metarec.api import recommend
+    from metarec.space import Configuration
+
     dataset = _load(args)
     rec = recommend(
         dataset,
@@ -357,10 +358,16 @@ def _cmd_recommend(args: argparse.Namespace) -> int:
     if rec.fallback or rec.known or rec.screening is not None:
         print(f"note: {rec.note}")
     lo, hi = rec.n_clusters_interval
-    print(f"recommended number of clusters: {rec.n_clusters} (80% interval {lo}-{hi})")
+    if rec.known:
+        print(
+            f"recommended number of clusters: {rec.n_clusters} (what the best recorded run "
+            "there found; each row is a recorded run with the clusters it found)"
+        )
+    else:
+        print(f"recommended number of clusters: {rec.n_clusters} (80% interval {lo}-{hi})")
     calibrated = any(math.isfinite(it.interval[0]) for it in rec.items)
-    spread = "80% interval" if calibrated else "+/-"
-    width = 15 if calibrated else 7
+    spread = "80% interval" if calibrated else "" if rec.known else "+/-"
+    width = 15 if calibrated else 0 if rec.known else 7
     if rec.screening is not None:
         # screened: the rank score within the portfolio, the prior, what the run found
         print(
@@ -377,9 +384,13 @@ def _cmd_recommend(args: argparse.Namespace) -> int:
         if calibrated:
             low, high = it.interval
             unc = f"[{low:.2f}, {high:.2f}]" if math.isfinite(low) else "-"
+        elif rec.known:
+            unc = ""
         else:
             unc = f"{it.uncertainty:.2f}" if math.isfinite(it.uncertainty) else "-"
         k = f"{it.expected_clusters:.0f}" if it.expected_clusters == it.expected_clusters else "-"
+        if not rec.known and rec.screening is None:  # zero-shot: the k asked for, if any
+            k = "-" if it.config.n_clusters is None else str(it.config.n_clusters)
         star = "*" if it.refined else " "
         head = f"{it.rank:>2}{star}{it.algorithm:<21}"
         if rec.screening is not None:
@@ -387,11 +398,8 @@ def _cmd_recommend(args: argparse.Namespace) -> int:
             k = str(found) if found is not None else k
             head += f"{it.screened:>7.2f}"
         print(f"{head}{it.score:>10.3f}{unc:>{width}}{k:>9}  {params}; {extra}")
-    if calibrated:
-        print(
-            "   (80% intervals: where 80% of held-out real datasets' ARIs fell around "
-            "such a prediction)"
-        )
+    for line in _legend(rec, calibrated):
+        print(f"   {line}")
     if any(it.refined for it in rec.items):
         print("   (* refined by the neural meta-learner)")
     if hyper:
@@ -406,20 +414,52 @@ def _cmd_recommend(args: argparse.Namespace) -> int:
             # one score per configuration: one listed above keeps the score shown there
             if same is not None:
                 score = f"   = #{same.rank} above"
+            elif rec.screening is not None:  # not a candidate: no screen score to compare
+                score = f"  prior {p.predicted_ari:.3f}, not screened"
             elif math.isfinite(p.interval[0]):
                 score = f"{p.predicted_ari:>7.3f} [{p.interval[0]:.2f}, {p.interval[1]:.2f}]"
-            else:
+            elif math.isfinite(p.uncertainty):
                 score = f"{p.predicted_ari:>7.3f} +/- {p.uncertainty:.2f}"
+            else:
+                score = f"{p.predicted_ari:>7.3f}"
             where = f"scaler={pre['scaler']}, pca={pre['pca']}"
             print(f"  {mark}{p.algorithm:<21}{score}  {params}; {where}")
             if p.source == "meta-database":
-                own = p.alternatives[0]["config"]
+                own = Configuration.from_dict(p.alternatives[0]["config"])
+                if own.n_clusters is not None:  # shown at the printed k, as the rows are
+                    own = own.with_n_clusters(rec.n_clusters)
                 own_params = ", ".join(f"{k}={v}" for k, v in own["params"].items())
                 print(f"{'':>24}(meta-learner's own: {own_params})")
     print("most similar known datasets:")
     for row in rec.neighbours.head(5).itertuples():
         print(f"   {row.dataset:<32} weight {row.weight:.2f}  best ARI there {row.best_ari:.2f}")
     return 0
+
+
+def _legend(rec: Any, calibrated: bool) -> list[str]:
+    """What each column of the recommendation's table means, once."""
+    lines = []
+    if rec.known:
+        lines.append("ARI there: measured against the dataset's own reference labels")
+        lines.append("clusters: what that recorded run found")
+        return lines
+    if rec.screening is not None:
+        lines.append(
+            "screen: the screening's label-free rank score within the candidates "
+            "(1 = ranked first by every piece of evidence); the rows are in its order"
+        )
+        lines.append("prior ARI: the meta-learned expected ARI of the configuration")
+        lines.append("clusters: what the screened run found on the subsample")
+    else:
+        lines.append("pred. ARI: the meta-learned expected ARI; the rows are in its order")
+        lines.append("clusters: the number of clusters asked for (- : found by the algorithm)")
+    if calibrated:
+        lines.append(
+            "80% interval: where 80% of held-out real datasets' ARIs fell around such a prediction"
+        )
+    else:
+        lines.append("+/-: the spread of the neighbours' ARIs (- : none to measure)")
+    return lines
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
@@ -527,7 +567,6 @@ def _cmd_tune(args: argparse.Namespace) -> int:
         own_trials,
         plot_progress,
         refit_best,
-        trial_position,
         tune,
     )
 
@@ -558,6 +597,7 @@ def _cmd_tune(args: argparse.Namespace) -> int:
         feed=args.feed,
         select=args.select,
         show_progress_bar=not args.quiet,
+        budget=args.budget,
     )
     own = own_trials(study)
     queued = [t for t in own if t.state == optuna.trial.TrialState.WAITING]
@@ -581,15 +621,15 @@ def _cmd_tune(args: argparse.Namespace) -> int:
             f"{len(queued) + left_out} warm-start configurations were not run: raise --trials "
             "to try them (or keep the study with --storage and --study, and run again)"
         )
-    how = (
-        f"picked by consensus among the {min(CONSENSUS_TOP, len(done))} best"
-        if payload["select"] == "consensus"
-        else "the best"
-    )
+    how = {
+        "start": "the recommendation's pick, kept: the screening trusted it",
+        "consensus": "ranked first by the screening's evidence among the "
+        f"{min(CONSENSUS_TOP, len(done))} best by {what} and the recommendation's pick",
+    }.get(payload["select"], f"the best by {what}")
     print(
-        f"{len(trials)} trials in study {study.study_name!r}; trial "
-        f"{trial_position(study, best)} of {len(trials)}, {how} by {what} "
-        f"({best.value:.4f}): {config['algorithm']} {config['params']}"
+        f"{len(trials)} trials in study {study.study_name!r}; returned trial "
+        f"{payload['trial']} of {len(trials)} ({how}; {what} {best.value:.4f}): "
+        f"{config['algorithm']} {config['params']}"
     )
     if "ari" in best.user_attrs:
         print(f"ARI against the dataset's labels: {best.user_attrs['ari']:.3f}")
@@ -862,10 +902,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--select",
-        choices=["objective", "consensus"],
-        default="objective",
-        help="which trial to return: the best objective value (default), or the one the "
-        "screening's blend ranks first among the 15 best by the objective (consensus)",
+        choices=["consensus", "objective"],
+        default="consensus",
+        help="which trial to return: the one the screening's evidence ranks first among "
+        "the 15 best by the objective and the recommendation's pick (consensus, default; "
+        "the pick stays when the screening trusted it), or the best objective value",
+    )
+    p.add_argument(
+        "--budget",
+        type=_budget,
+        default=DEFAULT_BUDGET,
+        help="seconds of screening for the recommendation the search starts from "
+        f"(default {DEFAULT_BUDGET:g}; 0: zero-shot)",
     )
     p.add_argument("--top", type=_positive, default=10, help="recommended configurations enqueued")
     p.add_argument("--seed", type=int, default=0, help=SEED_HELP)

@@ -17,16 +17,26 @@ from pathlib import Path
 
 __all__ = [
     "DATA_ENV",
+    "DB_ENV",
     "DEFAULT_BUDGET",
+    "SWEEP_KIND",
+    "check_budget",
     "corpus_root",
+    "default_url",
     "find_corpus_root",
     "redact",
+    "shipped_path",
     "user_data_dir",
     "user_models_dir",
 ]
 
 DATA_ENV = "METAREC_DATA"
 HOME_ENV = "METAREC_HOME"
+#: The kind of study (:mod:`metarec.db.schema`) whose runs sweep the number of clusters.
+SWEEP_KIND = "k_sweep"
+#: Where the user's own meta-database is (a URL or path); default: a SQLite file in
+#: :func:`user_data_dir`.
+DB_ENV = "METAREC_DB"
 #: Seconds of screening (:mod:`metarec.screening`) in a default recommendation. Held
 #: out (``scripts/eval_budget.py report``), 2 s picks as well as 5 s or the whole
 #: portfolio (mean ARI 0.223, 0.219 and 0.220 on 112 real datasets).
@@ -144,3 +154,52 @@ def redact(text: str) -> str:
     """
     masked = _CREDENTIAL.sub(lambda m: f"{m.group('head')}:***@", text)
     return _PASSWORD_PARAM.sub(lambda m: f"{m.group('head')}***", masked)
+
+
+def default_url() -> str:
+    """``$METAREC_DB`` or a SQLite file in the per-user data folder."""
+    env = os.environ.get(DB_ENV)
+    if env:
+        return env
+    return f"sqlite:///{user_data_dir() / 'metarec.sqlite'}"
+
+
+def shipped_path() -> Path:
+    """Folder of the shipped meta-database and models (the installed ``meta_db`` package)."""
+    from importlib import resources
+
+    return Path(str(resources.files("meta_db")))
+
+
+def check_budget(budget: object) -> float:
+    """A screening budget as seconds, or a one-line :class:`~metarec.exceptions.MetarecError`.
+
+    Parameters
+    ----------
+    budget : float
+        Seconds, 0 (zero-shot) or more, finite.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> check_budget(2)
+    2.0
+    """
+    import math
+
+    from metarec.exceptions import MetarecError
+
+    if isinstance(budget, bool) or (
+        not isinstance(budget, (int, float)) and type(budget).__module__ != "numpy"
+    ):
+        raise MetarecError(f"budget must be 0 or more seconds, got {budget!r}")
+    try:
+        value = float(budget)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise MetarecError(f"budget must be 0 or more seconds, got {budget!r}") from None
+    if not 0 <= value < math.inf:
+        raise MetarecError(f"budget must be 0 or more seconds, got {budget!r}")
+    return value

@@ -50,11 +50,13 @@ class KnowledgeError(MetarecError):
 def user_database() -> Any:
     """The user's own :class:`~metarec.db.MetaDatabase` (``$METAREC_DB`` or the
     per-user SQLite file), or ``None`` when it does not exist or holds no runs."""
-    from metarec.db.store import MetaDatabase, default_url
+    from metarec.config import default_url
 
     url = default_url()
     if url.startswith("sqlite:///") and not Path(url[len("sqlite:///") :]).is_file():
-        return None
+        return None  # (without importing the database layer)
+    from metarec.db.store import MetaDatabase
+
     db = MetaDatabase(url)
     if db.count("runs") == 0:
         db.close()
@@ -85,8 +87,7 @@ def layered_stats() -> dict[str, Any]:
         (design and k sweep); ``shipped`` and ``yours`` also say ``where``, and
         ``yours`` whether it ``exists``. A dataset in both is counted once together.
     """
-    from metarec.config import redact
-    from metarec.db.shipped import shipped_path
+    from metarec.config import redact, shipped_path
     from metarec.db.store import default_url
 
     shipped = KnowledgeBase.shipped()
@@ -171,7 +172,7 @@ class KnowledgeBase:
             ]
         cfg = configs.set_index("config_hash")
         cfg["config"] = cfg["config"].map(lambda c: json.loads(c) if isinstance(c, str) else c)
-        from metarec.db.schema import SWEEP_KIND
+        from metarec.config import SWEEP_KIND
 
         sweep_studies: set[str] = set()
         if studies is not None and len(studies):
@@ -217,8 +218,7 @@ class KnowledgeBase:
             runs = pd.read_parquet(explore)
         except (OSError, ValueError) as exc:
             raise KnowledgeError(f"{explore}: unreadable ({exc})") from None
-        runs["config"] = runs["config"].map(json.loads)
-        return replace(kb, explore_runs=runs)
+        return replace(kb, explore_runs=runs)  # configurations decoded where used
 
     @classmethod
     def from_database(cls, db: Any) -> KnowledgeBase:
@@ -234,7 +234,7 @@ class KnowledgeBase:
     @classmethod
     def shipped(cls) -> KnowledgeBase:
         """The meta-database that ships with metarec."""
-        from metarec.db.shipped import shipped_path
+        from metarec.config import shipped_path
 
         path = shipped_path()
         if not (path / "runs.parquet").is_file():
@@ -288,8 +288,9 @@ class KnowledgeBase:
     @property
     def dataset_hashes(self) -> list[str]:
         """Datasets that have both meta-features and runs."""
-        have_runs = set(self.runs["content_hash"])
-        return [h for h in self.metafeatures.index if h in have_runs]
+        index = self.metafeatures.index
+        have_runs = index.isin(self.runs["content_hash"].unique())
+        return list(index[have_runs])
 
     @cached_property
     def score_matrix(self) -> pd.DataFrame:
@@ -388,8 +389,14 @@ class KnowledgeBase:
 
         Two datasets are near-duplicates when they have the same content hash or
         when :func:`~metarec.dataset.fingerprints_match` says so (same data up to
-        scaling, row and column order, within ``tol``).
+        scaling, row and column order, within ``tol``). Computed once per ``tol``.
         """
+        cache = self.__dict__.setdefault("_near_groups_cache", {})
+        if tol not in cache:
+            cache[tol] = self._near_duplicate_groups(tol)
+        return dict(cache[tol])
+
+    def _near_duplicate_groups(self, tol: float) -> dict[str, int]:
         hashes = list(self.datasets.index)
         parent = {h: h for h in hashes}
 
@@ -399,8 +406,13 @@ class KnowledgeBase:
                 h = parent[h]
             return h
 
-        fps = {h: np.asarray(self.value(h, "fingerprint"), dtype=float) for h in hashes}
-        shapes = {h: (int(self.value(h, "n_rows")), int(self.value(h, "n_cols"))) for h in hashes}
+        ds = self.datasets
+        fps = {
+            h: np.asarray(f, dtype=float) for h, f in zip(hashes, ds["fingerprint"], strict=True)
+        }
+        shapes = {
+            h: (int(r), int(c)) for h, r, c in zip(hashes, ds["n_rows"], ds["n_cols"], strict=True)
+        }
         by_cols: dict[int, list[str]] = {}
         for h in hashes:
             by_cols.setdefault(shapes[h][1], []).append(h)

@@ -25,9 +25,8 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import adjusted_rand_score
 
-from metarec.config import DEFAULT_BUDGET
+from metarec.config import DEFAULT_BUDGET, check_budget
 from metarec.dataset import Dataset
-from metarec.exceptions import MetarecError
 from metarec.models.costs import RunCosts
 from metarec.models.recommender import Recommendation, RecommendedConfig
 from metarec.runner import PreparedData, RunResult, run_config, score_partition
@@ -43,6 +42,7 @@ __all__ = [
     "candidate_ks",
     "check_budget",
     "data_k",
+    "join_notes",
     "kmeans_at",
     "kmeans_sweep",
     "label_free_scores",
@@ -55,27 +55,6 @@ __all__ = [
     "trusts_zero_shot",
     "with_own_k",
 ]
-
-
-def check_budget(budget: Any) -> float:
-    """A screening budget as seconds, or a one-line :class:`MetarecError`.
-
-    Parameters
-    ----------
-    budget : float
-        Seconds, 0 (zero-shot) or more, finite.
-
-    Returns
-    -------
-    float
-    """
-    if (
-        isinstance(budget, bool)
-        or not isinstance(budget, (int, float, np.number))
-        or not 0 <= budget < float("inf")
-    ):
-        raise MetarecError(f"budget must be 0 or more seconds, got {budget!r}")
-    return float(budget)
 
 
 def candidate_ks(
@@ -864,9 +843,11 @@ def with_own_k(
         if it.config_hash in seen:
             continue
         seen.add(it.config_hash)
-        items.append(dataclasses.replace(it, rank=len(items) + 1))
-        if len(items) == top:
-            break
+        items.append(it)
+    # the rows in the order of their printed scores (a moved configuration's prior may
+    # rank it above one that kept its k)
+    items.sort(key=lambda it: -np.nan_to_num(it.score, nan=-np.inf))
+    items = [dataclasses.replace(it, rank=r) for r, it in enumerate(items[:top], start=1)]
     lo, hi = zero.n_clusters_interval
     return dataclasses.replace(zero, items=items, n_clusters_interval=(min(lo, k), max(hi, k)))
 
@@ -893,13 +874,18 @@ def screened(zero: Recommendation, screening: Screening, top: int) -> Recommenda
     """
     if screening.best is None:
         note = "no screened candidate produced a partition; this is the zero-shot ranking"
-        return dataclasses.replace(
-            zero, note=" ".join(filter(None, [zero.note, note])), screening=screening
-        )
+        return dataclasses.replace(zero, note=join_notes(zero.note, note), screening=screening)
+    best = screening.best
+    k = int(best.config.n_clusters or best.result.n_clusters or zero.n_clusters)
+    # one printout, one number of clusters: the candidates asking for another k are
+    # not listed (those finding k themselves are, with what they found)
+    listed = [
+        i for i in screening.ranking if screening.candidates[i].config.n_clusters in (None, k)
+    ]
     items = []
-    for r, i in enumerate(screening.ranking[:top], start=1):
+    for r, i in enumerate(listed[:top], start=1):
         c = screening.candidates[i]
-        k = c.config.n_clusters or c.result.n_clusters
+        k_i = c.config.n_clusters or c.result.n_clusters
         items.append(
             RecommendedConfig(
                 rank=r,
@@ -909,7 +895,7 @@ def screened(zero: Recommendation, screening: Screening, top: int) -> Recommenda
                 uncertainty=float("nan"),
                 neighbour_score=float("nan"),
                 ranker_score=c.prior,
-                expected_clusters=float("nan") if k is None else float(k),
+                expected_clusters=float("nan") if k_i is None else float(k_i),
                 screened=c.score,
                 observed={
                     "clusters_found": c.result.n_clusters,
@@ -919,10 +905,7 @@ def screened(zero: Recommendation, screening: Screening, top: int) -> Recommenda
                 },
             )
         )
-    best = screening.best
-    k = int(best.config.n_clusters or best.result.n_clusters or zero.n_clusters)
-    ks = [it.expected_clusters for it in items if np.isfinite(it.expected_clusters)]
-    lo, hi = (int(min(ks)), int(max(ks))) if ks else (k, k)
+    lo, hi = zero.n_clusters_interval
     note = (
         screening.describe()
         + "; ranked by the learned label-free score, their agreement, the prior"
@@ -939,7 +922,7 @@ def screened(zero: Recommendation, screening: Screening, top: int) -> Recommenda
         items=items,
         n_clusters=k,
         n_clusters_interval=(min(lo, k), max(hi, k)),
-        note=" ".join(filter(None, [zero.note, note])),
+        note=join_notes(zero.note, note),
         screening=screening,
     )
 
@@ -947,3 +930,14 @@ def screened(zero: Recommendation, screening: Screening, top: int) -> Recommenda
 def _round(v: Any) -> float | None:
     v = float(v) if v is not None else float("nan")
     return round(v, 4) if np.isfinite(v) else None
+
+
+def join_notes(*notes: str) -> str:
+    """Notes as one line, each a clause of its own (empty ones left out).
+
+    Examples
+    --------
+    >>> join_notes("the fallback averages ARI 0.30", "", "screened 2 candidates")
+    'the fallback averages ARI 0.30; screened 2 candidates'
+    """
+    return "; ".join(n.strip().rstrip(";.") for n in notes if n and n.strip())

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -37,12 +37,12 @@ import optuna
 import pandas as pd
 
 from metarec._compat import renamed
-from metarec.config import redact
+from metarec.config import DEFAULT_BUDGET, check_budget, redact
 from metarec.dataset import Dataset
 from metarec.db.schema import NEIGHBOUR_ATTR, TRIAL_MEASURES
 from metarec.exceptions import MetarecError, MetarecWarning
 from metarec.runner import PreparedData, RunResult, run_config
-from metarec.space import ALGORITHMS, Configuration, suggest_config
+from metarec.space import ALGORITHMS, Configuration, config_hash, suggest_config
 
 __all__ = [
     "CONSENSUS_TOP",
@@ -222,10 +222,12 @@ def warm_start(
     algorithms: list[str] | None = None,
     complementary: bool = False,
     limit: int | None = None,
+    first: Sequence[Any] = (),
 ) -> list[Configuration]:
     """Enqueue recommended configurations as the first trials of ``study``.
 
-    The recommender's ``top`` configurations come first, then the neural
+    ``first`` (the recommendation's pick, as :func:`tune` passes it) comes first,
+    then the recommender's ``top`` configurations, then the neural
     meta-learner's prediction for each of their algorithms (when the recommender
     has one). Trials already present with the same parameters are skipped, so
     several workers may warm-start one shared study. Returns what was enqueued;
@@ -258,6 +260,8 @@ def warm_start(
         <metarec.models.recommender.Recommender.complementary>`) instead of the ``top`` ranked.
     limit : int, optional
         Enqueue at most this many (the first, best ranked); ``None``: all.
+    first : sequence of Configuration, default=()
+        Configurations enqueued before all others, in order.
 
     Examples
     --------
@@ -279,7 +283,7 @@ def warm_start(
     """
     from metarec.api import get_recommender
     from metarec.metafeatures import extract_metafeatures
-    from metarec.space import config_hash, to_optuna_params
+    from metarec.space import to_optuna_params
 
     if metafeatures is None:
         from metarec.io import as_dataset
@@ -291,9 +295,9 @@ def warm_start(
         items = rec.complementary(metafeatures, size=top, algorithms=algorithms)
     else:
         items = rec.recommend(metafeatures, top=top, algorithms=algorithms).items
-    configs = [it.config for it in items]
+    configs = [*first, *(it.config for it in items)]
     if neural and rec.hyper is not None:
-        for algorithm in dict.fromkeys(c["algorithm"] for c in configs):
+        for algorithm in dict.fromkeys(c["algorithm"] for c in configs[len(first) :]):
             configs.append(rec.hyper.predict(metafeatures, algorithm).config)
     unique = list({config_hash(c): Configuration.from_dict(c) for c in configs}.values())
     out = unique if limit is None else unique[: max(limit, 0)]
@@ -536,7 +540,9 @@ def refit_best(
 
     Writes ``best_labels.csv`` (one cluster label per row, ``-1`` for noise) and
     ``best_config.json`` (the configuration, the objective and its value, the trial
-    and how it was selected, the number of finished trials, the study, and the ARI
+    (its place among the study's own trials, from 1, and Optuna's number) and how it
+    was selected (``"start"``: the recommendation's trusted pick; ``"consensus"``;
+    ``"objective"``), the number of finished trials, the study, and the ARI
     when the data had labels)
     to the folder ``out``.
 
@@ -581,11 +587,13 @@ def refit_best(
         "config": config,
         "objective": study.user_attrs.get("objective", "callable"),
         "value": best.value,
-        "trial": best.number,
+        # the trial's place among the study's own trials, as printed and plotted
+        "trial": trial_position(study, best),
+        "optuna_trial_number": best.number,
         "trials": sum(t.state.is_finished() for t in own_trials(study)),
         "study": study.study_name,
         "ari": best.user_attrs.get("ari"),
-        "select": "consensus"
+        "select": study.user_attrs.get("select", "consensus")
         if study.user_attrs.get("selected_trial") == best.number
         else "objective",
     }
@@ -676,9 +684,10 @@ def tune(
     feed: bool = False,
     complementary: bool = False,
     startup: int | None = None,
-    select: str = "objective",
+    select: str = "consensus",
     show_progress_bar: bool = False,
     seed: int | None = None,
+    budget: float = DEFAULT_BUDGET,
 ) -> optuna.Study:
     """Search the clustering space with Optuna's TPE sampler, cold or warm-started.
 
@@ -707,7 +716,9 @@ def tune(
     algorithms : list of str, optional
         Restrict the space to these algorithms.
     warm : bool, default=True
-        Enqueue the recommended configurations first (:func:`warm_start`);
+        Start from the recommendation: its pick (screened within ``budget``, as
+        :func:`metarec.recommend` gives it) is the first trial, its other
+        configurations and the zero-shot ranking follow (:func:`warm_start`);
         ``False`` is a cold TPE search. In a study kept in ``storage`` those
         beyond ``n_trials`` stay queued for another worker or a later call;
         otherwise only the first ``n_trials`` are enqueued, and
@@ -730,21 +741,22 @@ def tune(
         With ``warm``, random trials TPE runs after the warm-start ones before it
         models the search (by default TPE's 10 start-up trials are the enqueued
         ones, so a warm search never samples at random).
-    select : {"objective", "consensus"}, default="objective"
-        Which trial the search returns (:func:`best_trial`): ``"objective"``, the
-        best objective value; ``"consensus"``, the trial the screening's blend
-        ranks first among the :data:`CONSENSUS_TOP` best by the objective
-        (:func:`select_trial`: the objective, the partition's agreement with the
-        other top trials, the meta-learned prior and the silhouette), which keeps
-        those trials' partitions in memory during the search. Held out on 24 real
-        datasets consensus picked better partitions after 100 trials of a warm
-        search (mean ARI 0.281 against 0.266) but not after 25 (0.255 against
-        0.268), so it is not the default (``scripts/tune_real.py``).
-        With a shared ``storage``, a worker selects among the trials it ran.
+    select : {"consensus", "objective"}, default="consensus"
+        Which trial the search returns (:func:`best_trial`): ``"consensus"``, the
+        trial the screening's evidence ranks first (:func:`select_trial`: the
+        objective, the partition's agreement with the other trials, the
+        meta-learned prior and the silhouette) among the :data:`CONSENSUS_TOP` best
+        by the objective and the warm start's first trial, which it keeps when the
+        screening trusted it (:data:`metarec.screening.TRUST_PRIOR`): by metarec's
+        own evidence the search never ends below where it started. ``"objective"``:
+        the best objective value. With a shared ``storage``, a worker selects
+        among the trials it ran.
     show_progress_bar : bool, default=False
         Optuna's bar over the trials.
     seed : int, optional
         Deprecated name of ``random_state``.
+    budget : float, default=DEFAULT_BUDGET
+        Seconds of screening for the warm start's recommendation (0: zero-shot).
 
     Examples
     --------
@@ -767,6 +779,7 @@ def tune(
         )
     if select not in ("consensus", "objective"):
         raise MetarecError(f"unknown select {select!r}; use consensus or objective")
+    budget = check_budget(budget)
     dataset: Dataset = as_dataset(data)
     prepared = PreparedData(dataset)
     mf = None
@@ -816,7 +829,13 @@ def tune(
         study.set_user_attr("objective", objective)
         if chosen:
             study.set_user_attr("objective_agreement", chosen)
+    start: list[Configuration] = []
+    trusted = False
     if warm:
+        start, trusted = _recommended_start(recommender, dataset, mf, top, budget, seed, algorithms)
+        if start:
+            study.set_user_attr("start_config", dict(start[0].to_dict()))
+            study.set_user_attr("start_trusted", trusted)
         enqueued = warm_start(
             study,
             metafeatures=mf,
@@ -825,6 +844,7 @@ def tune(
             algorithms=algorithms,
             complementary=complementary,
             limit=None if storage is not None else n_trials,
+            first=start,
         )
         if narrow and algorithms is None:
             algorithms = sorted({c["algorithm"] for c in enqueued})
@@ -838,7 +858,11 @@ def tune(
         feed_neighbours(study, mf, recommender, name, algorithms=algorithms)
 
     sign = -1.0 if direction == optuna.study.StudyDirection.MINIMIZE else 1.0
-    kept = _TopPartitions(CONSENSUS_TOP, sign) if select == "consensus" else None
+    kept = (
+        _TopPartitions(CONSENSUS_TOP, sign, config_hash(start[0]) if start else None, trusted)
+        if select == "consensus"
+        else None
+    )
 
     def run(trial: optuna.Trial) -> float:
         config, result, value = evaluate(trial)
@@ -884,26 +908,39 @@ def tune(
 
 
 class _TopPartitions:
-    """The partitions of a search's best trials by objective value (at most ``size``),
-    for :func:`select_trial` at the end of :func:`tune`."""
+    """The partitions of a search's best trials by objective value (at most ``size``)
+    and of its first trial (the recommendation's pick, config hash ``pinned``), for
+    :func:`select_trial` at the end of :func:`tune`."""
 
-    def __init__(self, size: int, sign: float) -> None:
+    def __init__(self, size: int, sign: float, pinned: str | None, trusted: bool) -> None:
         self.size = size
         self.sign = sign
+        self.pinned = pinned
+        self.trusted = trusted
+        self.start: int | None = None
         self.trials: dict[int, tuple[float, Any, Any, float]] = {}
 
     def offer(self, number: int, value: float, config: Any, labels: Any, sil: float) -> None:
         if labels is None or value is None or not math.isfinite(value):
             return
         self.trials[number] = (float(value), config, labels, float(sil))
-        if len(self.trials) > self.size:
-            worst = min(self.trials, key=lambda n: self.sign * self.trials[n][0])
+        if self.start is None and self.pinned is not None and config_hash(config) == self.pinned:
+            self.start = number
+        if len(self.trials) > self.size + (self.start is not None):
+            rest = [n for n in self.trials if n != self.start]
+            worst = min(rest, key=lambda n: self.sign * self.trials[n][0])
             del self.trials[worst]
 
     def select(self, study: optuna.Study, recommender: Any, mf: Any) -> None:
-        """Set ``selected_trial`` (None: too few partitions, the best value stands)."""
+        """Set ``selected_trial``: the start when the screening trusted it or too few
+        partitions compete; else the blend's first (None: the best value stands)."""
         study.set_user_attr("selected_trial", None)
+        study.set_user_attr("start_trial", self.start)
         numbers = sorted(self.trials)
+        if self.start is not None and (self.trusted or len(numbers) < 3):
+            study.set_user_attr("selected_trial", self.start)
+            study.set_user_attr("select", "start" if self.trusted else "consensus")
+            return
         if len(numbers) < 3:  # no crowd to agree: the best by the objective
             return
         values = [self.trials[n][0] for n in numbers]
@@ -915,13 +952,38 @@ class _TopPartitions:
             values,
             [self.trials[n][2] for n in numbers],
             priors,
-            top=self.size,
+            top=len(numbers),
             minimize=self.sign < 0,
             silhouettes=[self.trials[n][3] for n in numbers],
         )
         if pick is not None:
             study.set_user_attr("selected_trial", numbers[pick])
             study.set_user_attr("select", "consensus")
+
+
+def _recommended_start(
+    recommender: Any,
+    dataset: Dataset,
+    mf: Any,
+    top: int,
+    budget: float,
+    seed: int,
+    algorithms: list[str] | None,
+) -> tuple[list[Configuration], bool]:
+    """The recommendation a user gets (:func:`metarec.api.recommend_for`), pick first,
+    within ``algorithms``; and whether its screening trusted the zero-shot top-1."""
+    from metarec import progress
+    from metarec.api import recommend_for
+
+    with progress.step(f"the recommendation to start from (budget {budget:g} s)"):
+        rec = recommend_for(recommender, dataset, mf, top, budget=budget, random_state=seed)
+    configs = [
+        Configuration.from_dict(it.config)
+        for it in rec.items
+        if algorithms is None or it.algorithm in algorithms
+    ]
+    trusted = bool(rec.screening is not None and rec.screening.trusted)
+    return configs, trusted and bool(configs) and configs[0] == rec.items[0].config
 
 
 #: Extra address space (MiB) a user objective's child process may allocate.
@@ -1112,13 +1174,16 @@ def trial_position(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> int:
 
 
 def plot_progress(studies: dict[str, optuna.Study], path: str) -> Any:
-    """Best-so-far objective per study, and its trial's ARI when labels are known.
+    """Each trial's objective value, coloured by algorithm, the best so far, and the
+    trial the search returns; beside it the ARI when labels are known.
 
-    The ARI panel is drawn only when some trial has an ARI (the data had
-    labels). A study Optuna named itself (``no-name-...``) is labelled with its
-    dataset's name. The x axis counts the study's own trials from 1, as
-    :func:`trial_position` does. A trial selected by consensus
-    (:func:`select_trial`), which the search returns, is marked with a star.
+    The title names the datasets (a study Optuna named itself, ``no-name-...``, or
+    :func:`tune` named ``metarec-...``, is named after its dataset). The x axis
+    counts the study's own trials from 1, as :func:`trial_position` does, in whole
+    numbers. Every trial with a value is a dot in its algorithm's colour; the trial
+    the search returns (:func:`best_trial`) is a star, labelled with how it was
+    selected. The ARI panel is drawn only when some trial has an ARI (the data had
+    labels).
 
     Parameters
     ----------
@@ -1132,42 +1197,71 @@ def plot_progress(studies: dict[str, optuna.Study], path: str) -> Any:
     matplotlib.figure.Figure
         The figure written (closed: for reading back its texts).
     """
+    import textwrap
+
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
-    curves = {}
+    named = {}
     for name, study in studies.items():
-        if name.startswith("no-name-"):
+        if name.startswith(("no-name-", "metarec-")):
             name = str(study.user_attrs.get("dataset", name))
-        curves[name] = best_so_far(study)
+        named[name] = study
+    curves = {name: best_so_far(study) for name, study in named.items()}
     with_ari = any(c["ari"].notna().any() for c in curves.values())
-    fig, axes = plt.subplots(1, 2 if with_ari else 1, figsize=(10 if with_ari else 5.5, 4))
+    fig, axes = plt.subplots(1, 2 if with_ari else 1, figsize=(11 if with_ari else 6, 4.2))
     axes = list(np.atleast_1d(axes))
-    for (name, curve), study in zip(curves.items(), studies.values(), strict=True):
-        line = axes[0].step(curve["trial"], curve["objective"], where="post", label=name)[0]
-        if with_ari:
-            axes[1].step(curve["trial"], curve["ari"], where="post", label=name)
-        picked = _selected(study)
-        if picked is not None:  # the trial the search returns, off the best-so-far curve
-            at = trial_position(study, picked)
+    algorithms = sorted({_algorithm_of(t) for study in named.values() for t in own_trials(study)})
+    cmap = plt.get_cmap("tab20")
+    colour = {a: cmap(i % 20) for i, a in enumerate(algorithms)}
+    shown: set[str] = set()
+    star = {"marker": "*", "ms": 15, "mfc": "none", "mec": "black", "mew": 1.5, "ls": ""}
+    for name, study in named.items():
+        curve = curves[name]
+        axes[0].step(
+            curve["trial"],
+            curve["objective"],
+            where="post",
+            color="0.35",
+            lw=1.2,
+            label=f"{name}: best so far" if len(named) > 1 else "best so far",
+        )
+        for i, t in enumerate(own_trials(study), start=1):
+            if t.value is None or not math.isfinite(t.value):
+                continue
+            a = _algorithm_of(t)
             axes[0].plot(
-                [at],
-                [picked.value],
-                "*",
-                ms=11,
-                color=line.get_color(),
-                label=f"{name}: returned (consensus, trial {at})",
+                [i], [t.value], "o", ms=5, color=colour[a], label=None if a in shown else a
             )
-            if with_ari and picked.user_attrs.get("ari") is not None:
-                axes[1].plot([at], [picked.user_attrs["ari"]], "*", ms=11, color=line.get_color())
-    first = next(iter(studies.values()))
-    axes[0].set(xlabel="trial", ylabel=f"best so far: {objective_label(first)}")
+            shown.add(a)
+            if with_ari and t.user_attrs.get("ari") is not None:
+                axes[1].plot([i], [t.user_attrs["ari"]], "o", ms=5, color=colour[a])
+        if not any(t.value is not None and math.isfinite(t.value) for t in own_trials(study)):
+            continue
+        picked = best_trial(study)
+        at = trial_position(study, picked)
+        how = study.user_attrs.get("select", "consensus") if _selected(study) else "objective"
+        axes[0].plot([at], [picked.value], **star, label=f"returned: trial {at} ({how})")
+        if with_ari and picked.user_attrs.get("ari") is not None:
+            axes[1].plot([at], [picked.user_attrs["ari"]], **star)
+    first = next(iter(named.values()))
+    axes[0].set_xlabel("trial")
+    axes[0].set_ylabel("\n".join(textwrap.wrap(objective_label(first), 34)))
     if with_ari:
-        axes[1].set(xlabel="trial", ylabel="ARI (reference labels) of the best-so-far trial")
-    axes[0].legend(fontsize=8)
+        axes[1].set(xlabel="trial", ylabel="ARI (reference labels)")
+    for ax in axes:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    fig.suptitle(f"metarec tune: {', '.join(named)}")
+    axes[0].legend(fontsize=7, loc="best")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return fig
+
+
+def _algorithm_of(trial: optuna.trial.FrozenTrial) -> str:
+    """The algorithm a trial ran ("?" when it recorded none)."""
+    return str(trial.user_attrs.get("config", {}).get("algorithm", "?"))

@@ -144,8 +144,11 @@ def test_the_tune_command_says_how_many_warm_starts_were_not_run(
     assert main([*argv, "--quiet"]) == 0
     out = capsys.readouterr().out
     assert "warm-start configurations were not run: raise --trials" in out
-    # the default: the best by the learned score
-    assert "trial 1 of 2, the best by" in out or "trial 2 of 2, the best by" in out
+    # the printed trial is the one best_config.json names (both count from 1)
+    payload = json.loads((tmp_path / "o" / "best_config.json").read_text())
+    assert f"returned trial {payload['trial']} of 2 (" in out
+    assert payload["trial"] == payload["optuna_trial_number"] + 1
+    assert payload["select"] in ("start", "consensus")
 
 
 def test_the_plot_names_the_data_says_what_the_axis_is_and_leaves_out_an_empty_ari(
@@ -157,8 +160,24 @@ def test_the_plot_names_the_data_says_what_the_axis_is_and_leaves_out_an_empty_a
     fig = plot_progress({"no-name-0f3c": study}, str(tmp_path / "p.png"))
     assert len(fig.axes) == 1  # no labels: no ARI panel
     ax = fig.axes[0]
-    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["blobs"]
-    assert ax.get_ylabel() == "best so far: learned score (ranks by expected ARI; higher is better)"
+    assert fig._suptitle.get_text() == "metarec tune: blobs"  # the dataset, named
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    algorithms = {t.user_attrs["config"]["algorithm"] for t in study.trials}
+    position = trial_position(study, best_trial(study))
+    # the curve, one entry per algorithm (a dot per trial in its colour), the returned trial
+    assert legend[0] == "best so far" and set(legend[1:-1]) == algorithms
+    assert legend[-1].startswith(f"returned: trial {position} (")
+    # the axis label fits inside the figure: wrapped, drawn within the canvas
+    assert ax.get_ylabel().replace("\n", " ") == (
+        "learned score (ranks by expected ARI; higher is better)"
+    )
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    box = ax.yaxis.label.get_window_extent(renderer)
+    assert box.x0 >= 0 and box.y0 >= 0 and box.y1 <= fig.bbox.height
+    # whole-number trial ticks
+    assert all(float(t).is_integer() for t in ax.get_xticks())
     # the printed trial is where the curve reaches its best
     curve = best_so_far(study)
     best = best_trial(study)
@@ -168,7 +187,7 @@ def test_the_plot_names_the_data_says_what_the_axis_is_and_leaves_out_an_empty_a
     labeled = tune("sklearn:iris", n_trials=3, objective="davies_bouldin", warm=False)
     fig = plot_progress({"iris": labeled}, str(tmp_path / "q.png"))
     assert len(fig.axes) == 2
-    assert fig.axes[0].get_ylabel() == "best so far: Davies-Bouldin (lower is better)"
+    assert fig.axes[0].get_ylabel() == "Davies-Bouldin (lower is better)"
     assert fig.axes[1].get_ylabel().startswith("ARI")
 
 

@@ -76,18 +76,34 @@ def test_warm_start_enqueues_the_recommendations_first(kb_dir: Path) -> None:
 
     rec = get_recommender(str(kb_dir))
     study = tune("sklearn:wine", n_trials=6, warm=True, recommender=rec, top=3, random_state=0)
+    from metarec.api import recommend_for
     from metarec.io import load_dataset
     from metarec.metafeatures import extract_metafeatures
 
-    expected = [
-        it.config_hash
-        for it in rec.recommend(extract_metafeatures(load_dataset("sklearn:wine")), top=3).items
-    ]
-    first = [config_hash(t.user_attrs["config"]) for t in study.trials[:3]]
-    assert first == expected
+    data = load_dataset("sklearn:wine")
+    mf = extract_metafeatures(data)
+    # the recommendation a user gets comes first (its pick is the first trial), then the
+    # zero-shot ranking
+    given = [it.config_hash for it in recommend_for(rec, data, mf, 3, budget=2.0).items]
+    zero = [it.config_hash for it in rec.recommend(mf, top=3).items]
+    expected = list(dict.fromkeys([*given, *zero]))
+    first = [config_hash(t.user_attrs["config"]) for t in study.trials[: len(expected)]]
+    assert first == expected[: len(first)] and first[0] == given[0]
+    assert study.user_attrs["start_config"] == dict(study.trials[0].user_attrs["config"])
     # warm-starting again enqueues nothing already tried
     assert len(warm_start(study, "sklearn:wine", recommender=rec, top=3)) == 3
     assert len([t for t in study.trials if t.state.name == "WAITING"]) == 0
+
+
+def _start(rec: Any, name: str, top: int, algorithms: list[str] | None = None) -> list[str]:
+    """What a warm search runs first: the recommendation a user gets, within the space."""
+    from metarec.io import load_dataset
+    from metarec.metafeatures import extract_metafeatures
+    from metarec.tuning import _recommended_start
+
+    data = load_dataset(name)
+    configs, _ = _recommended_start(rec, data, extract_metafeatures(data), top, 2.0, 0, algorithms)
+    return [c.hash for c in configs]
 
 
 def test_warm_start_keeps_to_a_restricted_space(kb_dir: Path) -> None:
@@ -104,7 +120,8 @@ def test_warm_start_keeps_to_a_restricted_space(kb_dir: Path) -> None:
     ranked = rec.recommend(mf, top=len(rec.configs_)).items
     allowed = sorted({it.algorithm for it in ranked[1:]} - {ranked[0].algorithm})[:1]
     study = metarec.tune("sklearn:wine", n_trials=2, algorithms=allowed, recommender=rec, top=2)
-    expected = [it.config_hash for it in ranked if it.algorithm in allowed][:2]
+    inside = [it.config_hash for it in ranked if it.algorithm in allowed]
+    expected = list(dict.fromkeys([*_start(rec, "sklearn:wine", 2, allowed), *inside]))[:2]
     assert [config_hash(t.user_attrs["config"]) for t in study.trials] == expected
     assert {t.params["algorithm"] for t in study.trials} == set(allowed)
     with pytest.raises(MetarecError, match="unknown algorithms"):
@@ -115,7 +132,8 @@ def test_warm_start_keeps_to_a_restricted_space(kb_dir: Path) -> None:
     assert isinstance(late.sampler, optuna.samplers.TPESampler)
     assert late.sampler._n_startup_trials == queued + 4
     mixed = metarec.tune("sklearn:wine", n_trials=3, complementary=True, recommender=rec, top=3)
-    expected = [it.config_hash for it in rec.complementary(mf, size=3)]
+    comp = [it.config_hash for it in rec.complementary(mf, size=3)]
+    expected = list(dict.fromkeys([*_start(rec, "sklearn:wine", 3), *comp]))[:3]
     assert [config_hash(t.user_attrs["config"]) for t in mixed.trials[:3]] == expected
     with pytest.raises(MetarecError, match="unknown algorithms"):
         metarec.tune("sklearn:wine", n_trials=1, warm=False, algorithms=["kmeans2"])
@@ -157,7 +175,8 @@ def test_feeding_gives_tpe_the_neighbours_runs_but_never_their_results(
     own = own_trials(study)
     assert len(own) == 4 and not any(is_neighbour(t) for t in own)
     # the recommendations still run first, although the neighbours ran them too
-    top = [it.config_hash for it in rec.recommend(mf, top=2).items]
+    zero = [it.config_hash for it in rec.recommend(mf, top=2).items]
+    top = list(dict.fromkeys([*_start(rec, "sklearn:wine", 2), *zero]))[:2]
     assert [config_hash(t.user_attrs["config"]) for t in own[:2]] == top
     assert best_trial(study) in own
     assert best_so_far(study)["trial"].tolist() == [1, 2, 3, 4]
@@ -325,8 +344,8 @@ def test_a_search_returns_its_consensus_trial_when_told_to(tmp_path: Path) -> No
     assert chosen in top  # among the best trials by the objective
     fig = plot_progress({"iris": study}, str(tmp_path / "p.png"))  # the pick is starred
     labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
-    assert labels[1].startswith("iris: returned (consensus, trial ")
-    plain = tune("sklearn:iris", n_trials=8, random_state=2, **kw)  # select="objective"
+    assert labels[-1].startswith("returned: trial ") and labels[-1].endswith("(consensus)")
+    plain = tune("sklearn:iris", n_trials=8, random_state=2, select="objective", **kw)
     assert plain.user_attrs.get("selected_trial") is None
     assert best_trial(plain).value == max(v for v in values.values())
     with pytest.raises(MetarecError, match="select"):

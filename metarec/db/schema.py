@@ -22,6 +22,7 @@ from sqlalchemy import (
     func,
 )
 
+from metarec.config import SWEEP_KIND
 from metarec.scoring import SIZES
 
 __all__ = [
@@ -95,8 +96,6 @@ SCORE_COLUMNS = (
 )
 #: What a tuning trial records of its run (user attributes), beside its configuration.
 TRIAL_MEASURES = (*SCORE_COLUMNS, "n_clusters", "noise_fraction", *SIZES)
-#: Kind of the study that holds a build's k-sweep runs (kept apart from the design's).
-SWEEP_KIND = "k_sweep"
 #: User attribute of a trial fed from a neighbouring dataset (its content hash): such a
 #: trial did not run on the study's dataset.
 NEIGHBOUR_ATTR = "metarec_neighbour"

@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-from importlib import resources
-from pathlib import Path
-
+from metarec.config import shipped_path
 from metarec.db.exchange import import_tables, read_manifest
 from metarec.db.store import DatabaseError, MetaDatabase
 
 __all__ = ["open_shipped", "shipped_path"]
-
-
-def shipped_path() -> Path:
-    """Folder of the shipped meta-database (the installed ``meta_db`` package)."""
-    return Path(str(resources.files("meta_db")))
 
 
 def open_shipped() -> MetaDatabase:

@@ -24,7 +24,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
-from metarec.config import redact, user_data_dir
+from metarec.config import DB_ENV, default_url, redact
 from metarec.dataset import Dataset
 from metarec.db.schema import (
     SCORE_COLUMNS,
@@ -41,7 +41,6 @@ from metarec.space import canonicalize, config_hash
 
 __all__ = ["DB_ENV", "DatabaseError", "MetaDatabase", "default_url"]
 
-DB_ENV = "METAREC_DB"
 RUN_STATUSES = ("ok", "failed", "timeout")
 RUN_FIELDS = (
     "seed",
@@ -57,14 +56,6 @@ RUN_FIELDS = (
 
 class DatabaseError(MetarecError):
     """The meta-database cannot be opened, migrated or written."""
-
-
-def default_url() -> str:
-    """``$METAREC_DB`` or a SQLite file in the per-user data folder."""
-    env = os.environ.get(DB_ENV)
-    if env:
-        return env
-    return f"sqlite:///{user_data_dir() / 'metarec.sqlite'}"
 
 
 def _normalize_url(url: str | os.PathLike[str]) -> str:

@@ -191,7 +191,9 @@ def training_runs(kb: KnowledgeBase, explore: bool = False, sweep: bool = False)
     design = design.assign(config=list(kb.configs.loc[design["config_hash"], "config"]))
     parts = [design]
     if explore and len(kb.explore_runs):
-        parts.append(usable(kb.explore_runs))
+        explored = usable(kb.explore_runs)
+        # (kept as JSON text until used: decoding them all slowed every load)
+        parts.append(explored.assign(config=explored["config"].map(_decoded)))
     if sweep and len(kb.sweep_runs):
         parts.append(usable(kb.sweep_runs))
     runs = pd.concat(parts, ignore_index=True) if len(parts) > 1 else design
@@ -378,3 +380,10 @@ class SurrogateObjective(BaseEstimator):  # type: ignore[misc]
         model.model_ = booster
         model.prior_model_ = prior
         return model
+
+
+def _decoded(config: Any) -> Any:
+    """A configuration as a dict (JSON text is decoded)."""
+    import json
+
+    return json.loads(config) if isinstance(config, str) else config
