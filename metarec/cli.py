@@ -175,12 +175,17 @@ def _cmd_db_layers(as_json: bool) -> int:
         _print_json(layers)
         return 0
     print("what recommend and train use: the shipped meta-database, with yours layered over it")
-    print(f"  {'':<10}{'datasets':>9}{'with runs':>11}{'configurations':>16}{'runs':>9}")
+    print(
+        f"  {'':<10}{'datasets':>9}{'with runs':>11}{'configurations':>16}{'runs':>9}"
+        f"{'design runs':>13}{'k-sweep runs':>14}"
+    )
     for name, layer in layers.items():
         print(
             f"  {name:<10}{layer['datasets']:>9}{layer['datasets_with_runs']:>11}"
-            f"{layer['configurations']:>16}{layer['runs']:>9}"
+            f"{layer['configurations']:>16}{layer['runs']:>9}{layer['design_runs']:>13}"
+            f"{layer['sweep_runs']:>14}"
         )
+    print("  (runs: the design's and the k sweep's; the models train on the design's)")
     yours = layers["yours"]
     print(f"shipped: {layers['shipped']['where']}")
     if yours["exists"]:
@@ -468,8 +473,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
     rec = train(_knowledge(args), args.out, metric=args.metric, random_state=args.seed)
     k = rec.knowledge_
     print(
-        f"trained on {k['datasets']} datasets, {k['runs']} runs, {rec.scores_.shape[1]} "
-        f"configurations (metric {rec.metric}); saved to {rec.models_dir_}"
+        f"trained on {k['datasets']} datasets, {k['runs']} design runs, {rec.scores_.shape[1]} "
+        f"design configurations (metric {rec.metric}); saved to {rec.models_dir_}"
     )
     return 0
 

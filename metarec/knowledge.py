@@ -65,13 +65,25 @@ def user_database() -> Any:
 
 
 def _counts(kb: KnowledgeBase | None) -> dict[str, int]:
+    """Counts as ``db stats --db`` gives them: every configuration and run, the design's
+    (what the models train on) and the k sweep's alike, and the two kinds of run."""
     if kb is None:
-        return {"datasets": 0, "datasets_with_runs": 0, "configurations": 0, "runs": 0}
+        return {
+            "datasets": 0,
+            "datasets_with_runs": 0,
+            "configurations": 0,
+            "runs": 0,
+            "design_runs": 0,
+            "sweep_runs": 0,
+        }
+    sweep_configs = set(kb.sweep_runs.get("config_hash", [])) - set(kb.configs.index)
     return {
         "datasets": len(kb.datasets),
         "datasets_with_runs": len(kb.dataset_hashes),
-        "configurations": len(kb.configs),
+        "configurations": len(kb.configs) + len(sweep_configs),
         "runs": len(kb.runs) + len(kb.sweep_runs),
+        "design_runs": len(kb.runs),
+        "sweep_runs": len(kb.sweep_runs),
     }
 
 

@@ -409,12 +409,16 @@ class Recommender:
         """One line: what the saved models were trained on against the knowledge now."""
         then, now = self.trained_knowledge_, self.knowledge_
         where = getattr(self, "models_dir_", "the saved models")
+        # (the design's runs, what the models train on; `db stats` also counts the k sweep's)
         if not self.stale_:
-            return f"{where} are up to date ({now['datasets']} datasets, {now['runs']} runs)"
-        seen = f"{then['datasets']} datasets, {then['runs']} runs" if then else "other datasets"
+            return f"{where} are up to date ({now['datasets']} datasets, {now['runs']} design runs)"
+        seen = (
+            f"{then['datasets']} datasets, {then['runs']} design runs" if then else "other datasets"
+        )
         return (
             f"models in {where} were trained on {seen}; the knowledge now has "
-            f"{now['datasets']} datasets, {now['runs']} runs: run `metarec train` to refit them"
+            f"{now['datasets']} datasets, {now['runs']} design runs: run `metarec train` "
+            "to refit them"
         )
 
     def get_params(self) -> dict[str, Any]:
