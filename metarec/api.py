@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "default_models_dir",
+    "fit_models",
     "get_recommender",
     "predict_hyperparameters",
     "recommend",
@@ -264,6 +265,7 @@ def recommend_for(
     *,
     budget: float = 0.0,
     random_state: int = 0,
+    record_all: bool = False,
 ) -> Recommendation:
     """What :func:`recommend` and :class:`~metarec.MetaClusterer` ask the models for.
 
@@ -287,6 +289,10 @@ def recommend_for(
         Seconds of screening (0: none).
     random_state : int, default=0
         Seed of the screening's subsample and runs.
+    record_all : bool, default=False
+        For evaluation: the screening also runs the candidates its budget leaves out,
+        for the record only (:func:`metarec.screening.screen`); the recommendation is
+        the same.
 
     Returns
     -------
@@ -312,6 +318,7 @@ def recommend_for(
             metafeatures,
             budget,
             random_state=random_state,
+            record_all=record_all,
         )
     return _with_intervals(recommender, screened(zero, screening, top))
 
@@ -376,6 +383,58 @@ def predict_hyperparameters(
     return sorted(preds, key=lambda p: -p.predicted_ari)
 
 
+def fit_models(
+    kb: KnowledgeBase,
+    *,
+    metric: str = "l1",
+    random_state: int = 0,
+    hyper: bool = True,
+) -> Recommender:
+    """Every model :func:`train` fits, fitted on ``kb`` and returned, not saved: the
+    neural meta-learner (unless ``hyper=False``), the surrogate objective, the
+    recommender carrying them, and the run costs that plan a screening.
+
+    The held-out evaluation fits each fold's models through this function, so that
+    what it measures is what ``metarec train`` ships.
+
+    Parameters
+    ----------
+    kb : KnowledgeBase
+        What to learn from.
+    metric : {"l1", "learned"}, default="l1"
+        The recommender's dataset similarity.
+    random_state : int, default=0
+        Seed of every model.
+    hyper : bool, default=True
+        Also fit the neural meta-learner (about a minute; needs torch).
+
+    Returns
+    -------
+    Recommender
+    """
+    from metarec.models.costs import RunCosts
+    from metarec.models.surrogate import SurrogateObjective
+
+    model = None
+    if hyper:
+        from metarec.models.hyperparams import HyperparameterModel
+
+        model = HyperparameterModel(random_state=random_state)
+        with progress.step(f"training the neural meta-learner ({model.n_members} members)"):
+            model.fit(kb)
+    surrogate = SurrogateObjective(random_state=random_state)
+    with progress.step("training the surrogate objective (LightGBM ranker)"):
+        surrogate.fit(kb)
+    what = "recommender (ranker" + (", learned similarity)" if metric == "learned" else ")")
+    with progress.step(f"training the {what}"):
+        rec = Recommender(
+            metric=metric, random_state=random_state, hyper=model, surrogate=surrogate
+        ).fit(kb)
+    with progress.step("learning the run costs that plan a screening"):
+        rec.costs_ = RunCosts().fit(kb)
+    return rec
+
+
 def train(
     knowledge: Any = None,
     out: str | os.PathLike[str] | None = None,
@@ -415,29 +474,11 @@ def train(
     from metarec.config import user_models_dir
     from metarec.db.store import MetaDatabase
     from metarec.knowledge import user_database
-    from metarec.models.hyperparams import HyperparameterModel
-    from metarec.models.surrogate import SurrogateObjective
 
     with progress.step("loading the knowledge base"):
         kb = KnowledgeBase.load(knowledge)
-    progress.note(f"training on {len(kb.dataset_hashes)} datasets and {len(kb.runs)} runs")
-    model = None
-    if hyper:
-        model = HyperparameterModel(random_state=random_state)
-        with progress.step(f"training the neural meta-learner ({model.n_members} members)"):
-            model.fit(kb)
-    surrogate = SurrogateObjective(random_state=random_state)
-    with progress.step("training the surrogate objective (LightGBM ranker)"):
-        surrogate.fit(kb)
-    what = "recommender (ranker" + (", learned similarity)" if metric == "learned" else ")")
-    with progress.step(f"training the {what}"):
-        rec = Recommender(
-            metric=metric, random_state=random_state, hyper=model, surrogate=surrogate
-        ).fit(kb)
-    from metarec.models.costs import RunCosts
-
-    with progress.step("learning the run costs that plan a screening"):
-        rec.costs_ = RunCosts().fit(kb)
+    progress.note(f"training on {len(kb.dataset_hashes)} datasets and {len(kb.runs)} design runs")
+    rec = fit_models(kb, metric=metric, random_state=random_state, hyper=hyper)
     shipped = default_models_dir()
     if (shipped / "calibration.json").is_file():
         # the intervals stay those calibrated on the held-out evaluation

@@ -189,6 +189,8 @@ class Screening:
     stopped: int = 0
     #: with ``record_all``: the candidates the budget left out, run for the record only
     extra: list[Candidate] = field(default_factory=list)
+    #: the data's own number of clusters (:func:`kmeans_sweep`)
+    data_k: int | None = None
 
     @property
     def best(self) -> Candidate | None:
@@ -781,6 +783,7 @@ def screen(
         planned=planned,
         stopped=stopped,
         extra=extra,
+        data_k=int(k_data),
     )
 
 
