@@ -181,12 +181,18 @@ def recommend(
         from metarec.runner import start_workers
 
         start_workers()  # the screening's run server starts while the data is read
-    with progress.step("loading the data"):
-        dataset = as_dataset(data)
-    with progress.step(f"meta-features of {dataset.name}"):
-        mf = extract_metafeatures(dataset, random_state=random_state)
-    with progress.step("loading the models"):
-        recommender = get_recommender(knowledge, models)
+    from concurrent.futures import ThreadPoolExecutor
+
+    # the models load while the data is read and described (each waits on I/O and
+    # compiled code much of the time)
+    with ThreadPoolExecutor(1) as pool:
+        loading = pool.submit(get_recommender, knowledge, models)
+        with progress.step("loading the data"):
+            dataset = as_dataset(data)
+        with progress.step(f"meta-features of {dataset.name}"):
+            mf = extract_metafeatures(dataset, random_state=random_state)
+        with progress.step("loading the models"):
+            recommender = loading.result()
     rec = recommend_for(recommender, dataset, mf, top, budget=budget, random_state=random_state)
     if hyperparameters and recommender.hyper is not None and not rec.known:
         # (a known dataset's recorded runs are the evidence: no second score beside them)

@@ -568,6 +568,15 @@ RUN_LIMIT_MIN = 5.0
 def safety_limit(budget: float) -> float:
     """The wall-clock seconds after which a screening of ``budget`` starts no more runs.
 
+    Parameters
+    ----------
+    budget : float
+        Seconds of planned work.
+
+    Returns
+    -------
+    float
+
     Examples
     --------
     >>> safety_limit(2.0)
@@ -578,7 +587,17 @@ def safety_limit(budget: float) -> float:
 
 def run_costs(recommender: Any) -> RunCosts:
     """The models' run-cost model (``costs_``, saved by ``metarec train``); for models
-    saved without one, learned from their knowledge base's fit times once."""
+    saved without one, learned from their knowledge base's fit times once.
+
+    Parameters
+    ----------
+    recommender : Recommender
+        The fitted models.
+
+    Returns
+    -------
+    RunCosts
+    """
     costs = getattr(recommender, "costs_", None)
     if costs is None:
         costs = RunCosts().fit(recommender.kb_)

@@ -32,18 +32,15 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import optuna
-from optuna.distributions import (
-    BaseDistribution,
-    CategoricalDistribution,
-    FloatDistribution,
-    IntDistribution,
-)
 
 from metarec.exceptions import MetarecError
+
+if TYPE_CHECKING:  # optuna is imported where it is used: recommending does not need it
+    import optuna
+    from optuna.distributions import BaseDistribution
 
 __all__ = [
     "ALGORITHMS",
@@ -108,6 +105,12 @@ class Param:
 
     def distribution(self) -> BaseDistribution:
         """The Optuna distribution of this parameter."""
+        from optuna.distributions import (
+            CategoricalDistribution,
+            FloatDistribution,
+            IntDistribution,
+        )
+
         if self.kind == "int":
             return IntDistribution(int(self.low), int(self.high), log=self.log)
         if self.kind == "float":
@@ -866,6 +869,8 @@ def distributions(algorithms: list[str] | None = None) -> dict[str, BaseDistribu
     dict
         Optuna parameter name -> distribution.
     """
+    from optuna.distributions import CategoricalDistribution
+
     names = algorithms or list(ALGORITHMS)
     out: dict[str, BaseDistribution] = {"algorithm": CategoricalDistribution(tuple(names))}
     for p in PREPROCESSING:
@@ -937,6 +942,8 @@ def random_configs(
     -------
     list of dict
     """
+    import optuna
+
     verbosity = optuna.logging.get_verbosity()
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     try:

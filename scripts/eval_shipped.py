@@ -16,6 +16,8 @@ reaches them, never from a copy of their logic:
 * ``tune``: on a seeded sample of the real datasets, :func:`metarec.tuning.tune`
   with 10, 20 and 50 trials on the same 1000-row subsample (the search's first
   trial is the recommendation's pick, run on those rows: "recommend");
+* ``calibrate``: the shipped ``calibration.json`` (the 80 % intervals of predicted
+  ARIs) from the shipped picks' held-out errors on the real datasets;
 * ``report``: means, medians and the fraction of the per-dataset oracle per corpus
   and for the fixed final test split (``benchmarks/final_split.json``) beside dev,
   with one-sided Wilcoxon tests; the anytime plot of tuning.
@@ -28,6 +30,7 @@ Usage::
         [--out benchmarks/shipped]
     python scripts/eval_shipped.py tune [--per-split 8] [--out benchmarks/shipped]
     python scripts/eval_shipped.py report [--out benchmarks/shipped]
+    python scripts/eval_shipped.py calibrate [--out benchmarks/shipped --models meta_db/models]
 """
 
 from __future__ import annotations
@@ -123,7 +126,8 @@ def _collect_fold(job: tuple[int, list[str], int, float, str]) -> str:
                 "zero_shot": _run_ari(sub, zero.items[0].config),
                 "oracle": max(aris) if aris else 0.0,
                 "planned_oracle": max(aris[: len(s.candidates)], default=0.0),
-                "kmeans_true_k": _run_ari(sub, kmeans_at(max(2, true_k))),
+                # (the space's k is at most 50: a 100-class dataset is told 50)
+                "kmeans_true_k": _run_ari(sub, kmeans_at(min(max(2, true_k), 50))),
                 "kmeans_k8": _run_ari(sub, kmeans_at(8)),
                 "kmeans_silhouette_k": _run_ari(sub, kmeans_at(k_data or 2)),
                 "true_k": true_k,
@@ -301,7 +305,8 @@ def report(args: argparse.Namespace) -> None:
     parts = sorted((out / "parts").glob("fold*[0-9].parquet"))
     if parts:
         per = pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
-        per.to_csv(out / "per_dataset.csv", index=False)
+        # (pick_shipped: the column scripts/compare_anchors.py reads)
+        per.assign(pick_shipped=per["pick"]).to_csv(out / "per_dataset.csv", index=False)
         methods = [
             "pick",
             "zero_shot",
@@ -378,6 +383,61 @@ def report(args: argparse.Namespace) -> None:
     write_report(out / "report.md", lines)
 
 
+def calibrate(args: argparse.Namespace) -> None:
+    """The intervals of predicted ARIs from the shipped picks' held-out errors: report
+    Spearman and the cross-fold coverage, write ``calibration.json``."""
+    from scipy.stats import spearmanr
+
+    from metarec.evaluation import markdown_table
+    from metarec.models.calibration import ScoreCalibration, crossfold_coverage
+
+    out = Path(args.out)
+    per = pd.concat(
+        [pd.read_parquet(p) for p in sorted((out / "parts").glob("fold*[0-9].parquet"))],
+        ignore_index=True,
+    )
+    cands = pd.concat(
+        [pd.read_parquet(p) for p in sorted((out / "parts").glob("fold*_candidates.parquet"))],
+        ignore_index=True,
+    )
+    first = cands[cands["rank"] == 1].set_index("content_hash")["prior"]
+    per = per[per["corpus"].isin(REAL)].assign(predicted=lambda f: f["content_hash"].map(first))
+    per = per[per["predicted"].notna()]
+    intervals, inside = crossfold_coverage(per["predicted"], per["pick"], per["fold"])
+    per = per.assign(lo=intervals[:, 0], hi=intervals[:, 1], inside=inside)
+    rows = []
+    for name, g in [*per.groupby("corpus"), *per.groupby("split"), ("pooled", per)]:
+        rows.append(
+            {
+                "set": name,
+                "n": len(g),
+                "mean_predicted": g["predicted"].mean(),
+                "mean_ari": g["pick"].mean(),
+                "spearman": spearmanr(g["predicted"], g["pick"]).statistic,
+                "coverage_80": g["inside"].mean(),
+                "mean_width": (g["hi"] - g["lo"]).mean(),
+            }
+        )
+    source = (
+        f"scripts/eval_shipped.py calibrate: the shipped pick of {len(per)} real datasets "
+        f"held out ({', '.join(sorted(per['corpus'].unique()))}), 6 folds of near-duplicate groups"
+    )
+    model = ScoreCalibration().fit(per["predicted"], per["pick"], source=source)
+    model.save(args.models)
+    write_report(
+        out / "calibration.md",
+        [
+            "# Calibration of the predicted ARI, held out through the shipped screening",
+            "",
+            source + "; coverage: each fold's intervals from the other folds only.",
+            "",
+            markdown_table(pd.DataFrame(rows)),
+            "",
+            f"Written: {args.models}/calibration.json, fitted on all {len(per)} pairs.",
+        ],
+    )
+
+
 def _anytime_plot(tuned: pd.DataFrame, path: Path) -> None:
     import matplotlib
 
@@ -406,7 +466,7 @@ def _anytime_plot(tuned: pd.DataFrame, path: Path) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    for name in ("collect", "tune", "report"):
+    for name in ("collect", "tune", "report", "calibrate"):
         p = sub.add_parser(name)
         p.add_argument("--out", default="benchmarks/shipped")
         p.add_argument("--folds", type=int, default=6)
@@ -417,8 +477,10 @@ def main() -> int:
             p.add_argument("--budget", type=float, default=DEFAULT_BUDGET)
         if name == "tune":
             p.add_argument("--per-split", type=int, default=8)
+        if name == "calibrate":
+            p.add_argument("--models", default="meta_db/models")
     args = parser.parse_args()
-    {"collect": collect, "tune": tune, "report": report}[args.command](args)
+    {"collect": collect, "tune": tune, "report": report, "calibrate": calibrate}[args.command](args)
     return 0
 
 

@@ -184,7 +184,9 @@ def test_cli_recommend_and_train(
     kb_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["train", "--db", str(kb_dir), "--out", str(tmp_path / "m")]) == 0
-    assert "trained on 8 datasets, 192 runs, 24 configurations" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "trained on 8 datasets, 192 design runs, 24 design configurations" in out
+    assert (tmp_path / "m" / "costs.json").is_file()  # the run costs that plan a screening
     args = ["recommend", "sklearn:wine", "--db", str(kb_dir), "--models", str(tmp_path / "m")]
     assert main([*args, "--top", "3"]) == 0
     out = capsys.readouterr().out

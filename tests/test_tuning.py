@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import optuna
 import pytest
 
@@ -411,3 +412,44 @@ def test_a_memory_hungry_user_objective_gets_a_memory_error_not_the_machine() ->
     )  # 16 GiB
     assert np.isnan(value) and error is not None and "MemoryError" in error
     assert user_objective_value(lambda r: 1.5, result, 30.0) == (1.5, None)
+
+
+def test_the_returned_trial_is_never_below_the_start_by_metarecs_own_evidence() -> None:
+    """The recommendation's pick (the first trial) always competes, even when the
+    objective ranks it last; a trusted pick is kept; otherwise the blend's first wins,
+    so by the screening's evidence the returned trial is at least the start."""
+    from metarec.screening import BLEND, agreement, blend_ranks
+    from metarec.space import config_hash
+    from metarec.tuning import CONSENSUS_TOP, _TopPartitions
+
+    rng = np.random.default_rng(0)
+    truth = np.repeat([0, 1, 2], 30)
+    start = {"algorithm": "kmeans", "params": {"n_clusters": 3}, "preprocessing": {}}
+
+    def offer(kept: _TopPartitions) -> None:
+        kept.offer(0, -5.0, start, truth, 0.6)  # the worst objective value of all
+        for n in range(1, 3 * CONSENSUS_TOP):
+            noisy = np.where(rng.random(90) < 0.5, rng.integers(0, 4, 90), truth)
+            cfg = {"algorithm": "kmeans", "params": {"n_clusters": 4 + n}, "preprocessing": {}}
+            kept.offer(n, float(n), cfg, noisy, 0.1)
+
+    for trusted in (True, False):
+        kept = _TopPartitions(CONSENSUS_TOP, 1.0, config_hash(start), trusted)
+        offer(kept)
+        assert kept.start == 0 and 0 in kept.trials  # kept although its value is the worst
+        assert len(kept.trials) == CONSENSUS_TOP + 1
+        study = optuna.create_study(direction="maximize")
+        kept.select(study, None, None)
+        chosen = study.user_attrs["selected_trial"]
+        assert study.user_attrs["start_trial"] == 0
+        if trusted:
+            assert chosen == 0 and study.user_attrs["select"] == "start"
+            continue
+        numbers = sorted(kept.trials)
+        parts = {
+            "surrogate": np.array([kept.trials[n][0] for n in numbers]),
+            "agreement": agreement([kept.trials[n][2] for n in numbers]),
+            "silhouette": np.array([kept.trials[n][3] for n in numbers]),
+        }
+        score = dict(zip(numbers, blend_ranks(parts, BLEND), strict=True))
+        assert score[chosen] >= score[0] and score[chosen] == max(score.values())
