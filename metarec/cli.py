@@ -449,9 +449,14 @@ def _legend(rec: Any, calibrated: bool) -> list[str]:
         lines.append("clusters: what that recorded run found")
         return lines
     if rec.screening is not None:
+        order = (
+            "#1 is the zero-shot top-1, kept first (see the note), the rest in its order"
+            if rec.screening.trusted
+            else "the rows are in its order"
+        )
         lines.append(
             "screen: the screening's label-free rank score within the candidates "
-            "(1 = ranked first by every piece of evidence); the rows are in its order"
+            f"(1 = ranked first by every piece of evidence); {order}"
         )
         lines.append("prior ARI: the meta-learned expected ARI of the configuration")
         lines.append("clusters: what the screened run found on the subsample")

@@ -351,6 +351,8 @@ def report(args: argparse.Namespace) -> None:
             f"{per['not_run'].median():.0f}; stopped by the safety limit: {per['stopped'].sum()}.",
             "",
         ]
+    if parts:
+        lines += _strata(per[per["corpus"].isin(REAL)], out)
     tparts = sorted((out / "tune_parts").glob("fold*.parquet"))
     if tparts:
         tuned = pd.concat([pd.read_parquet(p) for p in tparts], ignore_index=True)
@@ -381,6 +383,37 @@ def report(args: argparse.Namespace) -> None:
         _anytime_plot(tuned, out / "tune_anytime.png")
         lines += ["", "![anytime](tune_anytime.png)", ""]
     write_report(out / "report.md", lines)
+
+
+def _strata(real: pd.DataFrame, out: Path) -> list[str]:
+    """The pick, the oracle and the baselines by tercile of label-cluster agreement
+    (how well the reference labels form clusters; cached in ``OUT/label_agreement.csv``)."""
+    from eval_budget import _label_agreement
+
+    cache = out / "label_agreement.csv"
+    known = pd.read_csv(cache) if cache.is_file() else pd.DataFrame(columns=["dataset", "agree"])
+    todo = sorted(set(real["dataset"]) - set(known["dataset"]))
+    if todo:
+        got = pd.DataFrame([_label_agreement(s) for s in todo], columns=["dataset", "agree"])
+        known = pd.concat([known, got], ignore_index=True)
+        known.to_csv(cache, index=False)
+    frame = real.merge(known, on="dataset", how="left").dropna(subset=["agree"])
+    frame["tercile"] = pd.qcut(frame["agree"], 3, labels=["bottom", "middle", "top"])
+    cols = ["pick", "zero_shot", "kmeans_silhouette_k", "kmeans_true_k", "oracle"]
+    lines = [
+        "## By how well the reference labels form clusters (real data)",
+        "",
+        "Terciles of label-cluster agreement (the labels' silhouette minus its mean under",
+        "shuffled labels); mean ARI.",
+        "",
+        "| tercile | n | " + " | ".join(cols) + " |",
+        "|---|---|" + "---|" * len(cols),
+    ]
+    for name, g in frame.groupby("tercile", observed=True):
+        lines.append(
+            f"| {name} | {len(g)} | " + " | ".join(f"{g[c].mean():.3f}" for c in cols) + " |"
+        )
+    return [*lines, ""]
 
 
 def calibrate(args: argparse.Namespace) -> None:
