@@ -226,7 +226,9 @@ def test_the_budget_buys_planned_work_not_wall_clock_time(
 
     first = metarec.recommend(_blobs(), top=5, knowledge=str(kb_dir), budget=1.0)
     s = first.screening
-    assert s is not None and s.not_run >= 1 and s.planned <= 1.0 + 1e-9
+    assert s is not None and s.not_run >= 1
+    # within the budget, unless the candidates that always run cost more by themselves
+    assert s.planned <= 1.0 + 1e-9 or len(s.candidates) == screening.ALWAYS_RUN
     real = runner.run_config
     calls: list[float] = []
 
