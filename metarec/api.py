@@ -107,6 +107,13 @@ def get_recommender(
     Recommender
         Shared per process for a named knowledge: never change it in place.
     """
+    if models is not None and not (Path(models) / "recommender.json").is_file():
+        from metarec.knowledge import KnowledgeError
+
+        raise KnowledgeError(
+            f"{models}: no trained models there; run `metarec train --out {models}` "
+            "or leave out --models for the shipped ones"
+        )
     if isinstance(knowledge, KnowledgeBase):
         if models and (Path(models) / "recommender.json").is_file():
             rec = load_models(models, knowledge)
@@ -173,10 +180,12 @@ def recommend(
     >>> len(rec.items), list(rec.to_frame().columns[:2])
     (3, ['algorithm', 'params'])
     """
+    from metarec.exceptions import check_count
     from metarec.io import as_dataset
     from metarec.metafeatures import extract_metafeatures
     from metarec.screening import check_budget
 
+    top = check_count("top", top)
     if check_budget(budget) > 0:
         from metarec.runner import start_workers
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 __all__ = [
     "AllMissingError",
+    "ArgumentError",
     "ConstantDataError",
     "EmptyDataError",
     "FileReadError",
@@ -25,6 +26,8 @@ __all__ = [
     "StaleModelWarning",
     "TooFewRowsError",
     "UnknownDatasetError",
+    "check_count",
+    "check_seconds",
 ]
 
 
@@ -82,6 +85,75 @@ class OpenMLDatasetNotFoundError(OpenMLError, UnknownDatasetError):
 
 class OpenMLUnavailableError(OpenMLError, ConnectionError):
     """OpenML cannot be reached and the dataset is not in the local cache."""
+
+
+class ArgumentError(MetarecError, ValueError):
+    """An argument of a metarec function is out of its range or of the wrong type
+    (a ``ValueError``, as scikit-learn's parameter validation raises)."""
+
+
+def check_count(name: str, value: object, minimum: int = 1) -> int:
+    """``value`` as a whole number of at least ``minimum``, or an :class:`ArgumentError`.
+
+    Parameters
+    ----------
+    name : str
+        The argument's name, for the message.
+    value : object
+        What was passed.
+    minimum : int, default=1
+        The smallest value allowed.
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> check_count("top", 3)
+    3
+    """
+    import numbers
+
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ArgumentError(f"{name} must be a whole number of at least {minimum}, got {value!r}")
+    return int(value)
+
+
+def check_seconds(name: str, value: object, optional: bool = True) -> float | None:
+    """``value`` as a positive finite number of seconds (or None when ``optional``),
+    or an :class:`ArgumentError`.
+
+    Parameters
+    ----------
+    name : str
+        The argument's name, for the message.
+    value : object
+        What was passed.
+    optional : bool, default=True
+        Whether None (no limit) is allowed.
+
+    Returns
+    -------
+    float or None
+
+    Examples
+    --------
+    >>> check_seconds("time_limit", 60)
+    60.0
+    """
+    import math
+    import numbers
+
+    if value is None and optional:
+        return None
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+        or not 0 < float(value) < math.inf
+    ):
+        raise ArgumentError(f"{name} must be a positive number of seconds, got {value!r}")
+    return float(value)
 
 
 class MetaFeatureError(MetarecError, ValueError):

@@ -142,6 +142,8 @@ class Param:
             if not equal:
                 raise ConfigError(f"{self.name}={value!r} is not one of {list(self.choices)}")
             return equal[0]
+        if isinstance(value, (bool, np.bool_)):  # True is not 1 for a numeric parameter
+            raise ConfigError(f"{self.name}={value!r} is not a number")
         try:
             v = int(value) if self.kind == "int" else float(value)
         except (TypeError, ValueError):
@@ -531,7 +533,9 @@ def _plain(value: Any) -> Any:
 def _round(v: Any) -> Any:
     if isinstance(v, bool) or not isinstance(v, float):
         return v
-    if v == 0 or not math.isfinite(v):
+    if v == 0:
+        return 0.0  # -0.0 and 0.0: one value, one hash
+    if not math.isfinite(v):
         return v
     return float(f"{v:.4g}")
 

@@ -767,9 +767,14 @@ def tune(
     (3, True)
     """
     from metarec import progress
+    from metarec.exceptions import check_count, check_seconds
     from metarec.io import as_dataset
 
     seed = int(renamed(random_state, seed, "seed", "random_state", 0))
+    n_trials = check_count("n_trials", n_trials)
+    time_limit = float(check_seconds("time_limit", time_limit, optional=False) or 0.0)
+    timeout = check_seconds("timeout", timeout)
+    top = check_count("top", top)
     _check_algorithms(algorithms)
     named = isinstance(objective, str) and objective not in ("auto", "index")
     if named and objective not in OBJECTIVES:

@@ -378,3 +378,14 @@ def test_the_cached_models_see_a_user_database_that_changed(
     assert get_recommender() is first  # cached while nothing changes
     MetaDatabase(None).close()  # the user's database appears
     assert get_recommender() is not first
+
+
+def test_a_models_folder_that_holds_no_models_is_an_error_not_the_shipped_ones(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 39: `--models /nonexistent` silently used the shipped models."""
+    missing = tmp_path / "nowhere"
+    assert main(["recommend", "sklearn:iris", "--budget", "0", "--models", str(missing)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no trained models there" in err[0] and "metarec train" in err[0]
+    assert not missing.exists()  # nothing written

@@ -192,3 +192,34 @@ def test_cli_subprocess_prints_no_traceback(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert proc.stderr.strip().startswith("metarec: column 'a' is numeric but row 5")
     assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("top", [0, -1, 2.5, "a", True, None])
+def test_the_api_refuses_a_bad_top_as_the_cli_does(top: object) -> None:
+    """Issue 39: `recommend(top=0)` returned 30 configurations; `top='a'` a bare TypeError."""
+    import metarec
+    from metarec.exceptions import ArgumentError
+
+    with pytest.raises(ArgumentError, match="top must be a whole number of at least 1") as info:
+        metarec.recommend("sklearn:iris", top=top, budget=0)  # type: ignore[arg-type]
+    assert isinstance(info.value, ValueError)  # what scikit-learn-style code catches
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"n_trials": 0}, "n_trials"),
+        ({"n_trials": -1}, "n_trials"),
+        ({"time_limit": -1}, "time_limit"),
+        ({"time_limit": float("inf")}, "time_limit"),
+        ({"timeout": 0}, "timeout"),
+    ],
+)
+def test_tune_refuses_bad_counts_and_seconds_before_doing_anything(
+    kwargs: dict[str, object], match: str
+) -> None:
+    import metarec
+    from metarec.exceptions import ArgumentError
+
+    with pytest.raises(ArgumentError, match=match):
+        metarec.tune("sklearn:iris", **kwargs)  # type: ignore[arg-type]

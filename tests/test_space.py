@@ -152,3 +152,23 @@ def test_configuration_rejects_what_is_not_in_the_space() -> None:
         Configuration.from_dict({"algorithm": "kmeans", "params": {"n_clusters": 1}})
     with pytest.raises(ConfigError):
         Configuration.from_dict({"params": {}})
+
+
+def test_one_configuration_has_one_hash_and_booleans_are_not_numbers() -> None:
+    """Issue 39: -0.0 and 0.0 are one configuration; True is no value of a numeric
+    parameter."""
+    from metarec.space import ConfigError, config_hash
+
+    def ap(q: float) -> dict[str, object]:
+        return {
+            "algorithm": "affinity_propagation",
+            "params": {"damping": 0.6, "preference_quantile": q},
+            "preprocessing": {},
+        }
+
+    assert config_hash(ap(0.0)) == config_hash(ap(-0.0))
+    for bad in (True, False, np.True_):
+        with pytest.raises(ConfigError, match="is not a number"):
+            config_hash(
+                {"algorithm": "dbscan", "params": {"min_samples": bad}, "preprocessing": {}}
+            )
