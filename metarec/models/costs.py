@@ -14,12 +14,14 @@ Each run also pays :data:`RUN_OVERHEAD` (its process, the internal indices).
 Examples
 --------
 >>> import pandas as pd
->>> runs = pd.DataFrame({"algorithm": ["kmeans"] * 4, "n_clusters": [2, 3, 2, 3],
-...                      "fit_time": [0.01, 0.015, 0.04, 0.06], "n_rows": [100, 100, 1000, 1000],
-...                      "n_cols": [4, 4, 4, 4]})
+>>> runs = pd.DataFrame({"algorithm": ["kmeans"] * 8, "n_clusters": [2, 3] * 4,
+...                      "fit_time": [0.01, 0.015, 0.04, 0.06, 0.02, 0.03, 0.08, 0.12],
+...                      "n_rows": [100, 100, 1000, 1000] * 2, "n_cols": [4] * 4 + [8] * 4})
 >>> costs = RunCosts().fit_frame(runs)
 >>> costs.fit_seconds("kmeans", 1000, 4, 3) > costs.fit_seconds("kmeans", 100, 4, 3)
 True
+>>> costs.fit_seconds("optics", 1000, 4)  # no runs of it: a conservative second
+1.0
 """
 
 from __future__ import annotations
