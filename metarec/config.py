@@ -189,17 +189,14 @@ def check_budget(budget: object) -> float:
     2.0
     """
     import math
+    import numbers
 
     from metarec.exceptions import MetarecError
 
-    if isinstance(budget, bool) or (
-        not isinstance(budget, (int, float)) and type(budget).__module__ != "numpy"
+    if (
+        isinstance(budget, bool)
+        or not isinstance(budget, numbers.Real)
+        or not 0 <= float(budget) < math.inf
     ):
         raise MetarecError(f"budget must be 0 or more seconds, got {budget!r}")
-    try:
-        value = float(budget)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise MetarecError(f"budget must be 0 or more seconds, got {budget!r}") from None
-    if not 0 <= value < math.inf:
-        raise MetarecError(f"budget must be 0 or more seconds, got {budget!r}")
-    return value
+    return float(budget)

@@ -742,13 +742,14 @@ def screen(
             cfg = configs[i]
             h = config_hash(cfg)
             k = cfg.n_clusters
-            if h == config_hash(kmeans_at(k or 2)) and k in parts:
+            if k in parts and cfg == kmeans_at(k):  # the sweep's own partition
                 reused[i] = score_partition(
                     prepared, parts[k], random_state=random_state, keep_labels=True
                 )
             elif h not in futures:
                 futures[h] = pool.submit(run, cfg, predicted[i], deadline)
-        left_out = [i for i in range(len(configs)) if i not in set(chosen)]
+        planned_set = set(chosen)
+        left_out = [i for i in range(len(configs)) if i not in planned_set]
         if record_all:
             for i in left_out:
                 h = config_hash(configs[i])
