@@ -186,23 +186,30 @@ def recommend(
     from metarec.screening import check_budget
 
     top = check_count("top", top)
-    if check_budget(budget) > 0:
-        from metarec.runner import start_workers
-
-        start_workers()  # the screening's run server starts while the data is read
+    check_budget(budget)
     from concurrent.futures import ThreadPoolExecutor
 
     # the models load while the data is read and described (each waits on I/O and
     # compiled code much of the time)
-    with ThreadPoolExecutor(1) as pool:
+    # and the screening's k sweep, which needs neither, runs meanwhile too
+    with ThreadPoolExecutor(2) as pool:
         loading = pool.submit(get_recommender, knowledge, models)
         with progress.step("loading the data"):
             dataset = as_dataset(data)
+        sweeping = pool.submit(_sweep, dataset, random_state) if budget > 0 else None
         with progress.step(f"meta-features of {dataset.name}"):
             mf = extract_metafeatures(dataset, random_state=random_state)
         with progress.step("loading the models"):
             recommender = loading.result()
-    rec = recommend_for(recommender, dataset, mf, top, budget=budget, random_state=random_state)
+        rec = recommend_for(
+            recommender,
+            dataset,
+            mf,
+            top,
+            budget=budget,
+            random_state=random_state,
+            swept=sweeping,
+        )
     if hyperparameters and recommender.hyper is not None and not rec.known:
         # (a known dataset's recorded runs are the evidence: no second score beside them)
         algorithms = dict.fromkeys(it.algorithm for it in rec.items)
@@ -217,6 +224,12 @@ def recommend(
         if rec.screening is None:
             _rank_hyperparameters(rec, top)
     return rec
+
+
+def _sweep(dataset: Dataset, random_state: int) -> Any:
+    from metarec.screening import sweep
+
+    return sweep(dataset, random_state=random_state)
 
 
 def _rank_hyperparameters(rec: Recommendation, top: int) -> None:
@@ -281,6 +294,7 @@ def recommend_for(
     budget: float = 0.0,
     random_state: int = 0,
     record_all: bool = False,
+    swept: Any = None,
 ) -> Recommendation:
     """What :func:`recommend` and :class:`~metarec.MetaClusterer` ask the models for.
 
@@ -308,6 +322,9 @@ def recommend_for(
         For evaluation: the screening also runs the candidates its budget leaves out,
         for the record only (:func:`metarec.screening.screen`); the recommendation is
         the same.
+    swept : Sweep or Future of one, optional
+        The screening's k sweep (:func:`metarec.screening.sweep`), already run or
+        running; waited for only when the screening runs.
 
     Returns
     -------
@@ -334,6 +351,7 @@ def recommend_for(
             budget,
             random_state=random_state,
             record_all=record_all,
+            swept=swept.result() if hasattr(swept, "result") else swept,
         )
     return _with_intervals(recommender, screened(zero, screening, top))
 

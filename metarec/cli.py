@@ -338,10 +338,6 @@ def _budget(text: str) -> float:
 
 
 def _cmd_recommend(args: argparse.Namespace) -> int:
-    if args.budget > 0:
-        from metarec.runner import start_workers
-
-        start_workers()  # the screening's run server starts while the rest is imported
     from metarec.api import recommend
     from metarec.space import Configuration
 

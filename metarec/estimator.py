@@ -102,10 +102,6 @@ class MetaClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
                 f"rows), got {k!r}"
             )
         budget = check_budget(self.budget)
-        if budget > 0:
-            from metarec.runner import start_workers
-
-            start_workers()  # the screening's run server starts during the meta-features
         self.n_features_in_ = dataset.shape[1]
         mf = extract_metafeatures(dataset, random_state=self.random_state)
         self.recommendation_ = recommend_for(

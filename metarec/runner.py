@@ -9,16 +9,12 @@ anywhere; storing results is the database's job.
 
 from __future__ import annotations
 
-import contextlib
-import multiprocessing as mp
 import os
 import resource
-import sys
-import threading
 import time
 import traceback
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -29,6 +25,9 @@ from metarec.dataset import Dataset
 from metarec.pipeline import ConfigPreprocessing
 from metarec.scoring import EXTERNAL, INTERNAL, external_scores, internal_scores, size_measures
 from metarec.space import ALGORITHMS, DataScales, build_estimator, canonicalize
+from metarec.workers import context as _context
+from metarec.workers import start as _start
+from metarec.workers import start_workers
 
 __all__ = ["PreparedData", "RunResult", "run_config", "score_partition", "start_workers"]
 
@@ -164,68 +163,6 @@ def _child(conn: Any, job: _Job, memory_limit_mb: int | None) -> None:
         result = _failure(job.seed, exc)
     conn.send(result)
     conn.close()
-
-
-_CONTEXT: Any = None
-
-
-def _context() -> Any:
-    """A forkserver context (children start from a clean single-threaded server)."""
-    global _CONTEXT
-    if _CONTEXT is None:
-        _CONTEXT = mp.get_context("forkserver")
-        _CONTEXT.set_forkserver_preload(["metarec.runner", "sklearn.cluster", "hdbscan"])
-    return _CONTEXT
-
-
-def start_workers() -> None:
-    """Start the process isolated runs fork from, in the background, if not running.
-
-    Its start (importing scikit-learn's clustering and hdbscan, about 2 s) then
-    overlaps with what the caller does meanwhile (reading data, meta-features) on
-    another core, instead of delaying the first run. Returns at once.
-    """
-    from multiprocessing import forkserver
-
-    _context()
-    with _main_hidden():
-        forkserver.ensure_running()
-
-
-#: One thread at a time hides the main module (runs start from several threads).
-_HIDING = threading.RLock()
-
-
-@contextlib.contextmanager
-def _main_hidden() -> Iterator[None]:
-    """Hide the user's main module while a child process or the fork server starts.
-
-    The child needs only this module, but multiprocessing would re-import
-    ``__main__`` in it: a script that calls metarec at its top level, without an
-    ``if __name__ == "__main__":`` guard, would run again in every child, and
-    every run would fail. So the main module hides its origin while the child
-    takes its start-up data.
-    """
-    with _HIDING:
-        main = sys.modules.get("__main__")
-        if main is None:
-            yield
-            return
-        spec = getattr(main, "__spec__", None)
-        path = main.__dict__.pop("__file__", None)
-        main.__spec__ = None
-        try:
-            yield
-        finally:
-            main.__spec__ = spec
-            if path is not None:
-                main.__file__ = path
-
-
-def _start(proc: Any) -> None:
-    """Start ``proc`` without running the user's main script again in it."""
-    with _main_hidden():
-        proc.start()
 
 
 def score_partition(

@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,6 +37,7 @@ __all__ = [
     "DEFAULT_BUDGET",
     "Candidate",
     "Screening",
+    "Sweep",
     "agreement",
     "blend_ranks",
     "candidate_configs",
@@ -52,6 +54,7 @@ __all__ = [
     "safety_limit",
     "screen",
     "screened",
+    "sweep",
     "trusts_zero_shot",
     "with_own_k",
 ]
@@ -310,6 +313,55 @@ def kmeans_sweep(
     return best_k, parts
 
 
+@dataclass
+class Sweep:
+    """The data's own k sweep on a screening's subsample (:func:`sweep`).
+
+    Attributes
+    ----------
+    prepared : PreparedData
+        The subsample the candidates run on.
+    k : int
+        The silhouette-best number of clusters.
+    partitions : dict of int to ndarray
+        Each swept k's KMeans labels.
+    subsample, random_state : int
+        What the subsample was drawn with.
+    """
+
+    prepared: PreparedData
+    k: int
+    partitions: dict[int, np.ndarray]
+    subsample: int
+    random_state: int
+
+
+def sweep(dataset: Dataset, subsample: int = 1000, random_state: int = 0) -> Sweep:
+    """Draw the screening's subsample of ``dataset`` and run :func:`kmeans_sweep` on it.
+
+    It needs neither the models nor the meta-features, so :func:`metarec.recommend`
+    runs it while they load and hands it to :func:`screen`.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        The data (labels are dropped).
+    subsample : int, default=1000
+        Rows of the subsample.
+    random_state : int, default=0
+        Seed of the subsample and KMeans.
+
+    Returns
+    -------
+    Sweep
+    """
+    data = dataclasses.replace(dataset.subsample(subsample, random_state), labelings=())
+    prepared = PreparedData(data, random_state)
+    prepared.eval_matrix  # noqa: B018 (computed once, before threads share it)
+    k, parts = kmeans_sweep(prepared, random_state)
+    return Sweep(prepared, k, parts, subsample, random_state)
+
+
 def data_k(prepared: PreparedData, random_state: int = 0) -> int:
     """The data's own number of clusters (:func:`kmeans_sweep`'s k).
 
@@ -559,14 +611,10 @@ ALWAYS_RUN = 2
 #: stops a screening whose runs take far longer than the meta-database's did.
 SAFETY_FACTOR = 5.0
 SAFETY_EXTRA = 10.0
-#: A run may take this many times its predicted seconds (at least :data:`RUN_LIMIT_MIN`)
-#: before it is stopped and counted a timeout.
-RUN_LIMIT_FACTOR = 10.0
-RUN_LIMIT_MIN = 5.0
 
 
 def safety_limit(budget: float) -> float:
-    """The wall-clock seconds after which a screening of ``budget`` starts no more runs.
+    """The wall-clock seconds after which a screening of ``budget`` waits for no more runs.
 
     Parameters
     ----------
@@ -636,6 +684,65 @@ def plan(costs: Sequence[float], budget: float, spent: float = 0.0) -> list[int]
     return chosen
 
 
+class _Runs:
+    """The screening's runs, in threads of this process, at most ``workers`` at a time.
+
+    Each run is one of metarec's own configurations on the screening's subsample
+    (at most ``subsample`` rows), run in-process: no process to fork and warm up per
+    run (a tenth of a second each), so the planned work is most of the time spent.
+    A run still going at the ``deadline`` is not waited for: it counts as stopped,
+    and its thread finishes in the background.
+    """
+
+    def __init__(
+        self, prepared: PreparedData, random_state: int, workers: int, deadline: float
+    ) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.prepared = prepared
+        self.random_state = random_state
+        self.deadline = deadline
+        self.pool = ThreadPoolExecutor(workers, thread_name_prefix="metarec-screen")
+        self.futures: dict[str, Any] = {}
+
+    def submit(self, config: Configuration, deadline: float | None = None) -> None:
+        """Start ``config`` unless it runs already (``deadline``: its own, else the pool's)."""
+        h = config_hash(config)
+        if h not in self.futures:
+            limit = self.deadline if deadline is None else deadline
+            self.futures[h] = self.pool.submit(self._run, config, limit)
+
+    def _run(self, config: Configuration, limit: float) -> RunResult | None:
+        if time.perf_counter() >= limit:
+            return None
+        return run_config(
+            self.prepared,
+            config,
+            random_state=self.random_state,
+            time_limit=None,
+            keep_labels=True,
+            dbcv=False,
+            isolate=False,
+        )
+
+    def result(self, config: Configuration, deadline: float | None = None) -> RunResult | None:
+        """``config``'s result; None when it was not done by the deadline."""
+        from concurrent.futures import TimeoutError as Pending
+
+        limit = self.deadline if deadline is None else deadline
+        future = self.futures[config_hash(config)]
+        try:
+            if not np.isfinite(limit):
+                return future.result()  # type: ignore[no-any-return]
+            return future.result(timeout=max(0.0, limit - time.perf_counter()))  # type: ignore[no-any-return]
+        except Pending:
+            return None
+
+    def close(self) -> None:
+        """Stop waiting: what has not started never will."""
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+
 def screen(
     recommender: Any,
     dataset: Dataset,
@@ -652,6 +759,7 @@ def screen(
     weights: Mapping[str, float] | None = None,
     n_jobs: int | None = None,
     record_all: bool = False,
+    swept: Sweep | None = None,
 ) -> Screening:
     """Run the candidate portfolio on a subsample within ``budget`` seconds of work and rank it.
 
@@ -694,74 +802,67 @@ def screen(
     record_all : bool, default=False
         Also run the candidates the budget leaves out, after the others, and keep
         them in :attr:`Screening.extra` (for evaluation; they are not ranked).
+    swept : Sweep, optional
+        The data's own k sweep, already run (:func:`sweep`) with the same
+        ``subsample`` and ``random_state``; run here otherwise. Either way its
+        cost counts against the budget.
 
     Returns
     -------
     Screening
     """
-    from concurrent.futures import ThreadPoolExecutor
-
     start = time.perf_counter()
     deadline = start + safety_limit(budget)
-    data = dataclasses.replace(dataset.subsample(subsample, random_state), labelings=())
-    prepared = PreparedData(data, random_state)
-    prepared.eval_matrix  # noqa: B018 (computed once, before the threads share it)
+    if swept is not None and (swept.subsample, swept.random_state) != (subsample, random_state):
+        swept = None  # drawn otherwise: not this screening's subsample
+    if swept is None:
+        data = dataclasses.replace(dataset.subsample(subsample, random_state), labelings=())
+        prepared = PreparedData(data, random_state)
+        prepared.eval_matrix  # noqa: B018 (computed once, before the threads share it)
+    else:
+        prepared = swept.prepared
+        data = prepared.dataset
     n, d = data.shape
     costs = run_costs(recommender)
     workers = n_jobs if n_jobs is not None else max(1, min(2, os.cpu_count() or 1))
 
-    def run(cfg: Configuration, cost: float, limit: float) -> RunResult | None:
-        left = limit - time.perf_counter()
-        if left <= 0:
-            return None
-        return run_config(
-            prepared,
-            cfg,
-            random_state=random_state,
-            time_limit=min(max(RUN_LIMIT_FACTOR * cost, RUN_LIMIT_MIN), left),
-            keep_labels=True,
-            dbcv=False,
-        )
-
-    with ThreadPoolExecutor(workers) as pool:
-        futures: dict[str, Any] = {}
-        if ranked:  # the zero-shot top-1 runs while the data's own k is chosen
-            top1 = Configuration.from_dict(ranked[0])
-            futures[config_hash(top1)] = pool.submit(
-                run, top1, costs.run_seconds(top1, n, d), deadline
+    runs = _Runs(prepared, random_state, workers, deadline)
+    try:
+        with warnings.catch_warnings():  # the algorithms' warnings are not the user's
+            warnings.simplefilter("ignore")
+            if ranked:  # the zero-shot top-1 runs while the data's own k is chosen
+                runs.submit(Configuration.from_dict(ranked[0]))
+            k_data, parts = (
+                kmeans_sweep(prepared, random_state)
+                if swept is None
+                else (swept.k, swept.partitions)
             )
-        k_data, parts = kmeans_sweep(prepared, random_state)
-        ks = candidate_ks([k_data, n_clusters], interval, n, width)
-        configs = portfolio(ranked, ks, k_data, algorithms)
-        predicted = [costs.run_seconds(c, n, d) for c in configs]
-        planned = costs.sweep_seconds(n, d, list(parts))
-        chosen = plan(predicted, budget, planned)
-        planned += sum(predicted[i] for i in chosen)
-        reused: dict[int, RunResult] = {}
-        for i in chosen:
-            cfg = configs[i]
-            h = config_hash(cfg)
-            k = cfg.n_clusters
-            if k in parts and cfg == kmeans_at(k):  # the sweep's own partition
-                reused[i] = score_partition(
-                    prepared, parts[k], random_state=random_state, keep_labels=True
-                )
-            elif h not in futures:
-                futures[h] = pool.submit(run, cfg, predicted[i], deadline)
-        planned_set = set(chosen)
-        left_out = [i for i in range(len(configs)) if i not in planned_set]
-        if record_all:
-            for i in left_out:
-                h = config_hash(configs[i])
-                if h not in futures:
-                    futures[h] = pool.submit(run, configs[i], predicted[i], float("inf"))
-        results = {
-            i: reused[i] if i in reused else futures[config_hash(configs[i])].result()
-            for i in chosen
-        }
-        extra_results = (
-            {i: futures[config_hash(configs[i])].result() for i in left_out} if record_all else {}
-        )
+            ks = candidate_ks([k_data, n_clusters], interval, n, width)
+            configs = portfolio(ranked, ks, k_data, algorithms)
+            predicted = [costs.run_seconds(c, n, d) for c in configs]
+            planned = costs.sweep_seconds(n, d, list(parts))
+            chosen = plan(predicted, budget, planned)
+            planned += sum(predicted[i] for i in chosen)
+            reused: dict[int, RunResult] = {}
+            for i in chosen:
+                cfg, k = configs[i], configs[i].n_clusters
+                if k in parts and cfg == kmeans_at(k):  # the sweep's own partition
+                    reused[i] = score_partition(
+                        prepared, parts[k], random_state=random_state, keep_labels=True
+                    )
+                else:
+                    runs.submit(cfg)
+            planned_set = set(chosen)
+            left_out = [i for i in range(len(configs)) if i not in planned_set]
+            for i in left_out if record_all else []:
+                runs.submit(configs[i], deadline=float("inf"))
+            results = {i: reused.get(i) or runs.result(configs[i]) for i in chosen}
+            extra_results = {
+                i: runs.result(configs[i], deadline=float("inf"))
+                for i in (left_out if record_all else [])
+            }
+    finally:
+        runs.close()
     priors = recommender.prior_scores(metafeatures, configs)
     candidates = [
         Candidate(configs[i], float(priors[i]), r) for i, r in results.items() if r is not None

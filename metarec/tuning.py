@@ -471,6 +471,7 @@ def select_trial(
     top: int = CONSENSUS_TOP,
     minimize: bool = False,
     silhouettes: Any = None,
+    start: int | None = None,
 ) -> int | None:
     """The trial to return from a search, picked as the screening picks a partition.
 
@@ -479,6 +480,12 @@ def select_trial(
     value, of the partition's agreement with the other top trials
     (:func:`metarec.screening.agreement`), of the meta-learned prior and, when
     given, of the partition's silhouette.
+
+    With a ``start`` (the search's first trial: the recommendation's pick), the
+    start competes too and is returned unless another trial is at least as good
+    by every piece of that evidence and better by one (it dominates the start);
+    among those that do, the blend's first. So by metarec's own evidence a search
+    never returns a trial worse than where it started.
 
     Parameters
     ----------
@@ -507,6 +514,8 @@ def select_trial(
     >>> a, b = np.array([0, 0, 1, 1]), np.array([0, 1, 0, 1])
     >>> select_trial([0.9, 0.5, 0.4], [b, a, a], [0.1, 0.1, 0.1])
     1
+    >>> select_trial([0.9, 0.5, 0.4], [b, a, a], [0.1, 0.1, 0.1], start=0)
+    0
     """
     from metarec.screening import BLEND, agreement, blend_ranks
 
@@ -516,8 +525,10 @@ def select_trial(
     if not usable:
         return None
     chosen = sorted(usable, key=lambda i: -v[i])[:top]
+    if start is not None and start in usable and start not in chosen:
+        chosen.append(start)
     if len(chosen) < 3:  # agreement needs a crowd
-        return chosen[0]
+        return start if start in chosen else chosen[0]
     parts = {
         "surrogate": v[chosen],
         "agreement": agreement([labelings[i] for i in chosen]),
@@ -526,7 +537,27 @@ def select_trial(
     if silhouettes is not None:
         parts["silhouette"] = np.asarray(silhouettes, dtype=float)[chosen]
     score = blend_ranks(parts, BLEND)
+    if start in chosen:
+        s0 = chosen.index(start)
+        rivals = [j for j in range(len(chosen)) if j != s0 and _dominates(parts, j, s0)]
+        if not rivals:
+            return start
+        return chosen[max(rivals, key=lambda j: score[j])]
     return chosen[int(np.argmax(score))]
+
+
+def _dominates(parts: dict[str, np.ndarray], j: int, s: int) -> bool:
+    """Whether candidate ``j`` is at least as good as ``s`` by every finite piece of
+    evidence and better by one (a missing value counts as no better)."""
+    better = False
+    for values in parts.values():
+        a, b = float(values[j]), float(values[s])
+        if not np.isfinite(b):
+            continue
+        if not np.isfinite(a) or a < b:
+            return False
+        better = better or a > b
+    return better
 
 
 def refit_best(
@@ -960,6 +991,7 @@ class _TopPartitions:
             top=len(numbers),
             minimize=self.sign < 0,
             silhouettes=[self.trials[n][3] for n in numbers],
+            start=None if self.start is None else numbers.index(self.start),
         )
         if pick is not None:
             study.set_user_attr("selected_trial", numbers[pick])

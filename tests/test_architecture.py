@@ -21,6 +21,7 @@ LAYERS: list[tuple[str, ...]] = [
         "metarec.config",
         "metarec.progress",
         "metarec._compat",
+        "metarec.workers",
     ),
     (
         "metarec.dataset",

@@ -265,6 +265,13 @@ def test_one_or_two_runs_at_a_time_give_the_same_screening(kb_dir: Path) -> None
     k = screening.data_k(PreparedData(ds.subsample(1000, 0), 0))
     kmeans = [c for c in one.candidates if c.config == kmeans_at(k)]
     assert len(kmeans) == 1 and np.isnan(kmeans[0].result.fit_time)
+    # the sweep run ahead (as recommend runs it while the models load) changes nothing;
+    # one drawn with another seed is not used
+    ahead = screening.screen(*args, n_jobs=2, swept=screening.sweep(ds))
+    assert ahead.ranking == one.ranking and ahead.planned == one.planned
+    assert [c.score for c in ahead.candidates] == [c.score for c in one.candidates]
+    other = screening.screen(*args, swept=screening.sweep(ds, random_state=1))
+    assert other.ranking == one.ranking and other.data_k == one.data_k
     # record_all runs what the budget left out, for the record only
     everything = screening.screen(*args, record_all=True)
     assert everything.ranking == one.ranking and len(everything.extra) == one.not_run

@@ -416,9 +416,8 @@ def test_a_memory_hungry_user_objective_gets_a_memory_error_not_the_machine() ->
 
 def test_the_returned_trial_is_never_below_the_start_by_metarecs_own_evidence() -> None:
     """The recommendation's pick (the first trial) always competes, even when the
-    objective ranks it last; a trusted pick is kept; otherwise the blend's first wins,
-    so by the screening's evidence the returned trial is at least the start."""
-    from metarec.screening import BLEND, agreement, blend_ranks
+    objective ranks it last; a trusted pick is kept; otherwise it is returned unless
+    another trial is at least as good by every piece of the screening's evidence."""
     from metarec.space import config_hash
     from metarec.tuning import CONSENSUS_TOP, _TopPartitions
 
@@ -426,30 +425,46 @@ def test_the_returned_trial_is_never_below_the_start_by_metarecs_own_evidence() 
     truth = np.repeat([0, 1, 2], 30)
     start = {"algorithm": "kmeans", "params": {"n_clusters": 3}, "preprocessing": {}}
 
-    def offer(kept: _TopPartitions) -> None:
+    def offer(kept: _TopPartitions, rival: bool) -> None:
         kept.offer(0, -5.0, start, truth, 0.6)  # the worst objective value of all
         for n in range(1, 3 * CONSENSUS_TOP):
             noisy = np.where(rng.random(90) < 0.5, rng.integers(0, 4, 90), truth)
             cfg = {"algorithm": "kmeans", "params": {"n_clusters": 4 + n}, "preprocessing": {}}
             kept.offer(n, float(n), cfg, noisy, 0.1)
+        if rival:  # the same partition, a better value and silhouette: it dominates
+            cfg = {"algorithm": "gmm", "params": {"n_components": 3}, "preprocessing": {}}
+            kept.offer(99, 1000.0, cfg, truth, 0.7)
 
-    for trusted in (True, False):
+    for trusted, rival, expected in [(True, True, 0), (False, False, 0), (False, True, 99)]:
         kept = _TopPartitions(CONSENSUS_TOP, 1.0, config_hash(start), trusted)
-        offer(kept)
+        offer(kept, rival)
         assert kept.start == 0 and 0 in kept.trials  # kept although its value is the worst
         assert len(kept.trials) == CONSENSUS_TOP + 1
         study = optuna.create_study(direction="maximize")
         kept.select(study, None, None)
-        chosen = study.user_attrs["selected_trial"]
         assert study.user_attrs["start_trial"] == 0
-        if trusted:
-            assert chosen == 0 and study.user_attrs["select"] == "start"
-            continue
-        numbers = sorted(kept.trials)
-        parts = {
-            "surrogate": np.array([kept.trials[n][0] for n in numbers]),
-            "agreement": agreement([kept.trials[n][2] for n in numbers]),
-            "silhouette": np.array([kept.trials[n][3] for n in numbers]),
-        }
-        score = dict(zip(numbers, blend_ranks(parts, BLEND), strict=True))
-        assert score[chosen] >= score[0] and score[chosen] == max(score.values())
+        assert study.user_attrs["selected_trial"] == expected
+        assert study.user_attrs["select"] == ("start" if trusted else "consensus")
+
+
+def test_select_trial_keeps_the_start_unless_another_trial_dominates_it() -> None:
+    shared = np.repeat([0, 1, 2], 10)
+    odd = np.tile([0, 1, 2], 10)
+    parts = [shared, shared, shared, odd]
+    # the start (position 2) has the lowest value but the best prior: nobody dominates
+    assert select_trial([0.9, 0.8, 0.1, 0.5], parts, [0.2, 0.2, 0.9, 0.2], start=2) == 2
+    # a trial as good by agreement and prior and better by value dominates it
+    assert select_trial([0.9, 0.8, 0.1, 0.5], parts, [0.9, 0.2, 0.9, 0.2], start=2) == 0
+    # two that dominate: the blend's first of them
+    assert select_trial([0.9, 0.8, 0.1, 0.5], parts, [0.9, 0.95, 0.9, 0.2], start=2) in (0, 1)
+    # a missing silhouette never dominates a start that has one
+    got = select_trial(
+        [0.9, 0.8, 0.1, 0.5],
+        parts,
+        [0.9, 0.2, 0.9, 0.2],
+        silhouettes=[float("nan"), 0.1, 0.3, 0.1],
+        start=2,
+    )
+    assert got == 2
+    # a failed start cannot be returned: the blend decides
+    assert select_trial([0.9, 0.8, float("nan"), 0.5], parts, [0.2] * 4, start=2) in (0, 1, 3)
