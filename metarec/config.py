@@ -123,7 +123,11 @@ def user_models_dir() -> Path:
     return user_data_dir() / "models"
 
 
-_CREDENTIAL = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://[^\s:/@]*):(?P<secret>[^\s/]*)@")
+#: ``scheme://user:secret@``: the secret runs to the last ``@`` of the URL, so that any
+#: character a password may hold (``/``, ``:``, ``@``, ``%2F``, ...) is masked with it.
+_CREDENTIAL = re.compile(
+    r"(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://[^\s:/@'\"]*):(?P<secret>[^\s'\"]*)@"
+)
 _PASSWORD_PARAM = re.compile(r"(?i)(?P<head>\bpassword=)[^\s&;]+")
 
 
@@ -151,6 +155,8 @@ def redact(text: str) -> str:
     'postgresql://ann:***@db.example:5432/meta'
     >>> redact("metarec db stats --db sqlite:///x.db")
     'metarec db stats --db sqlite:///x.db'
+    >>> redact("postgresql://ann:se/cr@t%2F@db.example/meta")
+    'postgresql://ann:***@db.example/meta'
     """
     masked = _CREDENTIAL.sub(lambda m: f"{m.group('head')}:***@", text)
     return _PASSWORD_PARAM.sub(lambda m: f"{m.group('head')}***", masked)

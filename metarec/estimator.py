@@ -88,8 +88,12 @@ class MetaClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         from metarec.pipeline import build_pipeline
         from metarec.screening import check_budget
 
-        if self.rank < 1 or self.rank > self.top:
-            raise MetarecError(f"rank must be between 1 and top={self.top}, got {self.rank}")
+        from metarec.exceptions import ArgumentError, check_count
+
+        top = check_count("top", self.top)
+        rank = check_count("rank", self.rank)
+        if rank > top:
+            raise ArgumentError(f"rank must be at most top={top}, got {rank}; raise top")
         dataset = Dataset.from_frame(X)
         k = self.n_clusters
         if k is not None and (

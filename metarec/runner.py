@@ -246,7 +246,12 @@ def run_config(
     seed : int, optional
         Deprecated name of ``random_state``.
     """
-    seed = int(renamed(random_state, seed, "seed", "random_state", 0))
+    from metarec.exceptions import check_count, check_seconds
+
+    seed = check_count("random_state", renamed(random_state, seed, "seed", "random_state", 0), 0)
+    check_seconds("time_limit", time_limit)
+    if memory_limit_mb is not None:
+        check_count("memory_limit_mb", memory_limit_mb)
     canon = canonicalize(config)
     if isinstance(data, PreparedData):
         prepared = data

@@ -566,6 +566,9 @@ def canonicalize(config: Mapping[str, Any]) -> dict[str, Any]:
     if name not in ALGORITHMS:
         raise ConfigError(f"unknown algorithm {name!r}; choose one of {', '.join(ALGORITHMS)}")
     spec = ALGORITHMS[name]
+    for part in ("params", "preprocessing"):
+        if not isinstance(config.get(part) or {}, Mapping):
+            raise ConfigError(f"a configuration's {part!r} is a mapping of names to values")
     given = dict(config.get("params") or {})
     unknown = set(given) - set(spec.by_name)
     if unknown:

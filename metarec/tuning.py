@@ -1072,7 +1072,7 @@ def user_objective_value(
     """
     if time_limit is None or os.name != "posix":
         try:
-            return float(objective(result)), None
+            return _finite(objective(result))
         except Exception as exc:  # the user's error is the trial's outcome
             return math.nan, f"{type(exc).__name__}: {exc}"[:500]
     import multiprocessing as mp
@@ -1089,12 +1089,23 @@ def user_objective_value(
             ok, payload = parent.recv()
         except EOFError:
             return math.nan, f"the objective's process died (exit code {proc.exitcode})"
-        return (float(payload), None) if ok else (math.nan, str(payload))
+        return _finite(payload) if ok else (math.nan, str(payload))
     finally:
         if proc.is_alive():
             proc.kill()
         proc.join()
         parent.close()
+
+
+def _finite(value: Any) -> tuple[float, str | None]:
+    """A user objective's value as a float, or NaN and why when it is not a finite number."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return math.nan, f"the objective returned {value!r:.80}, not a number"
+    if not math.isfinite(number):
+        return math.nan, f"the objective returned {number}; return a finite number"
+    return number, None
 
 
 def _surrogate_of(recommender: Any) -> Any:

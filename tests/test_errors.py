@@ -7,6 +7,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -223,3 +224,136 @@ def test_tune_refuses_bad_counts_and_seconds_before_doing_anything(
 
     with pytest.raises(ArgumentError, match=match):
         metarec.tune("sklearn:iris", **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["db", "stats"],
+        ["db", "stats", "--json"],
+        ["db", "check"],
+        ["db", "export", "{tmp}/export"],
+        ["recommend", "sklearn:iris", "--budget", "0"],
+        ["train", "--out", "{tmp}/models"],
+    ],
+)
+def test_a_database_that_says_no_is_one_line_on_the_read_only_commands(
+    command: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from metarec.cli import main
+
+    argv = [c.format(tmp=tmp_path) for c in command]
+    closed = "postgresql://ann:se/cret@127.0.0.1:1/meta"  # nothing listens on port 1
+    assert main([*argv, "--db", closed]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "cannot read the database" in err
+    assert "se/cret" not in err and "ann:***@" in err
+    # a file that is not a database
+    (tmp_path / "table.csv").write_text("a,b\n1,2\n")
+    assert main([*argv, "--db", str(tmp_path / "table.csv")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "not a database" in err
+    assert not (tmp_path / "export").exists() and not (tmp_path / "models").exists()
+
+
+def test_an_empty_postgresql_database_is_not_a_metarec_database(
+    postgres_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import psycopg
+
+    from metarec.cli import main
+
+    server = postgres_url.rsplit("/", 1)[0]
+    with psycopg.connect(server + "/postgres", autocommit=True) as conn:
+        conn.execute("DROP DATABASE IF EXISTS empty_one")
+        conn.execute("CREATE DATABASE empty_one")
+    for argv in (["db", "stats"], ["db", "check"], ["recommend", "sklearn:iris", "--budget", "0"]):
+        assert main([*argv, "--db", server + "/empty_one"]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "is not a metarec database" in err
+
+
+def test_a_database_path_in_a_missing_folder_is_refused_before_anything_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from metarec.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    missing = tmp_path / "no" / "such" / "x.sqlite"
+    runs = tmp_path / "runs.csv"
+    runs.write_text("dataset,config,ari\n")
+    for argv in (
+        ["ingest", str(runs), "--db", str(missing)],
+        ["tune", "sklearn:iris", "--trials", "2", "--ingest", str(missing), "--quiet"],
+    ):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "no folder" in err
+    assert not (tmp_path / "no").exists()
+    assert not list(tmp_path.glob("tune-*"))  # the search never ran
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["tune", "sklearn:iris", "--trials", "-5"],
+        ["tune", "sklearn:iris", "--trials", "0"],
+        ["tune", "sklearn:iris", "--seed", "-1"],
+        ["tune", "sklearn:iris", "--time-limit", "-1"],
+        ["tune", "sklearn:iris", "--timeout", "nan"],
+        ["recommend", "sklearn:iris", "--budget", "-1"],
+        ["recommend", "sklearn:iris", "--top", "0"],
+        ["evaluate", "--folds", "-2"],
+        ["ingest", "--openml", "-3"],
+        ["recommend"],
+        ["nonsense"],
+    ],
+)
+def test_a_bad_argument_is_one_line_before_anything_heavy_is_imported(argv: list[str]) -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from metarec.cli import main\n"
+        "try:\n"
+        f"    main({argv!r})\n"
+        "except SystemExit as exc:\n"
+        "    print(exc.code, 'sklearn' in sys.modules, 'pandas' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    # argparse stops (status 2) before scikit-learn or pandas is imported
+    assert done.stdout == "2 False False\n"
+    assert done.stderr.count("\n") == 1 and "usage:" not in done.stderr
+    assert done.stderr.startswith("metarec") and "--help" in done.stderr
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: __import__("metarec").load_dataset(None),
+        lambda: __import__("metarec").load_dataset(123),
+        lambda: __import__("metarec.space").space.Configuration.from_dict(
+            {"algorithm": "kmeans", "params": [1]}
+        ),
+        lambda: __import__("metarec.space").space.Configuration.from_dict(
+            {"algorithm": "kmeans", "preprocessing": "standard"}
+        ),
+        lambda: __import__("metarec.runner").runner.run_config(
+            "sklearn:iris", {"algorithm": "kmeans"}, time_limit=-1
+        ),
+        lambda: __import__("metarec.runner").runner.run_config(
+            "sklearn:iris", {"algorithm": "kmeans"}, random_state=-1
+        ),
+        lambda: __import__("metarec").MetaClusterer(top=0).fit([[0.0], [1.0], [2.0]]),
+        lambda: __import__("metarec").MetaClusterer(rank=0).fit([[0.0], [1.0], [2.0]]),
+        lambda: __import__("metarec").MetaClusterer(rank=3, top=2).fit([[0.0], [1.0], [2.0]]),
+    ],
+)
+def test_the_api_validates_its_arguments_with_one_line_value_errors(call: Any) -> None:
+    from metarec.exceptions import MetarecError
+
+    with pytest.raises(MetarecError) as err:
+        call()
+    assert isinstance(err.value, ValueError)
+    assert "\n" not in str(err.value) and "top=0" not in str(err.value).split("got")[0]

@@ -10,7 +10,7 @@ from metarec.cli import main
 from metarec.config import redact
 from metarec.db import DatabaseError, MetaDatabase
 
-SECRET = "S3cretPw"
+SECRET = "S3c/ret:Pw"  # a "/" and a ":" that a URL password may hold
 
 
 @pytest.mark.parametrize(
@@ -25,6 +25,13 @@ SECRET = "S3cretPw"
         ("host=h password=abc user=u", "host=h password=*** user=u"),
         ("postgresql://ann@h/db", "postgresql://ann@h/db"),
         ("sqlite:////tmp/a:b@c.db", "sqlite:////tmp/a:b@c.db"),
+        ("postgresql://u:se/cret@h/db", "postgresql://u:***@h/db"),
+        ("postgresql://u:a%2Fb%40c@h/db", "postgresql://u:***@h/db"),
+        (
+            '{"db": "postgresql://u:x/y@h/db", "by": "a@b"}',
+            '{"db": "postgresql://u:***@h/db", "by": "a@b"}',
+        ),
+        ("mysql://u:p:q@h:3306/d?x=1", "mysql://u:***@h:3306/d?x=1"),
     ],
 )
 def test_redact(text: str, masked: str) -> None:

@@ -398,6 +398,17 @@ def test_a_raising_or_hanging_user_objective_fails_its_trial_and_the_search_goes
     assert _time.perf_counter() - start < 20  # not 2 x 60 s
     assert [t.state.name for t in study.trials] == ["FAIL", "FAIL"]
     assert all("time limit" in t.user_attrs["objective_error"] for t in study.trials)
+    # an infinite or non-numeric value is no result either, in or out of a child process
+    from metarec.runner import RunResult
+    from metarec.tuning import user_objective_value
+
+    for bad, said in ((lambda r: float("inf"), "inf"), (lambda r: "high", "'high'")):
+        study = tune("sklearn:iris", n_trials=1, objective=bad, time_limit=30.0, **kw)
+        (trial,) = study.trials
+        assert trial.state.name == "FAIL" and trial.value is None
+        assert said in trial.user_attrs["objective_error"]
+        value, error = user_objective_value(bad, RunResult("ok", 0), None)
+        assert math.isnan(value) and error is not None and said in error
 
 
 def test_a_memory_hungry_user_objective_gets_a_memory_error_not_the_machine() -> None:

@@ -79,6 +79,14 @@ def _clean(value: Any) -> Any:
     return value
 
 
+def _reason(exc: BaseException) -> str:
+    """The first line of a driver's error (the SQLAlchemy wrapper's own text left out),
+    any password masked."""
+    inner = getattr(exc, "orig", None) or exc
+    lines = str(inner).strip().splitlines()
+    return redact(lines[0] if lines else type(inner).__name__)
+
+
 class MetaDatabase:
     """Connection to a meta-database, with the schema brought to the newest revision.
 
@@ -106,8 +114,13 @@ class MetaDatabase:
                     f"no database at {self._path}: check the path, or create one with "
                     "`metarec db build` or `metarec ingest`"
                 )
-            if self._path is not None:
+            if self._path is not None and url is None:  # the per-user folder
                 self._path.parent.mkdir(parents=True, exist_ok=True)
+            elif self._path is not None and not self._path.parent.is_dir():
+                raise DatabaseError(
+                    f"no folder {self._path.parent} for the database: check the path, "
+                    "or create the folder first"
+                )
         else:
             self._path = None
         kwargs: dict[str, Any] = {}
@@ -129,9 +142,18 @@ class MetaDatabase:
             _sqlite_pragmas(self.engine)
         if create:
             self.ensure_schema()
-        elif self.is_sqlite and self.revision() is None:
+            return
+        try:
+            revision = self.revision()
+        except SQLAlchemyError as exc:
             raise DatabaseError(
-                f"{self.display_url} is not a metarec database (no schema); check the URL"
+                f"cannot read the database {self.display_url}: {_reason(exc)}; "
+                "check the URL, the server and the password"
+            ) from None
+        if revision is None:
+            raise DatabaseError(
+                f"{self.display_url} is not a metarec database (no schema); check the URL, "
+                "or create one with `metarec db build` or `metarec ingest`"
             )
 
     # ---------------------------------------------------------------- schema

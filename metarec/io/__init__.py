@@ -102,6 +102,13 @@ def load_dataset(
     """
     if isinstance(name, os.PathLike):
         name = os.fspath(name)
+    if not isinstance(name, str):
+        from metarec.exceptions import ArgumentError
+
+        raise ArgumentError(
+            f"a dataset name or file path is a string, got {type(name).__name__}; "
+            "pass a name such as 'sklearn:iris', a path, or use as_dataset for arrays"
+        )
     scheme, sep, rest = name.partition(":")
     if sep and scheme in _SCHEMES and rest:
         if scheme == "labeled":
