@@ -519,6 +519,8 @@ def _normalize_column(s: pd.Series, name: str, force_categorical: bool) -> pd.Se
         return s.reset_index(drop=True)
     if pd.api.types.is_bool_dtype(s.dtype):
         return _to_category(s)
+    if isinstance(s.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(s.dtype):
+        return _days(s)
     if pd.api.types.is_numeric_dtype(s.dtype):
         values = pd.to_numeric(s, errors="coerce").astype("float64")
         _check_finite(values, name)
@@ -548,6 +550,13 @@ def _normalize_column(s: pd.Series, name: str, force_categorical: bool) -> pd.Se
         )
     cleaned = text.where(~is_missing, None)
     return _to_category(cleaned)
+
+
+def _days(s: pd.Series) -> pd.Series:
+    """A date column as days since 1970-01-01 (UTC), whatever its unit or time zone."""
+    stamps = pd.to_datetime(s, utc=True)
+    days = (stamps - pd.Timestamp(0, tz="UTC")) / pd.Timedelta(days=1)
+    return days.astype("float64").reset_index(drop=True)
 
 
 def _to_category(s: pd.Series) -> pd.Series:

@@ -107,8 +107,43 @@ def test_quoted_names_nominal_values_with_spaces_string_date_and_missing(tmp_pat
     assert np.isnan(frame["sepal length"][1]) and frame["sepal length"][2] == 2.5
     assert list(frame["colour"].cat.categories) == ["dark red", "light blue", "green"]
     assert frame["note"].tolist() == ["first one", "second", None]
-    assert frame["seen"][1] - frame["seen"][0] == pytest.approx(2.0)  # days
+    assert frame["seen"][1] - frame["seen"][0] == pd.Timedelta(days=2)  # a date stays a date
     assert meta["relation"] == "odd one" and meta["nominal"] == ["colour"]
+
+
+def test_dates_and_numbers_declared_nominal_are_not_read_as_features(tmp_path: Path) -> None:
+    from metarec.dataset import Dataset
+    from metarec.io.files import describe_loading, load_file
+
+    n = 40
+    codes = ",".join(str(v) for v in range(0, 300, 3))  # 100 numbers declared nominal
+    lines = [
+        f"2020-01-{i % 28 + 1:02d},{(i * 7) % 300 // 3 * 3},{'abc'[i % 3]},{i % 5}.5"
+        for i in range(n)
+    ]
+    path = tmp_path / "plant.arff"
+    path.write_text(
+        "@relation plant\n@attribute day date 'yyyy-MM-dd'\n"
+        f"@attribute code {{{codes}}}\n@attribute kind {{a,b,c}}\n@attribute x numeric\n"
+        "@data\n" + "\n".join(lines) + "\n"
+    )
+    ds = load_file(path)
+    assert ds.metadata["dropped"] == {"date": ["day"]}
+    assert list(ds.features.columns) == ["code", "kind", "x"]
+    assert ds.features["code"].dtype == float  # numbers, not 100 categories
+    notes = describe_loading(ds)
+    assert any("declared nominal as numbers" in line and "code" in line for line in notes)
+    assert any("date column" in line and "day" in line for line in notes)
+    # a Parquet time stamp is a date too; kept, it is days since 1970 as from ARFF
+    stamps = pd.date_range("2020-01-01", periods=n, freq="12h", tz="Europe/Paris")
+    frame = pd.DataFrame({"when": stamps, "x": np.arange(n) % 5 + 0.5, "y": np.arange(n) % 3})
+    frame.to_parquet(tmp_path / "t.parquet")
+    assert load_file(tmp_path / "t.parquet").metadata["dropped"] == {"date": ["when"]}
+    kept = load_file(tmp_path / "t.parquet", keep_columns=True).features["when"]
+    assert kept.dtype == float and kept[1] - kept[0] == pytest.approx(0.5)
+    assert Dataset.from_frame(frame).features["when"][0] == pytest.approx(
+        (stamps[0] - pd.Timestamp(0, tz="UTC")) / pd.Timedelta(days=1)
+    )
 
 
 def test_sparse_rows(tmp_path: Path) -> None:
@@ -396,3 +431,41 @@ def test_a_copy_with_numerically_coded_categories_is_recognised(tmp_path: Path) 
     assert copy.categorical_columns == [] and copy.shape == ds.shape
     recommender = get_recommender()
     assert recommender.known_dataset(copy) == recommender.known_dataset(ds) is not None
+
+
+def test_a_header_with_one_field_means_one_column_whatever_its_values_hold(
+    tmp_path: Path,
+) -> None:
+    from metarec.io.files import describe_loading, load_file, read_table
+
+    rng = np.random.default_rng(0)
+    words = [
+        "the",
+        "quick",
+        "brown",
+        "fox",
+        "jumps",
+        "over",
+        "a",
+        "lazy",
+        "dog,",
+        "then",
+        "runs",
+        "away",
+    ]
+    sentences = [" ".join(rng.choice(words, 12)) for _ in range(300)]
+    path = tmp_path / "notes.csv"
+    path.write_text("note\n" + "\n".join(sentences) + "\n")
+    frame, meta = read_table(path)
+    assert list(frame.columns) == ["note"] and frame["note"].tolist() == sentences
+    assert "one column" in meta["read_note"]
+    # the free-text rule then applies, as when pandas reads the file plainly
+    with pytest.raises(InvalidDataError, match="free text"):
+        load_file(path)
+    kept = load_file(path, keep_columns=True)
+    assert kept.shape == (300, 1)
+    assert any("one column" in line for line in describe_loading(kept))
+    # a space-separated table with a header of several names is still split
+    table = tmp_path / "spaced.txt"
+    table.write_text("a b c\n" + "\n".join(f"{i} {i * 2} {i % 3}" for i in range(20)) + "\n")
+    assert read_table(table)[0].shape == (20, 3)

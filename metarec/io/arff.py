@@ -18,6 +18,7 @@ attribute its days since 1970-01-01 (a number that can be clustered).
 from __future__ import annotations
 
 import io
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -229,6 +230,7 @@ def _row(line: str, attributes: list[_Attribute], number: int, where: str) -> li
 def _frame(attributes: list[_Attribute], rows: list[list[Any]], where: str) -> pd.DataFrame:
     columns = list(zip(*rows, strict=True)) if rows else [() for _ in attributes]
     data: dict[str, Any] = {}
+    recast: list[str] = []
     for a, raw in zip(attributes, columns, strict=True):
         values = [None if v in ("?", None) else v for v in raw]
         if a.kind == "numeric":
@@ -247,14 +249,42 @@ def _frame(attributes: list[_Attribute], rows: list[list[Any]], where: str) -> p
                     f"{where}: attribute {a.name!r} holds {unknown[0][:30]!r}, not one of its "
                     f"declared values {a.values[:8]}"
                 )
-            data[a.name] = pd.Categorical(strings, categories=a.values)
+            if _numbers_declared_nominal(a.values):
+                data[a.name] = pd.to_numeric(pd.Series(strings, dtype=object)).astype(float)
+                recast.append(a.name)
+            else:
+                data[a.name] = pd.Categorical(strings, categories=a.values)
         elif a.kind == "date":
-            stamps = pd.to_datetime(pd.Series(values, dtype=object), errors="coerce", utc=True)
-            days = (stamps - pd.Timestamp(0, tz="UTC")) / pd.Timedelta(days=1)
-            data[a.name] = days.astype(float)
+            # a date stays a date: loading leaves it out as no feature, or (kept) it
+            # becomes days since 1970 as any date column does
+            data[a.name] = pd.to_datetime(
+                pd.Series(values, dtype=object), errors="coerce", utc=True
+            )
         else:
             data[a.name] = pd.Series(values, dtype=object)
-    return pd.DataFrame(data)
+    frame = pd.DataFrame(data)
+    if recast:
+        frame.attrs["read_note"] = (
+            f"read {len(recast)} attribute(s) declared nominal as numbers (more than "
+            f"{NOMINAL_NUMBERS} numeric values each): {', '.join(recast[:8])}"
+            + (" ..." if len(recast) > 8 else "")
+        )
+    return frame
+
+
+#: A nominal attribute whose declared values are all numbers, more than this many,
+#: is a numeric attribute declared nominal (as exports from databases often do).
+NOMINAL_NUMBERS = 20
+
+
+def _numbers_declared_nominal(values: list[str]) -> bool:
+    """Whether declared nominal ``values`` are more than :data:`NOMINAL_NUMBERS` numbers."""
+    if len(values) <= NOMINAL_NUMBERS:
+        return False
+    try:
+        return all(math.isfinite(float(v)) for v in values)
+    except ValueError:
+        return False
 
 
 def read_arff_text(text: str, where: str) -> tuple[pd.DataFrame, dict[str, Any]]:

@@ -124,6 +124,18 @@ def _read_csv(path: Path) -> pd.DataFrame:
         sep = ";"  # ";" on every line, as often: the commas are decimal commas
     decimal = "," if sep == ";" and re.search(r"(^|;)\s*-?\d+,\d+\s*(;|$)", sample) else "."
     has_header = _looks_like_header(lines, sep, decimal)
+    if (
+        has_header
+        and len(_fields(lines[0], sep)) == 1
+        and any(len(_fields(line, sep)) > 1 for line in lines[1:])
+    ):
+        # the header names one column: each line is one value, whatever it holds
+        frame = pd.read_csv(path, sep="\x1f", header=0, quotechar=quote, na_values=MISSING)
+        frame.attrs["read_note"] = (
+            f"read as one column, as the header names one (its values hold "
+            f"{'spaces' if sep == ' ' else repr(sep)}, not taken as a delimiter)"
+        )
+        return frame
     kwargs: dict[str, Any] = {
         "header": 0 if has_header else None,
         "quotechar": quote,
@@ -248,6 +260,8 @@ def read_table(path: str | Path) -> tuple[pd.DataFrame, dict[str, Any]]:
             frame = _read_json(p, lines=kind == "jsonl")
         else:
             frame = _read_csv(p)
+        if "read_note" in frame.attrs:  # what the reader split or recast, in one line
+            meta["read_note"] = frame.attrs.pop("read_note")
     except FileReadError:
         raise
     except (
@@ -338,10 +352,11 @@ def find_target(
 
 def non_feature_columns(frame: pd.DataFrame) -> dict[str, list[str]]:
     """Columns that are not features: ``constant`` (one value or none), ``identifier``
-    (a distinct value per row: a string, or whole numbers that are a run of
-    consecutive values or a column named like an id) and ``text`` (free text: mostly
-    distinct strings averaging over 30 characters or several words); identifiers
-    only in tables of 10 rows or more, text in tables of 3 or more.
+    (a distinct value per row: a string or category, or whole numbers that are a run
+    of consecutive values or a column named like an id), ``text`` (free text: mostly
+    distinct strings averaging over 30 characters or several words) and ``date``
+    (time stamps, from Parquet, Feather or ARFF); identifiers only in tables of 10
+    rows or more, text in tables of 3 or more.
 
     Parameters
     ----------
@@ -350,22 +365,31 @@ def non_feature_columns(frame: pd.DataFrame) -> dict[str, list[str]]:
     Returns
     -------
     dict
-        ``{"constant": [...], "identifier": [...], "text": [...]}``.
+        ``{"constant": [...], "identifier": [...], "text": [...], "date": [...]}``.
 
     Examples
     --------
     >>> import pandas as pd
     >>> f = pd.DataFrame({"id": range(1, 21), "v": [i % 7 / 2 for i in range(20)], "k": 1})
     >>> non_feature_columns(f)
-    {'constant': ['k'], 'identifier': ['id'], 'text': []}
+    {'constant': ['k'], 'identifier': ['id'], 'text': [], 'date': []}
     """
-    out: dict[str, list[str]] = {"constant": [], "identifier": [], "text": []}
+    out: dict[str, list[str]] = {"constant": [], "identifier": [], "text": [], "date": []}
     n = len(frame)
     for name in frame.columns:
         column = frame[name]
         distinct = column.nunique(dropna=True)
         if distinct <= 1:
             out["constant"].append(str(name))
+            continue
+        if isinstance(column.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(
+            column.dtype
+        ):
+            out["date"].append(str(name))  # a time stamp orders rows; it describes none
+            continue
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            if n >= 10 and distinct == n:  # a label per row names rows, as an id does
+                out["identifier"].append(str(name))
             continue
         textual = column.dtype == object or isinstance(column.dtype, pd.StringDtype)
         if textual:
@@ -485,7 +509,7 @@ def describe_loading(dataset: Dataset) -> list[str]:
     list of str
     """
     meta = dataset.metadata
-    lines = []
+    lines = [str(meta["read_note"])] if meta.get("read_note") else []
     if meta.get("target_detected"):
         lines.append(
             f"column {meta['target']!r} is used as reference labels, not clustered; "
