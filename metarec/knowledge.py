@@ -276,6 +276,13 @@ class KnowledgeBase:
             return None
         try:
             return cls.from_database(db)
+        except (ValueError, TypeError, KeyError) as exc:  # rows it cannot read
+            reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+            raise KnowledgeError(
+                f"your meta-database {db.display_url} holds rows metarec cannot read "
+                f"({type(exc).__name__}: {reason}); find them with `metarec db check`, "
+                "or set it aside (move the file, or METAREC_DB) to use the shipped one alone"
+            ) from None
         finally:
             db.close()
 

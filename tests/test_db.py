@@ -7,6 +7,7 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -119,6 +120,42 @@ def test_import_rejects_dangling_runs(tmp_path: Path) -> None:
     assert dst.count("runs") == 0 and dst.count("datasets") == 0
 
 
+def _edit(exp: Path, table: str, change: Any) -> None:
+    frame = pd.read_parquet(exp / f"{table}.parquet")
+    frame = change(frame)
+    frame.to_parquet(exp / f"{table}.parquet", index=False)
+
+
+def _set(column: str, value: Any, dtype: Any = object) -> Any:
+    def change(frame: pd.DataFrame) -> pd.DataFrame:
+        frame[column] = frame[column].astype(dtype)
+        frame.loc[0, column] = value
+        return frame
+
+    return change
+
+
+_MF = "general.instances"
+_OTHER_BREAKS: dict[str, Any] = {
+    "fingerprint not JSON": lambda e: _edit(e, "datasets", _set("fingerprint", "[1, 2")),
+    "info {bad": lambda e: _edit(e, "datasets", _set("info", "{bad")),
+    "info a list": lambda e: _edit(e, "datasets", _set("info", "[1]")),
+    "huge row count": lambda e: _edit(e, "datasets", _set("n_rows", 2**62, "int64")),
+    "long name": lambda e: _edit(e, "datasets", _set("name", "n" * 10_000)),
+    "text meta-features": lambda e: _edit(e, "metafeatures", lambda f: f.assign(**{_MF: "high"})),
+    "true meta-features": lambda e: _edit(e, "metafeatures", lambda f: f.assign(**{_MF: True})),
+    "infinite meta-feature": lambda e: _edit(e, "metafeatures", _set(_MF, np.inf, float)),
+    "no config column": lambda e: _edit(e, "configurations", lambda f: f.drop(columns="config")),
+    "an id column": lambda e: _edit(e, "configurations", lambda f: f.assign(id=range(len(f)))),
+    "an extra runs column": lambda e: _edit(e, "runs", lambda f: f.assign(colour="red")),
+    "a truth-valued ari": lambda e: _edit(e, "runs", lambda f: f.assign(ari=True)),
+    "nested values": lambda e: _edit(e, "studies", lambda f: f.assign(kind=[["a", "b"]] * len(f))),
+    "no manifest": lambda e: (e / "manifest.json").unlink(),
+    "manifest not JSON": lambda e: (e / "manifest.json").write_text("{not json"),
+    "manifest a list": lambda e: (e / "manifest.json").write_text("[1, 2]"),
+}
+
+
 def _break_datasets(frame: pd.DataFrame, case: str) -> pd.DataFrame:
     frame = frame.copy()
     if case == "fake content hash":
@@ -135,10 +172,26 @@ def _break_datasets(frame: pd.DataFrame, case: str) -> pd.DataFrame:
     ("case", "message"),
     [
         ("fake content hash", "content_hash 'not-a-hash' is not 32 hex digits"),
-        ("negative row count", "n_rows=-5 must be an integer of at least 1"),
-        ("fractional column count", "n_cols=2.5 must be an integer"),
+        ("negative row count", "n_rows=-5 must be a whole number from 1"),
+        ("fractional column count", "n_cols=2.5 must be a whole number"),
         ("orphaned meta-features", "metafeatures.parquet: 1 row(s) for datasets not in"),
         ("broken provenance JSON", "studies.parquet row 1: provenance is not valid JSON"),
+        ("fingerprint not JSON", "datasets.parquet row 1: fingerprint is not valid JSON"),
+        ("info {bad", "datasets.parquet row 1: info is not valid JSON"),
+        ("info a list", "datasets.parquet row 1: info is not a JSON dict"),
+        ("huge row count", "n_rows=4611686018427387904 must be a whole number"),
+        ("long name", "name is 10000 characters"),
+        ("text meta-features", "general.instances' holds str values, not numbers"),
+        ("true meta-features", "not numbers"),
+        ("infinite meta-feature", "is infinite"),
+        ("no config column", "configurations.parquet has no column(s) config"),
+        ("an id column", "configurations.parquet has unknown column(s) id"),
+        ("an extra runs column", "runs.parquet has unknown column(s) colour"),
+        ("a truth-valued ari", "ari=True is a truth value"),
+        ("nested values", "holds nested values"),
+        ("no manifest", "no manifest.json"),
+        ("manifest not JSON", "not a readable JSON manifest"),
+        ("manifest a list", "not a JSON object"),
     ],
 )
 def test_import_rejects_a_broken_exported_folder(tmp_path: Path, case: str, message: str) -> None:
@@ -155,6 +208,8 @@ def test_import_rejects_a_broken_exported_folder(tmp_path: Path, case: str, mess
         st = pd.read_parquet(exp / "studies.parquet")
         st.loc[0, "provenance"] = '{"command": '
         st.to_parquet(exp / "studies.parquet")
+    elif case in _OTHER_BREAKS:
+        _OTHER_BREAKS[case](exp)
     else:
         ds = pd.read_parquet(exp / "datasets.parquet")
         _break_datasets(ds, case).to_parquet(exp / "datasets.parquet")
@@ -224,3 +279,62 @@ def test_a_database_of_revision_0002_gains_the_size_columns(tmp_path: Path) -> N
     columns = {c["name"] for c in inspect(db.engine).get_columns("runs")}
     assert {"size_entropy", "largest_fraction", "smallest_fraction"} <= columns
     assert _fill(db) == 2 * 24
+
+
+@pytest.mark.parametrize(
+    ("table", "column", "value"),
+    [
+        ("datasets", "fingerprint", "not json"),
+        ("datasets", "info", "{bad"),
+        ("metafeatures", "vector", '{"general.instances": "thirty"}'),
+        ("studies", "provenance", "[1, 2"),
+    ],
+)
+def test_db_check_finds_rows_a_later_read_would_choke_on_and_reads_name_the_layer(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    table: str,
+    column: str,
+    value: str,
+) -> None:
+    from sqlalchemy import text
+
+    url = str(tmp_path / "mine.sqlite")
+    db = MetaDatabase(url)
+    _fill(db)
+    db.add_study("s", "build", {"command": "x"})
+    with db.engine.begin() as conn:  # as an older metarec, or a hand edit, could leave it
+        conn.execute(text(f"UPDATE {table} SET {column} = :v"), {"v": value})
+    assert main(["db", "check", "--db", url]) != 0
+    out = capsys.readouterr()
+    assert "unreadable" in out.out + out.err or "not JSON objects" in out.out + out.err
+    monkeypatch.setenv("METAREC_DB", url)
+    for argv in (["recommend", "sklearn:wine", "--budget", "0"], ["db", "stats"]):
+        status = main(argv)
+        err = capsys.readouterr().err
+        assert status in ((0, 2) if column in ("info", "provenance") else (2,))
+        if status:  # never a traceback: one line naming the layer and the way out
+            assert err.count("\n") == 1
+            assert "your meta-database" in err and "db check" in err
+
+
+def test_export_replaces_links_in_its_folder_and_never_writes_through_them(
+    tmp_path: Path,
+) -> None:
+    db = MetaDatabase(tmp_path / "a.sqlite")
+    _fill(db)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    out = tmp_path / "export"
+    out.mkdir()
+    for name in ("manifest.json", "runs.parquet", "explore_runs.parquet"):
+        (outside / name).write_text("precious")
+        (out / name).symlink_to(outside / name)
+    export_tables(db, out)
+    for name in ("manifest.json", "runs.parquet"):
+        assert (outside / name).read_text() == "precious"
+        assert (out / name).is_file() and not (out / name).is_symlink()
+    assert (outside / "explore_runs.parquet").read_text() == "precious"
+    assert json.loads((out / "manifest.json").read_text())["counts"]["datasets"] == 2
+    assert not list(out.glob(".*.tmp"))

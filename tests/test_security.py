@@ -119,6 +119,46 @@ def test_corpus_names_stay_inside_their_folder(tmp_path: Path, name: str) -> Non
     assert "\n" not in str(err.value)
 
 
+@pytest.mark.parametrize(
+    ("name", "link"),
+    [
+        ("clustbench:ok/b", "clustbench/ok/b.labels0.gz"),
+        ("clustbench:ok/b", "clustbench/ok/b.labels1.gz"),
+        ("clustbench:ok/b", "clustbench/ok/b.txt"),
+        ("realworld:s", "realworld/s.labels0.gz"),
+        ("uci121:u", "uci121/u/labels_py.dat"),
+        ("uci121:u", "uci121/u/u_py.dat"),
+    ],
+)
+def test_a_symlinked_file_inside_a_real_corpus_folder_is_not_followed(
+    tmp_path: Path, name: str, link: str
+) -> None:
+    """Real datasets whose labels, description or data file is a link out of the corpus."""
+    import gzip
+
+    from metarec import load_dataset
+    from metarec.exceptions import UnknownDatasetError
+
+    root, outside = tmp_path / "root", tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.gz").write_bytes(gzip.compress(b"1\n2\n1\n"))
+    (outside / "secret.txt").write_text("1\n2\n1\n")
+    for d in ("clustbench/ok", "realworld", "uci121/u"):
+        (root / d).mkdir(parents=True)
+    for data in ("clustbench/ok/b.data.gz", "realworld/s.data.gz"):
+        (root / data).write_bytes(gzip.compress(b"1 2\n3 4\n5 7\n"))
+    for labels in ("clustbench/ok/b.labels0.gz", "realworld/s.labels0.gz"):
+        (root / labels).write_bytes(gzip.compress(b"1\n2\n1\n"))
+    (root / "uci121/u/u_py.dat").write_text("1,2\n3,4\n5,7\n")
+    (root / "uci121/u/labels_py.dat").write_text("0\n1\n0\n")
+    assert load_dataset(name, data_root=str(root)).shape == (3, 2)  # all real files: fine
+    target = root / link
+    target.unlink(missing_ok=True)
+    target.symlink_to(outside / ("secret.gz" if link.endswith(".gz") else "secret.txt"))
+    with pytest.raises(UnknownDatasetError, match="resolves outside the corpus folder"):
+        load_dataset(name, data_root=str(root))
+
+
 def test_the_local_dask_cluster_listens_on_loopback_only() -> None:
     from urllib.parse import urlparse
 
@@ -185,3 +225,43 @@ def test_a_file_starting_with_nul_bytes_is_refused(tmp_path: Path, suffix: str) 
     ) as err:
         load_dataset(str(path))
     assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("ranker.txt", b"garbage"),
+        ("surrogate.txt", b"garbage"),
+        ("recommender.json", b"{not json"),
+        ("calibration.json", b"[1, 2"),
+        ("costs.json", b"garbage"),
+        ("hyperparams.json", b"garbage"),
+        ("hyperparams.layers.npz", b"garbage"),
+        ("hyperparams.layers.npz", "object array"),
+        ("hyperparams.0.pt", b"garbage"),
+    ],
+)
+def test_a_crafted_or_garbage_models_file_is_one_line_and_never_unpickled(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, content: object
+) -> None:
+    import shutil
+
+    import numpy as np
+    import pandas as pd
+    from sklearn.datasets import make_blobs
+
+    from metarec.api import default_models_dir
+
+    models = tmp_path / "models"
+    shutil.copytree(default_models_dir(), models)
+    if content == "object array":
+        np.savez(models / name, a=np.array([object(), 1], dtype=object))
+    else:
+        (models / name).write_bytes(content)  # type: ignore[arg-type]
+    if name.endswith(".pt"):
+        (models / "hyperparams.layers.npz").unlink()  # the torch weights are then read
+    data = tmp_path / "blobs.csv"
+    pd.DataFrame(make_blobs(90, centers=3, random_state=1)[0]).to_csv(data, index=False)
+    assert main(["recommend", str(data), "--budget", "0", "--models", str(models)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("metarec: ") and "Traceback" not in err

@@ -83,9 +83,7 @@ def export_tables(
     if only is not None:
         ds = ds[ds["content_hash"].isin(set(only))]
     id_to_hash = dict(zip(ds["id"], ds["content_hash"], strict=True))
-    ds.drop(columns=["id", "created_at"]).sort_values("content_hash").to_parquet(
-        out / "datasets.parquet", index=False
-    )
+    _parquet(ds.drop(columns=["id", "created_at"]).sort_values("content_hash"), out, "datasets")
     mf = db.table("metafeatures")
     wide = pd.DataFrame(
         [
@@ -98,20 +96,20 @@ def export_tables(
     )
     if not wide.empty:
         wide = wide.sort_values(["content_hash", "extractor_version"])
-    wide.to_parquet(out / "metafeatures.parquet", index=False)
+    _parquet(wide, out, "metafeatures")
     cfg = db.table("configurations").drop(columns=["id"]).sort_values("config_hash")
-    cfg.to_parquet(out / "configurations.parquet", index=False)
+    _parquet(cfg, out, "configurations")
     st = db.table("studies").drop(columns=["id", "created_at"]).sort_values("name")
     # a database written before passwords were masked: mask them on the way out
     st["provenance"] = [None if p is None else redact(str(p)) for p in st["provenance"]]
-    st.to_parquet(out / "studies.parquet", index=False)
+    _parquet(st, out, "studies")
     rf = db.runs_frame().sort_values(["content_hash", "config_hash", "seed"])
     rf = rf[rf["content_hash"].isin(set(ds["content_hash"]))]
     if only is not None:
         rf = _whole_sweeps(
             rf, dict(zip(ds["content_hash"], ds["n_rows"], strict=True)), _sweep_studies(st)
         )
-    rf.to_parquet(out / "runs.parquet", index=False)
+    _parquet(rf, out, "runs")
     swept = rf[rf["study"].isin(_sweep_studies(st))]
     counts = {
         "datasets": len(ds),
@@ -135,11 +133,127 @@ def export_tables(
         "schema_revision": db.revision(),
         "studies": studies_info,
     }
-    (out / "manifest.json").write_text(json.dumps(info, indent=2, default=str) + "\n")
+    text_ = json.dumps(info, indent=2, default=str) + "\n"
+    _new_file(out / "manifest.json", lambda tmp: tmp.write_text(text_))
     return counts
 
 
 _HASH = re.compile(r"^[0-9a-f]{32}$")
+
+
+#: Each exported table's columns: (required, allowed besides them). Meta-features
+#: may have any further (numeric) columns.
+COLUMNS: dict[str, tuple[set[str], set[str]]] = {
+    "datasets": (
+        {"content_hash", "name", "n_rows", "n_cols"},
+        {"source", "corpus", "n_original", "n_classes", "fingerprint", "info"},
+    ),
+    "metafeatures": ({"content_hash", "extractor_version"}, set()),
+    "configurations": ({"config_hash", "config"}, {"algorithm"}),
+    "studies": ({"name", "kind"}, {"provenance"}),
+    "runs": (
+        {"content_hash", "config_hash"},
+        {
+            "algorithm",
+            "seed",
+            "status",
+            "error",
+            "ari",
+            "ami",
+            "nmi",
+            "silhouette",
+            "calinski_harabasz",
+            "davies_bouldin",
+            "dbcv",
+            "n_clusters",
+            "noise_fraction",
+            "size_entropy",
+            "largest_fraction",
+            "smallest_fraction",
+            "fit_time",
+            "study",
+        },
+    ),
+}
+#: Largest whole number a count column may hold (PostgreSQL's INTEGER).
+MAX_COUNT = 2**31 - 1
+#: Longest dataset, study or source name stored.
+MAX_NAME = 1000
+
+
+def _check_columns(name: str, table: pd.DataFrame) -> None:
+    """Refuse a table without its required columns, or (but meta-features) with others."""
+    required, allowed = COLUMNS[name]
+    missing = sorted(required - set(map(str, table.columns)))
+    if missing:
+        raise DatabaseError(f"{name}.parquet has no column(s) {', '.join(missing)}")
+    if name != "metafeatures":
+        unknown = sorted(set(map(str, table.columns)) - required - allowed)
+        if unknown:
+            raise DatabaseError(
+                f"{name}.parquet has unknown column(s) {', '.join(unknown)}; "
+                "import only folders written by `metarec db export`"
+            )
+
+
+def _missing_value(v: Any) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v))
+
+
+def _check_json(where: str, column: str, value: Any, kind: type = object) -> None:
+    if _missing_value(value):
+        return
+    try:
+        parsed = json.loads(value)
+    except (TypeError, ValueError, RecursionError):
+        raise DatabaseError(f"{where}: {column} is not valid JSON") from None
+    if not isinstance(parsed, kind):
+        raise DatabaseError(f"{where}: {column} is not a JSON {kind.__name__}")
+
+
+def _check_text(where: str, column: str, value: Any, required: bool = False) -> None:
+    if _missing_value(value):
+        if required:
+            raise DatabaseError(f"{where}: {column} is missing")
+        return
+    if not isinstance(value, str):
+        raise DatabaseError(f"{where}: {column}={value!r} is not text")
+    if len(value) > MAX_NAME or "\x00" in value:
+        raise DatabaseError(
+            f"{where}: {column} is {len(value)} characters or holds a NUL; at most {MAX_NAME}"
+        )
+
+
+def _validate_metafeatures(mf: pd.DataFrame) -> None:
+    """Meta-feature values are numbers (finite or missing), never text or truth values."""
+    for col in mf.columns:
+        if col in ("content_hash", "extractor_version"):
+            continue
+        values = mf[col]
+        odd = (
+            [v for v in values if not _missing_value(v) and not _plain_number(v)]
+            if values.dtype == object
+            else []
+        )
+        if (
+            odd
+            or pd.api.types.is_bool_dtype(values)
+            or (values.dtype != object and not pd.api.types.is_numeric_dtype(values))
+        ):
+            shown = f"{odd[0]!r:.40}" if odd else f"{values.dtype} values"
+            raise DatabaseError(f"metafeatures.parquet: column {col!r} holds {shown}, not numbers")
+        numbers = values.to_numpy(dtype=float, na_value=np.nan)
+        if np.isinf(numbers).any():
+            row = int(np.nonzero(np.isinf(numbers))[0][0]) + 1
+            raise DatabaseError(f"metafeatures.parquet row {row}: {col} is infinite")
+    for i, v in enumerate(mf["extractor_version"], start=1):
+        _check_text(f"metafeatures.parquet row {i}", "extractor_version", v, required=True)
+
+
+def _plain_number(v: Any) -> bool:
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(
+        v, (bool, np.bool_)
+    )
 
 
 def _validate_folder(
@@ -153,28 +267,43 @@ def _validate_folder(
             raise DatabaseError(
                 f"{where}: content_hash {r.get('content_hash')!r} is not 32 hex digits"
             )
+        _check_text(where, "name", r.get("name"), required=True)
+        for col in ("source", "corpus"):
+            _check_text(where, col, r.get(col))
+        _check_json(where, "fingerprint", r.get("fingerprint"), list)
+        _check_json(where, "info", r.get("info"), dict)
         for col, low in (("n_rows", 1), ("n_cols", 1), ("n_classes", 0), ("n_original", 1)):
-            v = r.get(col)
-            if v is None or (isinstance(v, float) and math.isnan(v)):
+            v: Any = r.get(col)
+            if _missing_value(v):
                 if col in ("n_rows", "n_cols"):
                     raise DatabaseError(f"{where}: {col} is missing")
                 continue
-            if not float(v).is_integer() or v < low:
-                raise DatabaseError(f"{where}: {col}={v!r} must be an integer of at least {low}")
+            if (
+                isinstance(v, (bool, np.bool_, str))
+                or not float(v).is_integer()
+                or not low <= v <= MAX_COUNT
+            ):
+                raise DatabaseError(
+                    f"{where}: {col}={v!r} must be a whole number from {low} to {MAX_COUNT}"
+                )
+    if ds["content_hash"].duplicated().any():
+        raise DatabaseError("datasets.parquet: a content_hash appears twice")
+    _validate_metafeatures(mf)
     orphans = set(mf["content_hash"]) - set(ds["content_hash"])
     if orphans:
         raise DatabaseError(
             f"metafeatures.parquet: {len(orphans)} row(s) for datasets not in datasets.parquet "
             f"(e.g. {sorted(orphans)[0]})"
         )
-    for name, table, column in (("configurations", cfg, "config"), ("studies", st, "provenance")):
-        for i, text_ in enumerate(table[column], start=1):
-            if text_ is None or (isinstance(text_, float) and math.isnan(text_)):
-                continue
-            try:
-                json.loads(text_)
-            except (TypeError, ValueError, RecursionError):
-                raise DatabaseError(f"{name}.parquet row {i}: {column} is not valid JSON") from None
+    for i, r in enumerate(cfg.to_dict("records"), start=1):
+        if _missing_value(r["config"]):
+            raise DatabaseError(f"configurations.parquet row {i}: config is missing")
+        _check_json(f"configurations.parquet row {i}", "config", r["config"], dict)
+    for i, r in enumerate(st.to_dict("records"), start=1):
+        where = f"studies.parquet row {i}"
+        _check_text(where, "name", r.get("name"), required=True)
+        _check_text(where, "kind", r.get("kind"), required=True)
+        _check_json(where, "provenance", r.get("provenance"), dict)
 
 
 def _sweep_studies(studies: pd.DataFrame) -> set[str]:
@@ -199,22 +328,40 @@ def _whole_sweeps(rf: pd.DataFrame, n_rows: Mapping[str, int], sweeps: set[str])
     return rf[~(is_sweep & rf["content_hash"].isin(partial))]
 
 
+def _new_file(path: Path, write: Any) -> None:
+    """Write ``path`` as a new file beside it, then rename it into place: a symlink
+    (or hard link) at ``path`` is replaced, never written through."""
+    import os
+
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.unlink(missing_ok=True)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _parquet(frame: pd.DataFrame, out: Path, name: str) -> None:
+    _new_file(out / f"{name}.parquet", lambda tmp: frame.to_parquet(tmp, index=False))
+
+
 def _kept_manifest(out: Path, hashes: set[str]) -> dict[str, Any]:
     """What an earlier export's manifest says beyond the tables (explore runs, backfills),
     with ``explore_runs.parquet`` cut to the datasets now exported and its counts redone."""
     path = out / "manifest.json"
-    if not path.is_file():
-        return {}
+    if not path.is_file() or path.is_symlink():
+        return {}  # (a link is not an earlier export's: it is replaced, not read)
     old = {
         k: v
         for k, v in json.loads(path.read_text()).items()
         if k not in ("counts", "runs_by_status", "schema_revision", "studies")
     }
     explore = out / "explore_runs.parquet"
-    if explore.is_file():
+    if explore.is_file() and not explore.is_symlink():
         runs = pd.read_parquet(explore)
         runs = runs[runs["content_hash"].isin(hashes)].reset_index(drop=True)
-        runs.to_parquet(explore, index=False)
+        _parquet(runs, out, "explore_runs")
         for key, source in (("explore_runs", "random"), ("search_runs", "search")):
             part = runs[runs["source"] == source]
             if key in old:
@@ -243,7 +390,15 @@ def read_manifest(directory: str | Path) -> dict[str, Any]:
     path = Path(directory) / "manifest.json"
     if not path.is_file():
         raise DatabaseError(f"{directory}: no manifest.json; not an exported meta-database")
-    data: dict[str, Any] = json.loads(path.read_text())
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise DatabaseError(
+            f"{path}: not a readable JSON manifest ({reason}); export the database again"
+        ) from None
+    if not isinstance(data, dict):
+        raise DatabaseError(f"{path}: the manifest is not a JSON object; export it again")
     return data
 
 
@@ -252,9 +407,18 @@ def _read(directory: Path, name: str) -> pd.DataFrame:
     if not path.is_file():
         raise DatabaseError(f"{directory}: {path.name} is missing; export the database again")
     try:
-        return pd.read_parquet(path)
-    except (OSError, ValueError) as exc:
-        raise DatabaseError(f"{path}: cannot read ({exc})") from None
+        frame = pd.read_parquet(path)
+    except (OSError, ValueError, TypeError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise DatabaseError(f"{path}: cannot read ({reason})") from None
+    for col in frame.columns:
+        if frame[col].dtype == object and frame[col].map(_nested).any():
+            raise DatabaseError(f"{path}: column {col!r} holds nested values; export it again")
+    return frame
+
+
+def _nested(value: Any) -> bool:
+    return isinstance(value, (list, dict, tuple, np.ndarray))
 
 
 def import_tables(db: MetaDatabase, directory: str | Path) -> dict[str, int]:
@@ -281,11 +445,22 @@ def import_tables(db: MetaDatabase, directory: str | Path) -> dict[str, int]:
         A table is missing or unreadable, or a row does not validate.
     """
     src = Path(directory)
+    if not src.is_dir():
+        raise DatabaseError(f"{src}: no such folder (missing); check the path")
+    read_manifest(src)  # an exported folder has one, and it reads
     ds = _read(src, "datasets")
     mf = _read(src, "metafeatures")
     cfg = _read(src, "configurations")
     st = _read(src, "studies")
     rf = _read(src, "runs")
+    for name, table in (
+        ("datasets", ds),
+        ("metafeatures", mf),
+        ("configurations", cfg),
+        ("studies", st),
+        ("runs", rf),
+    ):
+        _check_columns(name, table)
     _validate_folder(ds, mf, cfg, st)
     known_ds, known_cfg = set(ds["content_hash"]), set(cfg["config_hash"])
     missing = set(rf["content_hash"]) - known_ds

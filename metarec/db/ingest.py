@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from metarec.dataset import Dataset
@@ -128,6 +129,8 @@ def validate_run(row: Mapping[str, Any], where: str) -> dict[str, Any]:
         if _missing(value):
             out[name] = 0 if name == "seed" else None
             continue
+        if isinstance(value, (bool, np.bool_)):
+            raise IngestError(f"{where}: {name}={value!r} is a truth value, not a number")
         try:
             number = float(value)
         except (TypeError, ValueError):

@@ -114,7 +114,8 @@ class MetaDatabase:
                     f"no database at {self._path}: check the path, or create one with "
                     "`metarec db build` or `metarec ingest`"
                 )
-            if self._path is not None and url is None:  # the per-user folder
+            if self._path is not None and self.url == _normalize_url(default_url()):
+                # the per-user folder, made on first use
                 self._path.parent.mkdir(parents=True, exist_ok=True)
             elif self._path is not None and not self._path.parent.is_dir():
                 raise DatabaseError(
@@ -620,6 +621,7 @@ class MetaDatabase:
                 n = int(conn.execute(text(sql)).scalar_one())
                 if n:
                     problems.append(f"{n} {label}")
+            problems += _unreadable_rows(conn)
             for h, cfg in conn.execute(
                 select(configurations.c.config_hash, configurations.c.config)
             ).all():
@@ -633,6 +635,51 @@ class MetaDatabase:
     def close(self) -> None:
         """Release the connection pool."""
         self.engine.dispose()
+
+
+def _json_of(value: Any, kind: type) -> Any:
+    """``value`` parsed as JSON of ``kind``, or None when it is not (missing: ``kind()``)."""
+    if value is None:
+        return kind()
+    try:
+        parsed = json.loads(value)
+    except (TypeError, ValueError, RecursionError):
+        return None
+    return parsed if isinstance(parsed, kind) else None
+
+
+def _unreadable_rows(conn: Any) -> list[str]:
+    """Rows a later read would choke on: JSON columns that do not parse to what they
+    hold, meta-feature values that are not numbers."""
+    problems = []
+    bad = [
+        name
+        for name, fingerprint, info in conn.execute(
+            select(datasets.c.name, datasets.c.fingerprint, datasets.c.info)
+        ).all()
+        if _json_of(fingerprint, list) is None or _json_of(info, dict) is None
+    ]
+    if bad:
+        problems.append(f"{len(bad)} dataset(s) with an unreadable fingerprint or info: {bad[0]}")
+    vectors = conn.execute(select(metafeatures.c.dataset_id, metafeatures.c.vector)).all()
+    odd = 0
+    for _, vector in vectors:
+        parsed = _json_of(vector, dict)
+        if parsed is None or any(
+            v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)))
+            for v in parsed.values()
+        ):
+            odd += 1
+    if odd:
+        problems.append(f"{odd} meta-feature vector(s) that are not JSON objects of numbers")
+    provenance = [
+        name
+        for name, p in conn.execute(select(studies.c.name, studies.c.provenance)).all()
+        if _json_of(p, dict) is None
+    ]
+    if provenance:
+        problems.append(f"{len(provenance)} study(ies) with unreadable provenance: {provenance[0]}")
+    return problems
 
 
 def _sqlite_pragmas(engine: Engine) -> None:

@@ -140,6 +140,18 @@ def _inside(base: Path, corpus: str, name: str, *parts: str) -> Path:
     return path
 
 
+def _kept_inside(base: Path, corpus: str, name: str, path: Path) -> Path:
+    """``path`` (a file of ``corpus:name`` found in its folder), refused when it
+    resolves outside ``base`` (a symlinked labels, description or data file)."""
+    try:
+        path.resolve().relative_to(base.resolve())
+    except ValueError:
+        raise UnknownDatasetError(
+            f"{corpus}:{name}: {path.name} resolves outside the corpus folder {base}; refused"
+        ) from None
+    return path
+
+
 def load_clustbench(name: str, root: PathLike = None) -> Dataset:
     """Load ``BATTERY/NAME`` from the clustering benchmark suite (Gagolewski et al.).
 
@@ -174,10 +186,17 @@ def load_clustbench(name: str, root: PathLike = None) -> Dataset:
             f"clustbench:{name}: no such dataset in {base}; list them with `metarec datasets`"
         )
     x = _read_matrix(data_path, None)
-    label_files = sorted(base.joinpath(battery).glob(f"{short}.labels*.gz"))
+    label_files = [
+        _kept_inside(base, "clustbench", name, p)
+        for p in sorted(base.joinpath(battery).glob(f"{short}.labels*.gz"))
+    ]
     labelings = [_read_labels(p) for p in label_files]
     desc_path = base / battery / f"{short}.txt"
-    description = desc_path.read_text(errors="replace") if desc_path.is_file() else ""
+    description = (
+        _kept_inside(base, "clustbench", name, desc_path).read_text(errors="replace")
+        if desc_path.is_file()
+        else ""
+    )
     return Dataset.from_frame(
         x,
         labelings[0] if labelings else None,
@@ -237,9 +256,14 @@ def load_uci121(name: str, root: PathLike = None) -> Dataset:
             f"uci121:{name}: no such dataset in {folder.parent}; "
             "list them with `metarec datasets --corpus uci121`"
         )
-    x = _read_matrix(data_path, ",")
+    base = corpus_root(root) / "uci121"
+    x = _read_matrix(_kept_inside(base, "uci121", name, data_path), ",")
     labels_path = folder / "labels_py.dat"
-    labels = _read_labels(labels_path) if labels_path.is_file() else None
+    labels = (
+        _read_labels(_kept_inside(base, "uci121", name, labels_path))
+        if labels_path.is_file()
+        else None
+    )
     return Dataset.from_frame(
         x,
         labels,
@@ -294,7 +318,9 @@ def load_realworld(name: str, root: PathLike = None) -> Dataset:
     labels_path = base / f"{name}.labels0.gz"
     return Dataset.from_frame(
         _read_matrix(data_path, None),
-        _read_labels(labels_path) if labels_path.is_file() else None,
+        _read_labels(_kept_inside(base, "realworld", name, labels_path))
+        if labels_path.is_file()
+        else None,
         name=name,
         source=f"realworld:{name}",
         metadata={"corpus": "realworld", "kind": "real"},

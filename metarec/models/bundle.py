@@ -15,10 +15,13 @@ recommender (``stale_``, :meth:`~metarec.models.recommender.Recommender.stalenes
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
-from metarec.knowledge import KnowledgeBase
+from metarec.exceptions import MetarecError
+from metarec.knowledge import KnowledgeBase, KnowledgeError
 from metarec.models.calibration import ScoreCalibration
 from metarec.models.costs import RunCosts
 from metarec.models.recommender import Recommender
@@ -76,12 +79,34 @@ def load_models(directory: str | os.PathLike[str], kb: KnowledgeBase) -> Recomme
     """
     d = Path(directory)
     hyper = None
-    if (d / "hyperparams.json").is_file():
-        from metarec.models.hyperparams import HyperparameterModel
+    with _reading(d, "hyperparams.*"):
+        if (d / "hyperparams.json").is_file():
+            from metarec.models.hyperparams import HyperparameterModel
 
-        hyper = HyperparameterModel.load(d, kb)
-    surrogate = SurrogateObjective.load(d) if (d / "surrogate.json").is_file() else None
-    rec = Recommender.load(d, kb, hyper=hyper, surrogate=surrogate)
-    rec.calibration_ = ScoreCalibration.load(d) if (d / "calibration.json").is_file() else None
-    rec.costs_ = RunCosts.load(d) if (d / RunCosts.FILE).is_file() else None
+            hyper = HyperparameterModel.load(d, kb)
+    with _reading(d, "surrogate.*"):
+        surrogate = SurrogateObjective.load(d) if (d / "surrogate.json").is_file() else None
+    with _reading(d, "recommender.json, ranker.txt"):
+        rec = Recommender.load(d, kb, hyper=hyper, surrogate=surrogate)
+    with _reading(d, "calibration.json"):
+        rec.calibration_ = ScoreCalibration.load(d) if (d / "calibration.json").is_file() else None
+    with _reading(d, RunCosts.FILE):
+        rec.costs_ = RunCosts.load(d) if (d / RunCosts.FILE).is_file() else None
     return rec
+
+
+@contextlib.contextmanager
+def _reading(directory: Path, files: str) -> Iterator[None]:
+    """Turn a models file that does not read (garbage, crafted, truncated, of another
+    version) into one line naming it; nothing in it is unpickled either way."""
+    try:
+        yield
+    except MetarecError:
+        raise
+    except Exception as exc:  # any reader's error: lightgbm, torch, numpy, json
+        reason = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else ""
+        raise KnowledgeError(
+            f"{directory}: the models' {files} cannot be read ({type(exc).__name__}"
+            f"{': ' + reason if reason else ''}); train them again with "
+            f"`metarec train --out {directory}`"
+        ) from None

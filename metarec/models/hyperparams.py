@@ -619,12 +619,19 @@ class HyperparameterModel(BaseEstimator):  # type: ignore[misc]
         if "_members" in self.__dict__ or self.__dict__.get("_layers") is None:
             return None
         if "_numpy" not in self.__dict__:
-            with np.load(self._layers, allow_pickle=False) as data:
-                members: dict[int, dict[str, np.ndarray]] = {}
-                for key in data.files:
-                    m, _, layer = key.partition(".")
-                    members.setdefault(int(m), {})[layer] = data[key]
-            self._numpy = [_NumpyMember(members[m]) for m in sorted(members)]
+            try:
+                with np.load(self._layers, allow_pickle=False) as data:
+                    members: dict[int, dict[str, np.ndarray]] = {}
+                    for key in data.files:
+                        m, _, layer = key.partition(".")
+                        members.setdefault(int(m), {})[layer] = np.asarray(data[key], dtype=float)
+                self._numpy = [_NumpyMember(members[m]) for m in sorted(members)]
+            except (OSError, ValueError, TypeError, KeyError, EOFError) as exc:
+                reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+                raise KnowledgeError(
+                    f"{self._layers}: the meta-learner's layers cannot be read ({reason}); "
+                    f"train the models again with `metarec train --out {self._layers.parent}`"
+                ) from None
         return self._numpy  # type: ignore[no-any-return]
 
     @property
@@ -640,7 +647,15 @@ class HyperparameterModel(BaseEstimator):  # type: ignore[misc]
             nets = []
             for path in paths:
                 net = self._net(self.n_inputs_, len(self.features_.columns))
-                net.load_state_dict(torch.load(path, weights_only=True))
+                try:
+                    net.load_state_dict(torch.load(path, weights_only=True))
+                except Exception as exc:  # torch's errors for a file it refuses: many kinds
+                    reason = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else ""
+                    raise KnowledgeError(
+                        f"{path}: the meta-learner's weights cannot be read "
+                        f"({type(exc).__name__}{': ' + reason if reason else ''}); "
+                        f"train the models again with `metarec train --out {path.parent}`"
+                    ) from None
                 net.eval()
                 nets.append(net)
             self._members = nets
