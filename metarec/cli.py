@@ -102,7 +102,8 @@ def _cmd_show(args: argparse.Namespace) -> int:
     )
     print(f"  content hash   : {summary['content_hash']}")
     if "classes" in summary:
-        sizes = ", ".join(f"{k}: {v}" for k, v in summary["class_sizes"].items())
+        shown = list(summary["class_sizes"].items())
+        sizes = ", ".join(f"{k}: {v}" for k, v in shown[:10]) + (", ..." if len(shown) > 10 else "")
         print(f"  labels         : {summary['classes']} classes ({sizes})")
         if summary["labelings"] > 1:
             print(f"  labelings      : {summary['labelings']} reference labelings")

@@ -460,7 +460,7 @@ def test_a_header_with_one_field_means_one_column_whatever_its_values_hold(
     assert list(frame.columns) == ["note"] and frame["note"].tolist() == sentences
     assert "one column" in meta["read_note"]
     # the free-text rule then applies, as when pandas reads the file plainly
-    with pytest.raises(InvalidDataError, match="free text"):
+    with pytest.raises(InvalidDataError, match="none is a feature .text: note"):
         load_file(path)
     kept = load_file(path, keep_columns=True)
     assert kept.shape == (300, 1)
@@ -469,3 +469,49 @@ def test_a_header_with_one_field_means_one_column_whatever_its_values_hold(
     table = tmp_path / "spaced.txt"
     table.write_text("a b c\n" + "\n".join(f"{i} {i * 2} {i % 3}" for i in range(20)) + "\n")
     assert read_table(table)[0].shape == (20, 3)
+
+
+def test_hostile_or_odd_files_are_one_line_or_a_note(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from metarec.exceptions import LabelError
+    from metarec.io import files
+    from metarec.io.files import describe_loading, load_file
+
+    # a gzip that expands past the cap is refused before it fills memory
+    monkeypatch.setattr(files, "MAX_EXPANDED", 1 << 20)
+    bomb = tmp_path / "bomb.csv.gz"
+    with gzip.open(bomb, "wb") as fh:
+        fh.write(b"a,b\n" + b"1,2\n" * (1 << 19))  # 2 MiB of text, a few KiB packed
+    with pytest.raises(FileReadError, match="expands to more than 1 MiB"):
+        load_file(bomb)
+    # nested values (lists, maps) in a Parquet cell are no feature
+    nested = tmp_path / "nested.parquet"
+    pd.DataFrame({"a": [[1, 2], [3]] * 10, "x": np.arange(20) % 7 + 0.5}).to_parquet(nested)
+    assert load_file(nested).metadata["dropped"] == {"nested": ["a"]}
+    # valid JSON that is not records says what it holds and what to give
+    columns = tmp_path / "columns.json"
+    columns.write_text('{"a": [1, 2, 3], "b": [4, 5, 6]}')
+    with pytest.raises(FileReadError, match="holds one object, not records"):
+        load_file(columns)
+    # a measurement named as the target is not taken for classes
+    rng = np.random.default_rng(0)
+    cont = tmp_path / "cont.csv"
+    pd.DataFrame(rng.normal(size=(150, 3)), columns=["a", "b", "price"]).to_csv(cont, index=False)
+    with pytest.raises(LabelError, match="150 distinct fractional numbers"):
+        load_file(cont, target="price")
+    # six rows of names and cities: said what is clustered, and that it is very little
+    people = tmp_path / "people.csv"
+    people.write_text(
+        "name,city,comment\n"
+        + "\n".join(
+            f"{n},{c},the {w} story of the day we went out"
+            for n, c, w in zip(
+                "ABCDEF", ["Paris", "Lyon", "Paris", "Nice", "Lyon", "Nice"], "uvwxyz", strict=True
+            )
+        )
+        + "\n"
+    )
+    notes = describe_loading(load_file(people))
+    assert any(line.startswith("only 6 rows") for line in notes)
+    assert "clustering 2 column(s): name (a different label in every row), city (3 labels)" in notes

@@ -82,6 +82,26 @@ def _kind(path: Path) -> str:
     )
 
 
+#: What a compressed file may expand to (bytes): a table larger than this is not
+#: clustered on one machine anyway, and a "gzip bomb" is refused before it fills memory.
+MAX_EXPANDED = 2**30
+
+
+def _check_expansion(path: Path, limit: int | None = None) -> None:
+    """Refuse a gzipped file that expands to more than ``limit`` bytes (default
+    :data:`MAX_EXPANDED`), reading it in chunks and stopping at the limit."""
+    limit = MAX_EXPANDED if limit is None else limit
+    total = 0
+    with gzip.open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            total += len(chunk)
+            if total > limit:
+                raise FileReadError(
+                    f"{path.name}: expands to more than {limit / 2**20:g} MiB; "
+                    "decompress it yourself if it is meant to be that large"
+                )
+
+
 def _open_text(path: Path) -> io.TextIOBase:
     if path.suffix.lower() == ".gz":
         return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8")
@@ -209,10 +229,31 @@ def _read_binary(path: Path, kind: str) -> pd.DataFrame:
 
 def _read_json(path: Path, lines: bool) -> pd.DataFrame:
     """JSON records (``[{...}, ...]``) or JSON lines (one record per line)."""
+    import json
+
     with _open_text(path) as fh:
         text = fh.read()
     if not text.strip():
         return pd.DataFrame()
+    try:
+        records = (
+            [json.loads(line) for line in text.splitlines() if line.strip()]
+            if lines
+            else json.loads(text)
+        )
+    except (ValueError, RecursionError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise FileReadError(f"{path.name}: not valid JSON ({reason})") from None
+    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+        what = (
+            "a list of non-objects"
+            if isinstance(records, list)
+            else {"dict": "one object"}.get(type(records).__name__, type(records).__name__)
+        )
+        raise FileReadError(
+            f"{path.name}: the JSON holds {what}, not records; give a list of objects "
+            '([{"a": 1, "b": 2}, ...]) or JSON lines (one object per line, .jsonl)'
+        )
     return pd.read_json(io.StringIO(text), lines=lines, orient=None if lines else "records")
 
 
@@ -249,6 +290,8 @@ def read_table(path: str | Path) -> tuple[pd.DataFrame, dict[str, Any]]:
     kind = _kind(p)
     meta: dict[str, Any] = {"file": str(p), "format": kind}
     try:
+        if p.suffix.lower() == ".gz":
+            _check_expansion(p)
         if kind not in _BINARY:
             _refuse_binary(p, kind)
         if kind in _BINARY:
@@ -294,6 +337,20 @@ def _label_like(column: pd.Series) -> bool:
     return 2 <= distinct <= max(2, min(100, n // 2))
 
 
+def _check_classes(column: pd.Series, name: str) -> None:
+    """Refuse a label column that holds measurements, not classes: numbers that are
+    not whole, over half of them distinct (a price, a temperature)."""
+    if not pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
+        return
+    values = column.dropna().to_numpy(dtype=float)
+    distinct = len(np.unique(values))
+    if distinct > max(20, len(values) // 2) and not np.all(values == np.round(values)):
+        raise LabelError(
+            f"column {name!r} holds {distinct} distinct fractional numbers: a measurement, "
+            "not classes; cluster it as a feature (leave out --target), or bin it first"
+        )
+
+
 def find_target(
     frame: pd.DataFrame, target: str | bool | None = None, declared: str | None = None
 ) -> str | None:
@@ -330,11 +387,11 @@ def find_target(
     if target is False:
         return None
     if isinstance(target, str):
-        if target in columns:
-            return target
         folded = {c.casefold(): c for c in columns}
-        if target.casefold() in folded:
-            return folded[target.casefold()]
+        found = target if target in columns else folded.get(target.casefold())
+        if found is not None:
+            _check_classes(frame[found], found)
+            return found
         import difflib
 
         near = difflib.get_close_matches(target, columns, n=1, cutoff=0.6)
@@ -354,9 +411,10 @@ def non_feature_columns(frame: pd.DataFrame) -> dict[str, list[str]]:
     """Columns that are not features: ``constant`` (one value or none), ``identifier``
     (a distinct value per row: a string or category, or whole numbers that are a run
     of consecutive values or a column named like an id), ``text`` (free text: mostly
-    distinct strings averaging over 30 characters or several words) and ``date``
-    (time stamps, from Parquet, Feather or ARFF); identifiers only in tables of 10
-    rows or more, text in tables of 3 or more.
+    distinct strings averaging over 30 characters or several words), ``date``
+    (time stamps, from Parquet, Feather or ARFF) and ``nested`` (lists or maps in
+    a cell, from Parquet or JSON; only when there are any); identifiers only in
+    tables of 10 rows or more, text in tables of 3 or more.
 
     Parameters
     ----------
@@ -378,6 +436,9 @@ def non_feature_columns(frame: pd.DataFrame) -> dict[str, list[str]]:
     n = len(frame)
     for name in frame.columns:
         column = frame[name]
+        if column.dtype == object and column.map(_nested).any():
+            out.setdefault("nested", []).append(str(name))  # lists, maps: no one value
+            continue
         distinct = column.nunique(dropna=True)
         if distinct <= 1:
             out["constant"].append(str(name))
@@ -409,6 +470,10 @@ def non_feature_columns(frame: pd.DataFrame) -> dict[str, list[str]]:
         if whole and (run or ID_NAMES.search(str(name))):
             out["identifier"].append(str(name))
     return out
+
+
+def _nested(value: Any) -> bool:
+    return isinstance(value, (list, tuple, dict, set, np.ndarray))
 
 
 def load_file(
@@ -478,8 +543,8 @@ def load_file(
         elif dropped and left.shape[1] == 0:
             what = "; ".join(f"{k}: {', '.join(v)}" for k, v in dropped.items())
             raise EmptyDataError(
-                f"{p.name}: no column to cluster: every column is an identifier, free text "
-                f"or constant ({what})"
+                f"{p.name}: no column to cluster: none is a feature "
+                f"({what}; --keep-columns keeps them)"
             )
         if dropped:
             meta["dropped"] = dropped
@@ -495,9 +560,15 @@ def load_file(
     )
 
 
+#: Fewer rows than this get a word of caution.
+FEW_ROWS = 20
+
+
 def describe_loading(dataset: Dataset) -> list[str]:
-    """One line each for what loading a file decided: the label column taken as the
-    reference labels, and the columns left out as not features.
+    """One line each for what loading a file decided: how the reader split or recast
+    it, the label column taken as the reference labels, the columns left out as not
+    features; and a caution for fewer than :data:`FEW_ROWS` rows, and what is
+    clustered when some columns are labels (a few columns at most).
 
     Parameters
     ----------
@@ -521,6 +592,20 @@ def describe_loading(dataset: Dataset) -> list[str]:
             + (" ..." if len(columns) > 8 else "")
             + " (--keep-columns keeps them)"
         )
+    n, d = dataset.shape
+    if n < FEW_ROWS:
+        lines.append(f"only {n} rows: groups found among so few are a guess, not evidence")
+    categorical = set(dataset.categorical_columns)
+    if categorical and d <= 8:  # say what is clustered when it is labels, not numbers
+        parts = []
+        for c in dataset.features.columns:
+            k = int(dataset.features[c].nunique())
+            parts.append(
+                str(c)
+                if c not in categorical
+                else f"{c} ({'a different label in every row' if k == n else f'{k} labels'})"
+            )
+        lines.append(f"clustering {d} column(s): {', '.join(parts)}")
     return lines
 
 
