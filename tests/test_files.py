@@ -460,7 +460,7 @@ def test_a_header_with_one_field_means_one_column_whatever_its_values_hold(
     assert list(frame.columns) == ["note"] and frame["note"].tolist() == sentences
     assert "one column" in meta["read_note"]
     # the free-text rule then applies, as when pandas reads the file plainly
-    with pytest.raises(InvalidDataError, match="none is a feature .text: note"):
+    with pytest.raises(InvalidDataError, match=r"none is a feature \(text: note"):
         load_file(path)
     kept = load_file(path, keep_columns=True)
     assert kept.shape == (300, 1)
