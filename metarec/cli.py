@@ -308,7 +308,9 @@ def _cmd_db_build(args: argparse.Namespace) -> int:
         print(f"metarec: note: {line}", file=sys.stderr)
     for line in summary.lines():
         print(line)
-    return 0 if summary.ok else 1
+    for line in summary.failures():  # as every command reports what failed
+        print(f"metarec: {line}", file=sys.stderr)
+    return 0 if summary.ok else 2
 
 
 def _knowledge(args: argparse.Namespace) -> Any:

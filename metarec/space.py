@@ -566,6 +566,13 @@ def canonicalize(config: Mapping[str, Any]) -> dict[str, Any]:
     if name not in ALGORITHMS:
         raise ConfigError(f"unknown algorithm {name!r}; choose one of {', '.join(ALGORITHMS)}")
     spec = ALGORITHMS[name]
+    unknown_keys = sorted(
+        str(k) for k in config if k not in ("algorithm", "params", "preprocessing")
+    )
+    if unknown_keys:
+        raise ConfigError(
+            f"a configuration has only algorithm, params and preprocessing; not {unknown_keys}"
+        )
     for part in ("params", "preprocessing"):
         if not isinstance(config.get(part) or {}, Mapping):
             raise ConfigError(f"a configuration's {part!r} is a mapping of names to values")

@@ -357,3 +357,31 @@ def test_the_api_validates_its_arguments_with_one_line_value_errors(call: Any) -
         call()
     assert isinstance(err.value, ValueError)
     assert "\n" not in str(err.value) and "top=0" not in str(err.value).split("got")[0]
+
+
+def test_a_configuration_with_an_unknown_top_level_key_is_refused() -> None:
+    from metarec.space import ConfigError, canonicalize
+
+    with pytest.raises(ConfigError, match=r"not \['colour'\]"):
+        canonicalize({"algorithm": "kmeans", "params": {"n_clusters": 3}, "colour": "red"})
+
+
+@pytest.mark.parametrize(
+    ("storage", "said"),
+    [
+        ("mysql://ann:se/cret@db.example/optuna", "needs mysqlclient"),
+        ("journal:{tmp}/no/such/dir/j.log", "no folder"),
+        ("journal:{tmp}", "cannot open the journal"),
+        ("not-a-url", "neither a database URL nor journal:PATH"),
+    ],
+)
+def test_a_study_storage_that_cannot_open_is_one_line(
+    storage: str, said: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from metarec.cli import main
+
+    argv = ["tune", "sklearn:iris", "--trials", "2", "--quiet", "--budget", "0"]
+    assert main([*argv, "--storage", storage.format(tmp=tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and said in err and "se/cret" not in err
+    assert not (tmp_path / "no").exists()

@@ -198,15 +198,15 @@ def test_a_failing_dataset_is_reported_and_the_build_exits_non_zero(
     url = str(tmp_path / "b.sqlite")
     build = ["db", "build", "--configs-per-algorithm", "1", "--workers", "1", "--quiet"]
     args = [*build, "--db", url, "--add", str(good), str(bad), str(tmp_path / "missing.csv")]
-    assert main(args) == 1
-    out = capsys.readouterr().out
-    assert "could not load" in out and "FAILED: 2 dataset(s)" in out
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "metarec: could not load" in err and "metarec: 2 dataset(s) could not be" in err
     db = MetaDatabase(url)
     assert db.count("datasets") == 1 and db.count("runs") > 0  # the good one was built
     studies = db.count("studies")
     # a build in which every dataset fails writes nothing and says so
-    assert main([*build, "--db", url, "--add", str(bad), "--study", "all-bad"]) == 1
-    assert "FAILED: 1 dataset(s)" in capsys.readouterr().out
+    assert main([*build, "--db", url, "--add", str(bad), "--study", "all-bad"]) == 2
+    assert "metarec: 1 dataset(s) could not be" in capsys.readouterr().err
     assert db.count("studies") == studies and db.count("datasets") == 1
 
 

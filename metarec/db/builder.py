@@ -104,14 +104,18 @@ class BuildSummary:
         if self.duplicates:
             out.append(f"stored once as duplicates of another name: {len(self.duplicates)}")
         out += [f"removed from the database: {name}" for name in self.removed]
-        out += [f"could not load: {name}" for name in self.failed_datasets]
-        out += [f"batch lost (rerun to resume): {err}" for err in self.batch_errors]
-        if not self.ok:
-            out.append(
-                f"FAILED: {len(self.failed_datasets)} dataset(s) could not be loaded or "
-                f"described, {len(self.batch_errors)} batch(es) of runs lost"
-            )
         return out
+
+    def failures(self) -> list[str]:
+        """What went wrong, one line each (empty when :attr:`ok`), the last a summary."""
+        if self.ok:
+            return []
+        return [
+            *(f"could not load {name}" for name in self.failed_datasets),
+            *(f"batch lost (rerun to resume): {err}" for err in self.batch_errors),
+            f"{len(self.failed_datasets)} dataset(s) could not be loaded or described, "
+            f"{len(self.batch_errors)} batch(es) of runs lost; the rest is stored",
+        ]
 
 
 @functools.lru_cache(maxsize=4)
