@@ -57,6 +57,39 @@ def _models_dir(knowledge: str, models: str | os.PathLike[str] | None) -> str | 
     return None
 
 
+def models_in_use(
+    knowledge: Any = None, models: str | os.PathLike[str] | None = None
+) -> str | None:
+    """Which trained models a recommendation with these arguments uses, in words;
+    ``None`` for the shipped ones.
+
+    Parameters
+    ----------
+    knowledge, models
+        As for :func:`get_recommender`.
+
+    Returns
+    -------
+    str or None
+
+    Examples
+    --------
+    >>> models_in_use() is None or models_in_use().startswith("your models")
+    True
+    """
+    from metarec.config import user_models_dir
+
+    key = "default" if knowledge is None else str(knowledge)
+    where = _models_dir(key, models)
+    if where is None:
+        return "models trained on the spot from the given knowledge"
+    if Path(where).resolve() == default_models_dir().resolve():
+        return None
+    if Path(where).resolve() == user_models_dir().resolve():
+        return f"your models at {where} (from `metarec train`)"
+    return f"the models at {where}"
+
+
 def _user_state() -> tuple[str, int, int]:
     """What identifies the user's database as it is now (its URL and, for a SQLite
     file, its size and modification time): a changed one is loaded afresh."""

@@ -76,13 +76,19 @@ def _cmd_datasets(args: argparse.Namespace) -> int:
     from metarec.io import CORPORA, list_datasets
 
     corpora = [args.corpus] if args.corpus else list(CORPORA)
+    total = 0
+    if args.count:
+        print("corpus\tdatasets")
     for corpus in corpora:
         names = list_datasets(corpus, data_root=args.data_root)
+        total += len(names)
         if args.count:
             print(f"{corpus}\t{len(names)}")
         else:
             for name in names:
                 print(name)
+    if args.count and len(corpora) > 1:
+        print(f"total\t{total}")
     return 0
 
 
@@ -396,6 +402,11 @@ def _cmd_recommend(args: argparse.Namespace) -> int:
         _print_json(payload)
         return 0
     print(f"{dataset.name}: {dataset.shape[0]} rows x {dataset.shape[1]} columns")
+    from metarec.api import models_in_use
+
+    used = models_in_use(_knowledge(args), args.models)
+    if used is not None:
+        print(f"models: {used}")
     if rec.fallback or rec.known or rec.screening is not None:
         print(f"note: {rec.note}")
     lo, hi = rec.n_clusters_interval
@@ -576,7 +587,10 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
         report = ingest_runs_file(db, args.source, study=args.study, data_root=args.data_root)
     for line in report.lines():
         print(line)
-    print(f"into {db.display_url}; run `metarec train` to refit the models")
+    if report.runs_new or report.datasets_new:
+        print(f"into {db.display_url}; run `metarec train` to refit the models")
+    else:
+        print(f"nothing new for {db.display_url}: the models need no refit")
     return 0
 
 
@@ -818,6 +832,7 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "evaluate",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
         help="held-out (leave-one-dataset-out) evaluation against baselines",
         description="Held-out evaluation. With --corpus DIR, the datasets of DIR are evaluated "
         "instead, every configuration run on them; DIR may hold NAME.data.gz + "

@@ -389,3 +389,48 @@ def test_a_models_folder_that_holds_no_models_is_an_error_not_the_shipped_ones(
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "no trained models there" in err[0] and "metarec train" in err[0]
     assert not missing.exists()  # nothing written
+
+
+def test_small_things_a_newcomer_meets(
+    tmp_path: Path, corpus_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import shutil
+
+    import pandas as pd
+
+    from metarec.api import default_models_dir
+
+    # datasets --count has a header and a total
+    assert main(["--data-root", str(corpus_root), "datasets", "--count"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "corpus\tdatasets" and lines[-1].startswith("total\t")
+    assert int(lines[-1].split("\t")[1]) == sum(int(x.split("\t")[1]) for x in lines[1:-1])
+    # evaluate --help shows its defaults
+    with pytest.raises(SystemExit):
+        main(["evaluate", "--help"])
+    assert "(default: 10)" in capsys.readouterr().out
+    # a recommendation says which models it used when they are not the shipped ones
+    models = tmp_path / "models"
+    shutil.copytree(default_models_dir(), models)
+    assert main(["recommend", "sklearn:iris", "--budget", "0", "--models", str(models)]) == 0
+    assert f"models: the models at {models}" in capsys.readouterr().out
+    assert main(["recommend", "sklearn:iris", "--budget", "0"]) == 0
+    assert "models:" not in capsys.readouterr().out
+    # an ingest that added nothing does not ask for a refit
+    runs = tmp_path / "runs.csv"
+    data = tmp_path / "d.csv"
+    pd.DataFrame({"a": range(30), "b": [i % 3 for i in range(30)]}).to_csv(data, index=False)
+    pd.DataFrame(
+        {
+            "dataset": [str(data)],
+            "algorithm": ["kmeans"],
+            "params": ['{"n_clusters": 3}'],
+            "ari": [0.5],
+        }
+    ).to_csv(runs, index=False)
+    db = str(tmp_path / "mine.sqlite")
+    assert main(["ingest", str(runs), "--db", db]) == 0
+    assert "run `metarec train`" in capsys.readouterr().out
+    assert main(["ingest", str(runs), "--db", db]) == 0
+    out = capsys.readouterr().out
+    assert "metarec train" not in out and "nothing new" in out
