@@ -197,6 +197,10 @@ def _cmd_db_layers(as_json: bool) -> int:
     print(f"shipped: {layers['shipped']['where']}")
     if yours["exists"]:
         print(f"yours  : {yours['where']} (details: metarec db stats --db {yours['where']})")
+        print(
+            "         to start over, delete that file (a PostgreSQL database: drop it) "
+            "and the models `metarec train` saved beside it"
+        )
     else:
         print(f"yours  : none yet; `metarec ingest` or `metarec db build` create {yours['where']}")
     return 0
