@@ -261,6 +261,39 @@ class Dataset:
                 coded[name] = s.astype("category")
         return _fingerprint(frame.assign(**coded)) if coded else self.fingerprint
 
+    def numbered_fingerprint(self) -> np.ndarray:
+        """The fingerprint with each categorical column whose labels are all numbers
+        profiled as those numbers: what a copy that declares numeric attributes nominal
+        (as some ARFF files do) shares with the numeric original.
+
+        Returns
+        -------
+        ndarray of shape (n_columns, 11)
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from metarec import Dataset
+        >>> x = [i % 4 for i in range(30)]
+        >>> numbers = Dataset.from_frame(pd.DataFrame({"a": x, "b": [i / 7 for i in range(30)]}))
+        >>> labels = Dataset.from_frame(
+        ...     pd.DataFrame({"a": [str(v) for v in x], "b": [i / 7 for i in range(30)]}),
+        ...     categorical=["a"],
+        ... )
+        >>> bool((labels.numbered_fingerprint() == numbers.fingerprint).all())
+        True
+        """
+        frame = self.features
+        numbered = {}
+        for name in frame.columns:
+            s = frame[name]
+            if not _is_categorical(s):
+                continue
+            values = pd.to_numeric(s.astype("object"), errors="coerce")
+            if values.notna().sum() == s.notna().sum() and s.notna().any():
+                numbered[name] = values.astype(float)
+        return _fingerprint(frame.assign(**numbered)) if numbered else self.fingerprint
+
     def is_near_duplicate(self, other: Dataset, tol: float = 0.05) -> bool:
         """Whether ``other`` holds the same data up to scaling, order and small noise.
 

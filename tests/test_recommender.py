@@ -227,6 +227,11 @@ def test_known_data_leads_with_its_own_recorded_runs(kb: KnowledgeBase, kb_dir: 
     via_api = metarec.recommend(frame, top=3, knowledge=str(kb_dir), hyperparameters=True)
     assert via_api.known == "wine" and via_api.hyperparameters == []
     assert via_api.top.config_hash == out.top.config_hash
+    # a copy whose numeric attributes are declared nominal (labels that are numbers)
+    numbered = ds.features.copy()
+    for c in numbered.columns[:6]:
+        numbered[c] = pd.Categorical([repr(float(v)) for v in numbered[c]])
+    assert rec.known_dataset(Dataset.from_frame(numbered)) == h
     # data the knowledge base has never seen is not taken for known data
     unknown = Dataset.from_frame(np.random.default_rng(0).normal(size=(178, 13)))
     assert rec.known_dataset(unknown) is None

@@ -596,7 +596,11 @@ class Recommender:
             for h in same_width
         ]
         # as it is, then (only when that finds nothing) with coded categories as categories
-        for fingerprint in (lambda: small.fingerprint, small.coded_fingerprint):
+        for fingerprint in (
+            lambda: small.fingerprint,
+            small.coded_fingerprint,
+            small.numbered_fingerprint,
+        ):
             fp = fingerprint()
             for h, known_fp, shape in stored:
                 if fingerprints_match(fp, small.shape, known_fp, shape):
