@@ -18,6 +18,7 @@ __all__ = [
     "MetaFeatureError",
     "MetarecError",
     "MetarecWarning",
+    "MissingExtraError",
     "NonFiniteValueError",
     "NonNumericValueError",
     "OpenMLDatasetNotFoundError",
@@ -28,6 +29,7 @@ __all__ = [
     "UnknownDatasetError",
     "check_count",
     "check_seconds",
+    "require_torch",
 ]
 
 
@@ -85,6 +87,32 @@ class OpenMLDatasetNotFoundError(OpenMLError, UnknownDatasetError):
 
 class OpenMLUnavailableError(OpenMLError, ConnectionError):
     """OpenML cannot be reached and the dataset is not in the local cache."""
+
+
+class MissingExtraError(MetarecError, ImportError):
+    """A feature needs an optional dependency that is not installed (``metarec[train]``)."""
+
+
+def require_torch(what: str) -> None:
+    """Raise :class:`MissingExtraError` in one line when torch is not installed.
+
+    Parameters
+    ----------
+    what : str
+        What needs it, for the message ("training the neural meta-learner").
+
+    Examples
+    --------
+    >>> require_torch("this example")  # torch is installed where the docs are tested
+    """
+    try:
+        import torch  # noqa: F401  (what is needed next anyway)
+    except ImportError:
+        raise MissingExtraError(
+            f"{what} needs torch, which is not installed: pip install 'metarec[train]' "
+            "(for the CPU build: pip install torch --index-url "
+            "https://download.pytorch.org/whl/cpu)"
+        ) from None
 
 
 class ArgumentError(MetarecError, ValueError):

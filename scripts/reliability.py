@@ -716,6 +716,7 @@ def main() -> int:
     parser.add_argument("--only", help="comma-separated sections")
     args = parser.parse_args()
     sections = {
+        "hostile": None,
         "bad_inputs": bad_inputs,
         "defects": defects,
         "sigkill": None,
@@ -735,7 +736,11 @@ def main() -> int:
             where = tmp / name
             where.mkdir()
             start = time.perf_counter()
-            if name == "sigkill":
+            if name == "hostile":
+                from _hostile import hostile
+
+                results[name] = hostile(where, args.postgres)
+            elif name == "sigkill":
                 results[name] = sigkill(where, args.kills, args.seed)
             elif name == "concurrent":
                 results[name] = concurrent(where, args.postgres)
@@ -749,6 +754,15 @@ def main() -> int:
                 flush=True,
             )
     lines = ["# Reliability and security", ""]
+    if "hostile" in results:
+        from _hostile import summary
+
+        counts = summary(results["hostile"])
+        lines += [
+            "Hostile and careless inputs (issue 39), "
+            + ", ".join(f"{k}: {v}" for k, v in counts.items()),
+            "",
+        ]
     for name, rows in results.items():
         ok = sum(bool(r.get("ok")) for r in rows)
         lines += [f"## {name}: {ok} of {len(rows)} ok", "", _table(rows), ""]

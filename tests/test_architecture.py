@@ -185,3 +185,37 @@ def test_public_functions_document_their_parameters() -> None:
             if args and "Parameters\n" not in (ast.get_docstring(node) or ""):
                 missing.append(f"{module}.{node.name}")
     assert missing == []
+
+
+def test_recommend_and_tune_run_without_torch_and_train_says_how_to_get_it(
+    tmp_path: Path,
+) -> None:
+    """As after ``pip install metarec`` without the ``train`` extra (torch hidden)."""
+    import subprocess
+    import sys
+
+    code = f"""
+import sys
+
+class NoTorch:  # import torch fails, as where it is not installed
+    def find_spec(self, name, path=None, target=None):
+        if name == "torch" or name.startswith("torch."):
+            raise ModuleNotFoundError("No module named " + repr(name), name=name)
+        return None
+
+sys.meta_path.insert(0, NoTorch())
+from metarec.cli import main
+assert main(["recommend", "sklearn:wine", "--budget", "1", "--quiet"]) == 0
+assert main(["tune", "sklearn:wine", "--trials", "3", "--budget", "0", "--quiet",
+             "--out", r"{tmp_path / "tuned"}"]) == 0
+assert "torch" not in sys.modules
+code = main(["train", "--out", r"{tmp_path / "models"}"])
+print("train exit", code)
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=600, cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "train exit 2" in done.stdout
+    said = [line for line in done.stderr.splitlines() if "torch" in line]
+    assert said and "pip install 'metarec[train]'" in said[-1]

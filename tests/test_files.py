@@ -485,6 +485,15 @@ def test_hostile_or_odd_files_are_one_line_or_a_note(
         fh.write(b"a,b\n" + b"1,2\n" * (1 << 19))  # 2 MiB of text, a few KiB packed
     with pytest.raises(FileReadError, match="expands to more than 1 MiB"):
         load_file(bomb)
+    # a gzip cut short, even by its trailer only (CRC and size), is refused
+    table = "a,b\n" + "".join(f"{i * 0.37:.4f},{i % 7}\n" for i in range(400))
+    packed = gzip.compress(table.encode())
+    for cut in (len(packed) // 2, len(packed) - 8):
+        (tmp_path / "cut.csv.gz").write_bytes(packed[:cut])
+        with pytest.raises(FileReadError, match=r"ends early|truncated"):
+            load_file(tmp_path / "cut.csv.gz")
+    (tmp_path / "two.csv.gz").write_bytes(packed + gzip.compress(b"1.5,2\n"))
+    assert load_file(tmp_path / "two.csv.gz").shape == (401, 2)  # two members: one file
     # nested values (lists, maps) in a Parquet cell are no feature
     nested = tmp_path / "nested.parquet"
     pd.DataFrame({"a": [[1, 2], [3]] * 10, "x": np.arange(20) % 7 + 0.5}).to_parquet(nested)

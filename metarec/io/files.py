@@ -92,14 +92,25 @@ def _check_expansion(path: Path, limit: int | None = None) -> None:
     :data:`MAX_EXPANDED`), reading it in chunks and stopping at the limit."""
     limit = MAX_EXPANDED if limit is None else limit
     total = 0
-    with gzip.open(path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
-            total += len(chunk)
-            if total > limit:
-                raise FileReadError(
-                    f"{path.name}: expands to more than {limit / 2**20:g} MiB; "
-                    "decompress it yourself if it is meant to be that large"
-                )
+    member = zlib.decompressobj(16 + zlib.MAX_WBITS)  # gzip: header, data, CRC and size
+    with open(path, "rb") as fh:
+        while raw := fh.read(1 << 16):
+            while raw:
+                total += len(member.decompress(raw, limit + 1 - total))
+                if total > limit:
+                    raise FileReadError(
+                        f"{path.name}: expands to more than {limit / 2**20:g} MiB; "
+                        "decompress it yourself if it is meant to be that large"
+                    )
+                raw = member.unconsumed_tail
+                if member.eof and member.unused_data:  # another gzip member follows
+                    raw = member.unused_data + raw
+                    member = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    if not member.eof:
+        raise FileReadError(
+            f"{path.name}: the compressed file ends early (truncated or corrupt); "
+            "check that it is the whole file"
+        )
 
 
 def _open_text(path: Path) -> io.TextIOBase:

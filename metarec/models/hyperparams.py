@@ -256,7 +256,11 @@ class HyperparameterModel(BaseEstimator):  # type: ignore[misc]
 
     # ---------------------------------------------------------------- fit
     def fit(self, kb: KnowledgeBase) -> HyperparameterModel:
-        """Train the ensemble on every run of the knowledge base."""
+        """Train the ensemble on every run of the knowledge base (needs torch:
+        ``metarec[train]``)."""
+        from metarec.exceptions import require_torch
+
+        require_torch("training the neural meta-learner")
 
         hashes = kb.dataset_hashes
         if len(hashes) < 5:

@@ -107,7 +107,11 @@ class SimilarityModel:
         )
 
     def fit(self, X: np.ndarray, scores: pd.DataFrame, groups: np.ndarray) -> SimilarityModel:
-        """Train on scaled meta-features ``X`` (rows aligned with ``scores``' datasets)."""
+        """Train on scaled meta-features ``X`` (rows aligned with ``scores``' datasets;
+        needs torch: ``metarec[train]``)."""
+        from metarec.exceptions import require_torch
+
+        require_torch("training the learned similarity metric")
         with single_thread():
             return self._fit(X, scores, groups)
 
@@ -180,6 +184,9 @@ class SimilarityModel:
     @classmethod
     def load(cls, directory: str | Path, name: str = "similarity") -> SimilarityModel:
         """Load a saved model (weights read with ``weights_only=True``)."""
+        from metarec.exceptions import require_torch
+
+        require_torch("these models' learned similarity metric")
         import torch
 
         d = Path(directory)
