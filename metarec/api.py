@@ -478,9 +478,12 @@ def fit_models(
     -------
     Recommender
     """
+    from metarec.exceptions import require_torch
     from metarec.models.costs import RunCosts
     from metarec.models.surrogate import SurrogateObjective
 
+    if hyper or metric == "learned":  # before anything is trained
+        require_torch("training the neural meta-learner or the learned metric")
     model = None
     if hyper:
         from metarec.models.hyperparams import HyperparameterModel

@@ -690,10 +690,17 @@ def _cmd_tune(args: argparse.Namespace) -> int:
             f"{len(queued) + left_out} warm-start configurations were not run: raise --trials "
             "to try them (or keep the study with --storage and --study, and run again)"
         )
+    top = min(CONSENSUS_TOP, len(done))
+    kept = study.user_attrs.get("selected_trial") == study.user_attrs.get("start_trial")
     how = {
         "start": "the recommendation's pick, kept: the screening trusted it",
-        "consensus": "ranked first by the screening's evidence among the "
-        f"{min(CONSENSUS_TOP, len(done))} best by {what} and the recommendation's pick",
+        "consensus": (
+            f"the recommendation's pick: none of the {top} best by {what} is as good by "
+            "every piece of the screening's evidence and better by one"
+            if kept
+            else f"of the {top} best by {what}, at least as good as the recommendation's "
+            "pick by every piece of the screening's evidence and better by one"
+        ),
     }.get(payload["select"], f"the best by {what}")
     print(
         f"{len(trials)} trials in study {study.study_name!r}; returned trial "

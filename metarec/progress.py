@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import os
 import sys
 import time
 from collections.abc import Iterable, Iterator
@@ -61,8 +62,9 @@ def note(text: str) -> None:
         print(f"metarec: {text}", file=sys.stderr, flush=True)
 
 
-#: Seconds a step runs before it is reported (quicker ones stay silent).
-AFTER = 1.0
+#: Seconds a step runs before it is reported (quicker ones stay silent);
+#: ``$METAREC_PROGRESS_AFTER`` sets it (0: every step, with its time).
+AFTER = float(os.environ.get("METAREC_PROGRESS_AFTER") or 1.0)
 
 
 @contextlib.contextmanager

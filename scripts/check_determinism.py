@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing as mp
+import os
 import re
 import subprocess
 import sys
@@ -73,6 +74,7 @@ def run(path: Path) -> tuple[str, float, float]:
         capture_output=True,
         text=True,
         check=True,
+        env={**os.environ, "METAREC_PROGRESS_AFTER": "0"},  # every step timed
     )
     took = time.perf_counter() - start
     found = re.search(
