@@ -389,7 +389,6 @@ def _budget(text: str) -> float:
 
 def _cmd_recommend(args: argparse.Namespace) -> int:
     from metarec.api import recommend
-    from metarec.space import Configuration
 
     dataset = _load(args)
     rec = recommend(
@@ -421,6 +420,17 @@ def _cmd_recommend(args: argparse.Namespace) -> int:
         )
     else:
         print(f"recommended number of clusters: {rec.n_clusters} (80% interval {lo}-{hi})")
+    _print_table(rec)
+    if hyper:
+        _print_hyperparameters(rec, hyper)
+    print("most similar known datasets:")
+    for row in rec.neighbours.head(5).itertuples():
+        print(f"   {row.dataset:<32} weight {row.weight:.2f}  best ARI there {row.best_ari:.2f}")
+    return 0
+
+
+def _print_table(rec: Any) -> None:
+    """The recommendation's rows, each column explained once under them."""
     calibrated = any(math.isfinite(it.interval[0]) for it in rec.items)
     spread = "80% interval" if calibrated else "" if rec.known else "+/-"
     width = 15 if calibrated else 0 if rec.known else 7
@@ -458,38 +468,39 @@ def _cmd_recommend(args: argparse.Namespace) -> int:
         print(f"   {line}")
     if any(it.refined for it in rec.items):
         print("   (* refined by the neural meta-learner)")
-    if hyper:
-        print("hyperparameters for these algorithms (neural meta-learner; + = a known")
-        print("configuration the ranker scores higher than the meta-learner's):")
-        listed = {it.config_hash: it for it in rec.items}
-        for p in hyper:
-            params = ", ".join(f"{k}={v}" for k, v in p.config["params"].items())
-            pre = p.config["preprocessing"]
-            mark = "+" if p.source == "meta-database" else " "
-            same = listed.get(p.config.hash)
-            # one score per configuration: one listed above keeps the score shown there
-            if same is not None:
-                score = f"   = #{same.rank} above"
-            elif rec.screening is not None:  # not a candidate: no screen score to compare
-                score = f"  prior {p.predicted_ari:.3f}, not screened"
-            elif math.isfinite(p.interval[0]):
-                score = f"{p.predicted_ari:>7.3f} [{p.interval[0]:.2f}, {p.interval[1]:.2f}]"
-            elif math.isfinite(p.uncertainty):
-                score = f"{p.predicted_ari:>7.3f} +/- {p.uncertainty:.2f}"
-            else:
-                score = f"{p.predicted_ari:>7.3f}"
-            where = f"scaler={pre['scaler']}, pca={pre['pca']}"
-            print(f"  {mark}{p.algorithm:<21}{score}  {params}; {where}")
-            if p.source == "meta-database":
-                own = Configuration.from_dict(p.alternatives[0]["config"])
-                if own.n_clusters is not None:  # shown at the printed k, as the rows are
-                    own = own.with_n_clusters(rec.n_clusters)
-                own_params = ", ".join(f"{k}={v}" for k, v in own["params"].items())
-                print(f"{'':>24}(meta-learner's own: {own_params})")
-    print("most similar known datasets:")
-    for row in rec.neighbours.head(5).itertuples():
-        print(f"   {row.dataset:<32} weight {row.weight:.2f}  best ARI there {row.best_ari:.2f}")
-    return 0
+
+
+def _print_hyperparameters(rec: Any, hyper: list[Any]) -> None:
+    """The neural meta-learner's configuration per recommended algorithm."""
+    from metarec.space import Configuration
+
+    print("hyperparameters for these algorithms (neural meta-learner; + = a known")
+    print("configuration the ranker scores higher than the meta-learner's):")
+    listed = {it.config_hash: it for it in rec.items}
+    for p in hyper:
+        params = ", ".join(f"{k}={v}" for k, v in p.config["params"].items())
+        pre = p.config["preprocessing"]
+        mark = "+" if p.source == "meta-database" else " "
+        same = listed.get(p.config.hash)
+        # one score per configuration: one listed above keeps the score shown there
+        if same is not None:
+            score = f"   = #{same.rank} above"
+        elif rec.screening is not None:  # not a candidate: no screen score to compare
+            score = f"  prior {p.predicted_ari:.3f}, not screened"
+        elif math.isfinite(p.interval[0]):
+            score = f"{p.predicted_ari:>7.3f} [{p.interval[0]:.2f}, {p.interval[1]:.2f}]"
+        elif math.isfinite(p.uncertainty):
+            score = f"{p.predicted_ari:>7.3f} +/- {p.uncertainty:.2f}"
+        else:
+            score = f"{p.predicted_ari:>7.3f}"
+        where = f"scaler={pre['scaler']}, pca={pre['pca']}"
+        print(f"  {mark}{p.algorithm:<21}{score}  {params}; {where}")
+        if p.source == "meta-database":
+            own = Configuration.from_dict(p.alternatives[0]["config"])
+            if own.n_clusters is not None:  # shown at the printed k, as the rows are
+                own = own.with_n_clusters(rec.n_clusters)
+            own_params = ", ".join(f"{k}={v}" for k, v in own["params"].items())
+            print(f"{'':>24}(meta-learner's own: {own_params})")
 
 
 def _legend(rec: Any, calibrated: bool) -> list[str]:
@@ -625,14 +636,7 @@ def _cmd_tune(args: argparse.Namespace) -> int:
 
     import optuna
 
-    from metarec.tuning import (
-        CONSENSUS_TOP,
-        best_trial,
-        own_trials,
-        plot_progress,
-        refit_best,
-        tune,
-    )
+    from metarec.tuning import best_trial, own_trials, plot_progress, refit_best, tune
 
     dataset = _load(args)
     db = None
@@ -690,18 +694,7 @@ def _cmd_tune(args: argparse.Namespace) -> int:
             f"{len(queued) + left_out} warm-start configurations were not run: raise --trials "
             "to try them (or keep the study with --storage and --study, and run again)"
         )
-    top = min(CONSENSUS_TOP, len(done))
-    kept = study.user_attrs.get("selected_trial") == study.user_attrs.get("start_trial")
-    how = {
-        "start": "the recommendation's pick, kept: the screening trusted it",
-        "consensus": (
-            f"the recommendation's pick: none of the {top} best by {what} is as good by "
-            "every piece of the screening's evidence and better by one"
-            if kept
-            else f"of the {top} best by {what}, at least as good as the recommendation's "
-            "pick by every piece of the screening's evidence and better by one"
-        ),
-    }.get(payload["select"], f"the best by {what}")
+    how = _how_selected(study, payload["select"], what, len(done))
     print(
         f"{len(trials)} trials in study {study.study_name!r}; returned trial "
         f"{payload['trial']} of {len(trials)} ({how}; {what} {best.value:.4f}): "
@@ -718,6 +711,27 @@ def _cmd_tune(args: argparse.Namespace) -> int:
     return 0
 
 
+def _how_selected(study: Any, select: str, what: str, n_done: int) -> str:
+    """How the returned trial was chosen, in words (for the summary line)."""
+    from metarec.tuning import CONSENSUS_TOP
+
+    top = min(CONSENSUS_TOP, n_done)
+    kept = study.user_attrs.get("selected_trial") == study.user_attrs.get("start_trial")
+    if select == "start":
+        return "the recommendation's pick, kept: the screening trusted it"
+    if select != "consensus":
+        return f"the best by {what}"
+    if kept:
+        return (
+            f"the recommendation's pick: none of the {top} best by {what} is as good by "
+            "every piece of the screening's evidence and better by one"
+        )
+    return (
+        f"of the {top} best by {what}, at least as good as the recommendation's "
+        "pick by every piece of the screening's evidence and better by one"
+    )
+
+
 def _file_options(p: argparse.ArgumentParser) -> None:
     """--no-target and --keep-columns, beside every --target."""
     p.add_argument(
@@ -732,21 +746,12 @@ def _file_options(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="metarec",
-        description="Meta-learning recommendations for clustering on tabular data.",
-    )
-    parser.add_argument("--version", action="version", version=f"metarec {__version__}")
-    parser.add_argument(
-        "--data-root",
-        metavar="DIR",
-        help="folder holding the benchmark corpora (default: $METAREC_DATA or ../shared/data)",
-    )
-    sub = parser.add_subparsers(
-        dest="command", metavar="COMMAND", required=True, parser_class=_Parser
-    )
+#: The dataset argument's help.
+NAME_HELP = "openml:ID, clustbench:BATTERY/NAME, uci121:NAME, sklearn:NAME or a file path"
 
+
+def _add_datasets(sub: Any) -> None:
+    """The ``datasets`` command's arguments."""
     p = sub.add_parser("datasets", help="list the datasets that can be loaded by name")
     p.add_argument(
         "--corpus",
@@ -756,17 +761,22 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--count", action="store_true", help="print counts per corpus only")
     p.set_defaults(func=_cmd_datasets)
 
-    name_help = "openml:ID, clustbench:BATTERY/NAME, uci121:NAME, sklearn:NAME or a file path"
+
+def _add_show(sub: Any) -> None:
+    """The ``show`` command's arguments."""
     p = sub.add_parser("show", help="describe a dataset: shape, types, missing values, labels")
-    p.add_argument("name", help=name_help)
+    p.add_argument("name", help=NAME_HELP)
     p.add_argument("--target", metavar="COL", help=TARGET_HELP)
     _file_options(p)
     p.add_argument("--labels", metavar="FILE", help="file with one ground-truth label per line")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=_cmd_show)
 
+
+def _add_metafeatures(sub: Any) -> None:
+    """The ``metafeatures`` command's arguments."""
     p = sub.add_parser("metafeatures", help="extract a dataset's meta-feature vector")
-    p.add_argument("name", help=name_help)
+    p.add_argument("name", help=NAME_HELP)
     p.add_argument("--target", metavar="COL", help=TARGET_HELP)
     _file_options(p)
     p.add_argument("--groups", help="comma-separated groups (default: all)")
@@ -776,8 +786,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help=QUIET_HELP)
     p.set_defaults(func=_cmd_metafeatures)
 
+
+def _add_recommend(sub: Any) -> None:
+    """The ``recommend`` command's arguments."""
     p = sub.add_parser("recommend", help="recommend clustering configurations for a dataset")
-    p.add_argument("name", help=name_help)
+    p.add_argument("name", help=NAME_HELP)
     p.add_argument("--top", type=_positive, default=5, help="how many configurations (default 5)")
     p.add_argument("--target", metavar="COL", help=TARGET_HELP)
     _file_options(p)
@@ -795,6 +808,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help=QUIET_HELP)
     p.set_defaults(func=_cmd_recommend)
 
+
+def _add_train(sub: Any) -> None:
+    """The ``train`` command's arguments."""
     p = sub.add_parser("train", help="train the recommender's models from a meta-database")
     p.add_argument("--db", help=KNOWLEDGE_HELP)
     p.add_argument(
@@ -811,6 +827,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help=QUIET_HELP)
     p.set_defaults(func=_cmd_train)
 
+
+def _add_ingest(sub: Any) -> None:
+    """The ``ingest`` command's arguments."""
     p = sub.add_parser(
         "ingest",
         help="add runs to the meta-database: a runs file, an Optuna study or OpenML datasets",
@@ -841,6 +860,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=_cmd_ingest)
 
+
+def _add_evaluate(sub: Any) -> None:
+    """The ``evaluate`` command's arguments."""
     p = sub.add_parser(
         "evaluate",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
@@ -874,6 +896,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=_cmd_evaluate)
 
+
+def _add_db(sub: Any) -> None:
+    """The ``db`` command's arguments."""
     db = sub.add_parser("db", help="manage the meta-database: stats, build, export, import, check")
     db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     db_help = "database URL or path (default: $METAREC_DB or the per-user SQLite file); "
@@ -937,6 +962,9 @@ def _parser() -> argparse.ArgumentParser:
             group.add_argument("--scheduler", metavar="ADDRESS", help="existing Dask scheduler")
             p.add_argument("--quiet", action="store_true", help="no progress bars")
 
+
+def _add_tune(sub: Any) -> None:
+    """The ``tune`` command's arguments."""
     p = sub.add_parser(
         "tune",
         help="warm-started Optuna search with an unsupervised objective",
@@ -944,7 +972,7 @@ def _parser() -> argparse.ArgumentParser:
         "configurations. Run it N times with the same --storage postgresql://... --study NAME "
         "to search with N workers.",
     )
-    p.add_argument("name", help=name_help)
+    p.add_argument("name", help=NAME_HELP)
     p.add_argument(
         "--trials", type=_positive, default=50, help="trials of this worker (default 50)"
     )
@@ -1003,6 +1031,11 @@ def _parser() -> argparse.ArgumentParser:
         help="seconds of screening for the recommendation the search starts from "
         f"(default {DEFAULT_BUDGET:g}; 0: zero-shot)",
     )
+    _add_tune_inputs_and_outputs(p)
+
+
+def _add_tune_inputs_and_outputs(p: argparse.ArgumentParser) -> None:
+    """``tune``'s start, data, knowledge and output arguments."""
     p.add_argument("--top", type=_positive, default=10, help="recommended configurations enqueued")
     p.add_argument("--seed", type=_seed, default=0, help=SEED_HELP)
     p.add_argument("--time-limit", type=_seconds, default=60.0, help="seconds per trial")
@@ -1023,6 +1056,30 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_tune)
 
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="metarec",
+        description="Meta-learning recommendations for clustering on tabular data.",
+    )
+    parser.add_argument("--version", action="version", version=f"metarec {__version__}")
+    parser.add_argument(
+        "--data-root",
+        metavar="DIR",
+        help="folder holding the benchmark corpora (default: $METAREC_DATA or ../shared/data)",
+    )
+    sub = parser.add_subparsers(
+        dest="command", metavar="COMMAND", required=True, parser_class=_Parser
+    )
+    _add_datasets(sub)
+    _add_show(sub)
+    _add_metafeatures(sub)
+    _add_recommend(sub)
+    _add_train(sub)
+    _add_ingest(sub)
+    _add_evaluate(sub)
+    _add_db(sub)
+    _add_tune(sub)
     return parser
 
 

@@ -219,3 +219,48 @@ print("train exit", code)
     assert "train exit 2" in done.stdout
     said = [line for line in done.stderr.splitlines() if "torch" in line]
     assert said and "pip install 'metarec[train]'" in said[-1]
+
+
+#: Modules over 800 lines and functions over 80 (issue 38's limits) that are still to
+#: be split: the list may only shrink; nothing new joins it.
+OVER_800_LINES = {
+    "metarec.cli",
+    "metarec.evaluation",
+    "metarec.models.recommender",
+    "metarec.screening",
+    "metarec.space",
+    "metarec.tuning",
+}
+OVER_80_LINES = {
+    "metarec.api.recommend",
+    "metarec.db.builder.build",
+    "metarec.db.exchange.export_tables",
+    "metarec.db.exchange.import_tables",
+    "metarec.db.ingest.ingest_study",
+    "metarec.evaluation.evaluate",
+    "metarec.evaluation.run_evaluation",
+    "metarec.evaluation.run_pairs",
+    "metarec.io.files.load_file",
+    "metarec.io.openml_loader.load_openml",
+    "metarec.models.recommender.recommend",
+    "metarec.models.recommender.recorded",
+    "metarec.runner.run_config",
+    "metarec.screening.screen",
+    "metarec.tuning.plot_progress",
+    "metarec.tuning.tune",
+    "metarec.tuning.warm_start",
+}
+
+
+def test_no_new_module_over_800_lines_or_function_over_80() -> None:
+    big, long = set(), set()
+    for name, path in _modules().items():
+        source = path.read_text()
+        if len(source.splitlines()) > 800:
+            big.add(name)
+        for node in ast.walk(ast.parse(source)):
+            lines = (getattr(node, "end_lineno", 0) or 0) - getattr(node, "lineno", 0) + 1
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and lines > 80:
+                long.add(f"{name}.{node.name}")
+    assert big <= OVER_800_LINES, sorted(big - OVER_800_LINES)
+    assert long <= OVER_80_LINES, sorted(long - OVER_80_LINES)
