@@ -418,7 +418,7 @@ def portfolio(
         How many distinct algorithms :func:`candidate_configs` takes.
     kmeans_everywhere : bool, default=False
         Also plain KMeans (:func:`kmeans_at`) beside them at every k. Held out it
-        raises the best of the set but not the pick (BENCHMARKS.md), so it is off.
+        raises the best of the set but not the pick (docs/benchmarks/history.md), so it is off.
 
     Returns
     -------
