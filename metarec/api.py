@@ -550,11 +550,13 @@ def train(
     rec = fit_models(kb, metric=metric, random_state=random_state, hyper=hyper)
     shipped = default_models_dir()
     if (shipped / "calibration.json").is_file():
-        # the intervals stay those calibrated on the held-out evaluation
-        # (scripts/eval_budget.py calibrate); refitting them takes that evaluation
+        # the intervals stay those calibrated on the held-out evaluation of the
+        # shipped screening (scripts/eval_shipped.py calibrate): refitting them takes
+        # that evaluation (about an hour), so training says which errors it keeps
         from metarec.models.calibration import ScoreCalibration
 
         rec.calibration_ = ScoreCalibration.load(shipped)
+
     if out is None:
         out = default_models_dir() if knowledge == "shipped" else user_models_dir()
     with progress.step(f"saving the models to {out}"):

@@ -543,6 +543,12 @@ def _cmd_train(args: argparse.Namespace) -> int:
         f"trained on {k['datasets']} datasets, {k['runs']} design runs, {rec.scores_.shape[1]} "
         f"design configurations (metric {rec.metric}); saved to {rec.models_dir_}"
     )
+    if rec.calibration_ is not None:  # refitting it takes the held-out evaluation
+        source = getattr(rec.calibration_, "source_", "") or "the shipped models"
+        print(
+            f"80% intervals: kept from {source}; to refit them, run "
+            "`python scripts/eval_shipped.py collect` then `calibrate`"
+        )
     return 0
 
 

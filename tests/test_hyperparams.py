@@ -176,7 +176,8 @@ def test_predict_hyperparameters_api_and_cli(
     assert [p.algorithm for p in one] == ["gmm"]
     assert main(["train", "--db", str(kb_dir), "--out", str(tmp_path / "m")]) == 0
     assert (tmp_path / "m" / "hyperparams.json").is_file()
-    capsys.readouterr()
+    # training says which held-out errors its 80% intervals come from
+    assert "80% intervals: kept from scripts/eval_shipped.py calibrate" in capsys.readouterr().out
     where = ["--db", str(kb_dir), "--models", str(tmp_path / "m")]
     assert main(["recommend", "clustbench:fcps/twodiamonds", *where]) == 0
     assert "hyperparameters for these algorithms (neural meta-learner" in capsys.readouterr().out
