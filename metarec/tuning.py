@@ -310,8 +310,8 @@ def warm_start(
             config = metarec.suggest(trial, algorithms=["kmeans", "gmm"])
             return run_config(data, config).silhouette
     """
-    from metarec.api import get_recommender
     from metarec.metafeatures import extract_metafeatures
+    from metarec.recommending import get_recommender
     from metarec.space import to_optuna_params
 
     if metafeatures is None:
@@ -849,8 +849,8 @@ def tune(
     prepared = PreparedData(dataset)
     mf = None
     if warm or feed or objective in ("auto", "index"):
-        from metarec.api import get_recommender
         from metarec.metafeatures import extract_metafeatures
+        from metarec.recommending import get_recommender
 
         with progress.step("loading the models"):
             recommender = recommender if recommender is not None else get_recommender()
@@ -1039,7 +1039,7 @@ def _recommended_start(
     """The recommendation a user gets (:func:`metarec.api.recommend_for`), pick first,
     within ``algorithms``; and whether its screening trusted the zero-shot top-1."""
     from metarec import progress
-    from metarec.api import recommend_for
+    from metarec.recommending import recommend_for
 
     with progress.step(f"the recommendation to start from (budget {budget:g} s)"):
         rec = recommend_for(recommender, dataset, mf, top, budget=budget, random_state=seed)

@@ -35,13 +35,10 @@ LAYERS: list[tuple[str, ...]] = [
     ("metarec.metafeatures", "metarec.runner"),
     ("metarec.db", "metarec.knowledge"),
     ("metarec.models",),
-    (
-        "metarec.api",
-        "metarec.estimator",
-        "metarec.tuning",
-        "metarec.evaluation",
-        "metarec.screening",
-    ),
+    ("metarec.screening", "metarec.evaluation"),
+    ("metarec.recommending",),
+    ("metarec.estimator", "metarec.tuning"),
+    ("metarec.api",),  # the facade: nothing in the package but the CLI imports it
     ("metarec.cli", "metarec.__main__"),
 ]
 #: Model modules that may be imported by the other model modules.
