@@ -310,7 +310,7 @@ def test_db_check_finds_rows_a_later_read_would_choke_on_and_reads_name_the_laye
     out = capsys.readouterr()
     assert "unreadable" in out.out + out.err or "not JSON objects" in out.out + out.err
     monkeypatch.setenv("METAREC_DB", url)
-    for argv in (["recommend", "sklearn:wine", "--budget", "0"], ["db", "stats"]):
+    for argv in (["recommend", "sklearn:wine", "--budget", "0", "--quiet"], ["db", "stats"]):
         status = main(argv)
         err = capsys.readouterr().err
         assert status in ((0, 2) if column in ("info", "provenance") else (2,))

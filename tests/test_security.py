@@ -262,6 +262,7 @@ def test_a_crafted_or_garbage_models_file_is_one_line_and_never_unpickled(
         (models / "hyperparams.layers.npz").unlink()  # the torch weights are then read
     data = tmp_path / "blobs.csv"
     pd.DataFrame(make_blobs(90, centers=3, random_state=1)[0]).to_csv(data, index=False)
-    assert main(["recommend", str(data), "--budget", "0", "--models", str(models)]) == 2
+    argv = ["recommend", str(data), "--budget", "0", "--models", str(models), "--quiet"]
+    assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("metarec: ") and "Traceback" not in err
