@@ -624,7 +624,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         kb,
         args.out,
         folds=args.folds,
-        learned=not args.no_learned,
+        learned=args.learned,
         run_missing=not args.no_run,
         data_root=args.data_root,
         progress=not args.quiet,
@@ -882,7 +882,12 @@ def _add_evaluate(sub: Any) -> None:
     p.add_argument("--db", help=KNOWLEDGE_HELP)
     p.add_argument("--folds", type=_count, default=10, help="grouped folds (0: one per group)")
     p.add_argument("--out", default="results/evaluation", help="output folder")
-    p.add_argument("--no-learned", action="store_true", help="skip the learned metric")
+    p.add_argument(
+        "--learned",
+        action="store_true",
+        help="also the learned similarity metric, trained in every fold (needs torch; "
+        "held out it does not beat L1)",
+    )
     p.add_argument(
         "--no-variants",
         action="store_true",

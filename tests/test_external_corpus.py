@@ -71,7 +71,7 @@ def test_evaluate_on_an_external_corpus(
     shutil.rmtree(corpus / "glass_")
     out = tmp_path / "eval"
     args = ["evaluate", "--corpus", str(corpus), "--db", str(kb_dir), "--out", str(out)]
-    assert main([*args, "--no-learned", "--quiet", "--workers", "1"]) == 0
+    assert main([*args, "--quiet", "--workers", "1"]) == 0
     report = capsys.readouterr().out
     assert "External corpus" in report and "iris_copy" in report
     per = pd.read_csv(out / "per_dataset.csv")
@@ -88,7 +88,7 @@ def test_evaluate_on_an_external_corpus(
     ok = per[per["method"] != "kmeans_true_k"]
     assert (ok["top1"] <= ok["oracle"] + 1e-12).all() and ok["top1"].notna().all()
     # a second call resumes: nothing is run again
-    assert main([*args, "--no-learned", "--quiet", "--workers", "1"]) == 0
+    assert main([*args, "--quiet", "--workers", "1"]) == 0
     again = pd.read_csv(out / "per_dataset.csv")
     pd.testing.assert_frame_equal(per, again)
 
