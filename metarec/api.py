@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from metarec import progress
-from metarec.config import DEFAULT_BUDGET
+from metarec.config import DEFAULT_BUDGET, check_budget
+from metarec.exceptions import count, validate_arguments
 from metarec.knowledge import KnowledgeBase
 from metarec.models.bundle import save_models
 from metarec.models.recommender import Recommendation, Recommender
@@ -42,6 +43,7 @@ __all__ = [
 ]
 
 
+@validate_arguments(top=count(1), budget=lambda name, value: check_budget(value))
 def recommend(
     data: Any,
     top: int = 5,
@@ -90,14 +92,10 @@ def recommend(
     >>> len(rec.items), list(rec.to_frame().columns[:2])
     (3, ['algorithm', 'params'])
     """
-    from metarec.exceptions import check_count
+    from concurrent.futures import ThreadPoolExecutor
+
     from metarec.io import as_dataset
     from metarec.metafeatures import extract_metafeatures
-    from metarec.screening import check_budget
-
-    top = check_count("top", top)
-    check_budget(budget)
-    from concurrent.futures import ThreadPoolExecutor
 
     # the models load while the data is read and described (each waits on I/O and
     # compiled code much of the time)

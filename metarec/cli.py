@@ -381,10 +381,10 @@ def _budget(text: str) -> float:
 
     try:
         return check_budget(float(text))
+    except MetarecError as exc:  # (before ValueError: an ArgumentError is one)
+        raise argparse.ArgumentTypeError(str(exc)) from None
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    except MetarecError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _cmd_recommend(args: argparse.Namespace) -> int:

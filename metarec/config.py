@@ -197,12 +197,12 @@ def check_budget(budget: object) -> float:
     import math
     import numbers
 
-    from metarec.exceptions import MetarecError
+    from metarec.exceptions import ArgumentError
 
     if (
         isinstance(budget, bool)
         or not isinstance(budget, numbers.Real)
         or not 0 <= float(budget) < math.inf
     ):
-        raise MetarecError(f"budget must be 0 or more seconds, got {budget!r}")
+        raise ArgumentError(f"budget must be 0 or more seconds, got {budget!r}")
     return float(budget)

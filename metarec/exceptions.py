@@ -7,6 +7,9 @@ about it.  The CLI prints ``metarec: <message>`` and exits with status 2 for any
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 __all__ = [
     "AllMissingError",
     "ArgumentError",
@@ -29,7 +32,11 @@ __all__ = [
     "UnknownDatasetError",
     "check_count",
     "check_seconds",
+    "choice",
+    "count",
     "require_torch",
+    "seconds",
+    "validate_arguments",
 ]
 
 
@@ -182,6 +189,95 @@ def check_seconds(name: str, value: object, optional: bool = True) -> float | No
     ):
         raise ArgumentError(f"{name} must be a positive number of seconds, got {value!r}")
     return float(value)
+
+
+#: A rule of :func:`validate_arguments`: (argument name, value) -> the value to use.
+Rule = Callable[[str, Any], Any]
+
+
+def count(minimum: int = 1, optional: bool = False) -> Rule:
+    """A rule: a whole number of at least ``minimum`` (``None`` too, when ``optional``)."""
+
+    def rule(name: str, value: Any) -> Any:
+        return None if value is None and optional else check_count(name, value, minimum)
+
+    return rule
+
+
+def seconds(optional: bool = True) -> Rule:
+    """A rule: a positive finite number of seconds (``None`` too, when ``optional``)."""
+
+    def rule(name: str, value: Any) -> Any:
+        return check_seconds(name, value, optional)
+
+    return rule
+
+
+def choice(*allowed: Any) -> Rule:
+    """A rule: one of ``allowed``."""
+
+    def rule(name: str, value: Any) -> Any:
+        if value not in allowed:
+            shown = ", ".join(repr(a) for a in allowed)
+            raise ArgumentError(f"{name} must be one of {shown}, got {value!r}")
+        return value
+
+    return rule
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def validate_arguments(**rules: Rule) -> Callable[[F], F]:
+    """Declare the checks of a public function's arguments, as scikit-learn's
+    ``validate_params`` does: each named argument passes its rule before the
+    function runs (the rule's result replaces it), so a bad one is a one-line
+    :class:`ArgumentError` (a ``ValueError``) and nothing has started.
+
+    Parameters
+    ----------
+    **rules : callable
+        Argument name -> rule (:func:`count`, :func:`seconds`, :func:`choice`, or
+        any callable of (name, value) that returns the value or raises).
+
+    Returns
+    -------
+    callable
+        The decorator.
+
+    Examples
+    --------
+    >>> @validate_arguments(n=count(1))
+    ... def repeat(text, n=2):
+    ...     return text * n
+    >>> repeat("ab", n=3)
+    'ababab'
+    >>> repeat("ab", n=0)
+    Traceback (most recent call last):
+    ...
+    metarec.exceptions.ArgumentError: n must be a whole number of at least 1, got 0
+    """
+    import functools
+    import inspect
+
+    def decorate(function: F) -> F:
+        signature = inspect.signature(function)
+        unknown = set(rules) - set(signature.parameters)
+        if unknown:
+            raise TypeError(f"{function.__name__} has no argument(s) {sorted(unknown)}")
+
+        @functools.wraps(function)
+        def checked(*args: Any, **kwargs: Any) -> Any:
+            bound = signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            for name, rule in rules.items():
+                bound.arguments[name] = rule(name, bound.arguments[name])
+            return function(*bound.args, **bound.kwargs)
+
+        checked.__wrapped_rules__ = dict(rules)  # type: ignore[attr-defined]
+        return checked  # type: ignore[return-value]
+
+    return decorate
 
 
 class MetaFeatureError(MetarecError, ValueError):

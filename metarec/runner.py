@@ -22,6 +22,7 @@ import numpy as np
 
 from metarec._compat import renamed
 from metarec.dataset import Dataset
+from metarec.exceptions import count, seconds, validate_arguments
 from metarec.pipeline import ConfigPreprocessing
 from metarec.scoring import EXTERNAL, INTERNAL, external_scores, internal_scores, size_measures
 from metarec.space import ALGORITHMS, DataScales, build_estimator, canonicalize
@@ -207,6 +208,7 @@ def score_partition(
     return _scored(job, np.asarray(labels), float(fit_time))
 
 
+@validate_arguments(time_limit=seconds(), memory_limit_mb=count(1, optional=True))
 def run_config(
     data: Dataset | PreparedData | Any,
     config: Mapping[str, Any],
@@ -246,12 +248,9 @@ def run_config(
     seed : int, optional
         Deprecated name of ``random_state``.
     """
-    from metarec.exceptions import check_count, check_seconds
+    from metarec.exceptions import check_count
 
     seed = check_count("random_state", renamed(random_state, seed, "seed", "random_state", 0), 0)
-    check_seconds("time_limit", time_limit)
-    if memory_limit_mb is not None:
-        check_count("memory_limit_mb", memory_limit_mb)
     canon = canonicalize(config)
     if isinstance(data, PreparedData):
         prepared = data

@@ -41,7 +41,14 @@ from metarec._compat import renamed
 from metarec.config import DEFAULT_BUDGET, check_budget, redact
 from metarec.dataset import Dataset
 from metarec.db.schema import NEIGHBOUR_ATTR, TRIAL_MEASURES
-from metarec.exceptions import MetarecError, MetarecWarning
+from metarec.exceptions import (
+    MetarecError,
+    MetarecWarning,
+    choice,
+    count,
+    seconds,
+    validate_arguments,
+)
 from metarec.runner import PreparedData, RunResult, run_config
 from metarec.space import ALGORITHMS, Configuration, config_hash, suggest_config
 
@@ -726,6 +733,14 @@ def feed_neighbours(
     return len(added)
 
 
+@validate_arguments(
+    n_trials=count(1),
+    time_limit=seconds(optional=False),
+    timeout=seconds(),
+    top=count(1),
+    select=choice("consensus", "objective"),
+    budget=lambda name, value: check_budget(value),
+)
 def tune(
     data: Any,
     n_trials: int = 50,
@@ -827,14 +842,9 @@ def tune(
     (3, True)
     """
     from metarec import progress
-    from metarec.exceptions import check_count, check_seconds
     from metarec.io import as_dataset
 
     seed = int(renamed(random_state, seed, "seed", "random_state", 0))
-    n_trials = check_count("n_trials", n_trials)
-    time_limit = float(check_seconds("time_limit", time_limit, optional=False) or 0.0)
-    timeout = check_seconds("timeout", timeout)
-    top = check_count("top", top)
     _check_algorithms(algorithms)
     named = isinstance(objective, str) and objective not in ("auto", "index")
     if named and objective not in OBJECTIVES:
@@ -842,9 +852,6 @@ def tune(
             f"unknown objective {objective!r}; use auto, index, one of "
             f"{', '.join(OBJECTIVES)} or a callable"
         )
-    if select not in ("consensus", "objective"):
-        raise MetarecError(f"unknown select {select!r}; use consensus or objective")
-    budget = check_budget(budget)
     dataset: Dataset = as_dataset(data)
     prepared = PreparedData(dataset)
     mf = None

@@ -214,6 +214,9 @@ def test_the_api_refuses_a_bad_top_as_the_cli_does(top: object) -> None:
         ({"time_limit": -1}, "time_limit"),
         ({"time_limit": float("inf")}, "time_limit"),
         ({"timeout": 0}, "timeout"),
+        ({"top": 0}, "top"),
+        ({"select": "best"}, "select must be one of 'consensus', 'objective'"),
+        ({"budget": -1}, "budget"),
     ],
 )
 def test_tune_refuses_bad_counts_and_seconds_before_doing_anything(
@@ -224,6 +227,8 @@ def test_tune_refuses_bad_counts_and_seconds_before_doing_anything(
 
     with pytest.raises(ArgumentError, match=match):
         metarec.tune("sklearn:iris", **kwargs)  # type: ignore[arg-type]
+    # declared once, as scikit-learn's validate_params does, not checked ad hoc
+    assert "n_trials" in metarec.tune.__wrapped_rules__  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize(
