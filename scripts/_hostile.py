@@ -308,10 +308,110 @@ def cli_probes(d: Path, urls: dict[str, str], seed: Path) -> list[Probe]:
     ]
     probes += _models_probes(d)
     probes += _corpus_probes(d)
+    probes += _written_probes(d, urls, files)
     for backend, url in urls.items():
         if backend.endswith("-empty"):
             continue
         probes += _import_probes(d / f"import-{backend}", url, backend, seed)
+    return probes
+
+
+#: Checks after a probe ran (probe name -> whether what it wrote is right).
+AFTER: dict[str, Callable[[], bool]] = {}
+
+
+def _written_probes(d: Path, urls: dict[str, str], files: dict[str, Any]) -> list[Probe]:
+    """Commands that succeed and write: a password with ``/`` and ``:`` on a working
+    PostgreSQL server must be in nothing they print or write; an export must replace
+    links in its folder, not write through them; a build with a bad file beside a good
+    one reports the bad one like any command (status 2, stderr) and keeps the good."""
+    probes: list[Probe] = []
+    if "postgresql" in urls:
+        server = urls["postgresql"].rsplit("/", 1)[0]
+        secret_url = _create_db(server, "hostile_secret").replace(
+            "postgres@", f"postgres:{SECRET}@"
+        )
+        storage = _create_db(server, "hostile_optuna").replace("postgres@", f"postgres:{SECRET}@")
+        seed = d.parent / "seed-export"
+        probes += [
+            (
+                "secret",
+                "ingest with a password URL",
+                "note",
+                ["ingest", str(seed), "--db", secret_url],
+                "",
+            ),
+            (
+                "secret",
+                "tune --storage and --ingest with password URLs",
+                "note",
+                [
+                    "tune",
+                    "sklearn:iris",
+                    "--trials",
+                    "2",
+                    "--budget",
+                    "0",
+                    "--quiet",
+                    "--storage",
+                    storage,
+                    "--ingest",
+                    secret_url,
+                    "--out",
+                    str(d / "tuned-secret"),
+                ],
+                "",
+            ),
+            ("secret", "db stats of it", "note", ["db", "stats", "--db", secret_url], ""),
+            ("secret", "db check of it", "note", ["db", "check", "--db", secret_url], ""),
+            (
+                "secret",
+                "db export of it (manifest, studies)",
+                "note",
+                ["db", "export", str(d / "export-x"), "--db", secret_url],
+                "",
+            ),
+        ]
+    links, outside = d / "export-links", d / "precious"
+    links.mkdir()
+    outside.mkdir()
+    for name in ("manifest.json", "runs.parquet", "datasets.parquet"):
+        (outside / name).write_text("precious")
+        (links / name).symlink_to(outside / name)
+    AFTER["db export into a folder of links"] = lambda: all(
+        (outside / n).read_text() == "precious" and not (links / n).is_symlink()
+        for n in ("manifest.json", "runs.parquet", "datasets.parquet")
+    )
+    probes.append(
+        (
+            "path",
+            "db export into a folder of links",
+            "note",
+            ["db", "export", str(links), "--db", urls["sqlite"]],
+            "",
+        )
+    )
+    good = d / "good.csv"
+    pd.DataFrame(np.random.default_rng(1).normal(size=(60, 3)), columns=list("abc")).to_csv(
+        good, index=False
+    )
+    build = ["db", "build", "--configs-per-algorithm", "1", "--workers", "1", "--quiet"]
+    probes.append(
+        (
+            "path",
+            "db build with a one-row file beside a good one",
+            "refuse",
+            [
+                *build,
+                "--db",
+                str(d / "built.sqlite"),
+                "--add",
+                str(good),
+                str(files["one_row.csv"][0]),
+            ],
+            "could not be loaded",
+        )
+    )
     return probes
 
 
@@ -527,7 +627,7 @@ def hostile(tmp: Path, postgres: str | None = None) -> list[dict[str, Any]]:
             res = _cli(args)
             text = res.stdout + res.stderr
             lines = res.stderr.strip().splitlines()
-            written = [tmp / "cli" / "export-x", tmp / "cli" / "models-x"]
+            written = [tmp / "cli" / w for w in ("export-x", "models-x", "tuned-secret")]
             if SECRET in text or any(_secret_in(w) for w in written if w.is_dir()):
                 outcome = "secret"
             elif "Traceback" in text:
@@ -543,6 +643,8 @@ def hostile(tmp: Path, postgres: str | None = None) -> list[dict[str, Any]]:
                 )
             else:
                 outcome = "clean" if res.returncode == 0 and words in text else "silent"
+            if outcome == "clean" and name in AFTER and not AFTER[name]():
+                outcome = "silent"  # it wrote where it should not have
             shown = (lines or res.stdout.strip().splitlines() or [""])[-1]
             rows.append(_row(group, name, expect, outcome, shown))
     for name, expect, call in api_probes():
