@@ -196,7 +196,20 @@ Rule = Callable[[str, Any], Any]
 
 
 def count(minimum: int = 1, optional: bool = False) -> Rule:
-    """A rule: a whole number of at least ``minimum`` (``None`` too, when ``optional``)."""
+    """A rule: a whole number of at least ``minimum`` (``None`` too, when ``optional``).
+
+    Parameters
+    ----------
+    minimum : int, default=1
+        The smallest value allowed.
+    optional : bool, default=False
+        Whether ``None`` is allowed.
+
+    Returns
+    -------
+    callable
+        The rule, for :func:`validate_arguments`.
+    """
 
     def rule(name: str, value: Any) -> Any:
         return None if value is None and optional else check_count(name, value, minimum)
@@ -205,7 +218,18 @@ def count(minimum: int = 1, optional: bool = False) -> Rule:
 
 
 def seconds(optional: bool = True) -> Rule:
-    """A rule: a positive finite number of seconds (``None`` too, when ``optional``)."""
+    """A rule: a positive finite number of seconds (``None`` too, when ``optional``).
+
+    Parameters
+    ----------
+    optional : bool, default=True
+        Whether ``None`` (no limit) is allowed.
+
+    Returns
+    -------
+    callable
+        The rule, for :func:`validate_arguments`.
+    """
 
     def rule(name: str, value: Any) -> Any:
         return check_seconds(name, value, optional)
@@ -214,7 +238,18 @@ def seconds(optional: bool = True) -> Rule:
 
 
 def choice(*allowed: Any) -> Rule:
-    """A rule: one of ``allowed``."""
+    """A rule: one of ``allowed``.
+
+    Parameters
+    ----------
+    *allowed : object
+        The values allowed.
+
+    Returns
+    -------
+    callable
+        The rule, for :func:`validate_arguments`.
+    """
 
     def rule(name: str, value: Any) -> Any:
         if value not in allowed:
