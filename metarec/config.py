@@ -171,10 +171,14 @@ def default_url() -> str:
 
 
 def shipped_path() -> Path:
-    """Folder of the shipped meta-database and models (the installed ``meta_db`` package)."""
+    """Folder of the shipped meta-database and models: ``metarec.meta_db`` where metarec
+    is installed, the repository's ``meta_db/`` in a checkout used as it is."""
     from importlib import resources
 
-    return Path(str(resources.files("meta_db")))
+    try:
+        return Path(str(resources.files("metarec.meta_db")))
+    except ModuleNotFoundError:  # a checkout on the path, not installed
+        return Path(__file__).resolve().parents[1] / "meta_db"
 
 
 def check_budget(budget: object) -> float:

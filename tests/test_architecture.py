@@ -261,3 +261,19 @@ def test_no_new_module_over_800_lines_or_function_over_80() -> None:
                 long.add(f"{name}.{node.name}")
     assert big <= OVER_800_LINES, sorted(big - OVER_800_LINES)
     assert long <= OVER_80_LINES, sorted(long - OVER_80_LINES)
+
+
+def test_the_install_lists_every_package_and_ships_the_data_inside_metarec() -> None:
+    import pytest
+    from setuptools import find_packages
+
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    root = PACKAGE.parent
+    config = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]
+    listed = set(config["packages"])
+    assert set(find_packages(str(root), include=["metarec*"])) <= listed
+    assert config["package-dir"] == {"metarec.meta_db": "meta_db"}
+    assert "meta_db" not in listed  # no top-level package of that name
+    from metarec.config import shipped_path
+
+    assert (shipped_path() / "manifest.json").is_file()
