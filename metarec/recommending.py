@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from metarec import progress
 from metarec.knowledge import KnowledgeBase
 from metarec.models.bundle import load_models
+from metarec.models.protocol import MetaLearner
 from metarec.models.recommender import Recommendation, Recommender
 
 if TYPE_CHECKING:
@@ -201,7 +202,7 @@ def _rank_hyperparameters(rec: Recommendation, top: int) -> None:
     rec.items = [dataclasses.replace(it, rank=r) for r, it in enumerate(items[:top], start=1)]
 
 
-def _own_k(recommender: Recommender, rec: Recommendation, metafeatures: pd.Series) -> None:
+def _own_k(recommender: MetaLearner, rec: Recommendation, metafeatures: pd.Series) -> None:
     """The meta-learner's configurations take the recommendation's number of clusters
     (the one printed, the top-1's), re-scored by the ranker's prior at that k, so that
     one printout never recommends two numbers of clusters."""
@@ -221,7 +222,7 @@ def _own_k(recommender: Recommender, rec: Recommendation, metafeatures: pd.Serie
 
 
 def recommend_for(
-    recommender: Recommender,
+    recommender: MetaLearner,
     dataset: Dataset,
     metafeatures: pd.Series,
     top: int = 5,
@@ -291,7 +292,7 @@ def recommend_for(
     return _with_intervals(recommender, screened(zero, screening, top))
 
 
-def _with_intervals(recommender: Recommender, rec: Recommendation) -> Recommendation:
+def _with_intervals(recommender: MetaLearner, rec: Recommendation) -> Recommendation:
     """Each predicted ARI's calibrated 80 % interval, when the models carry a
     calibration (:mod:`metarec.models.calibration`) and the recommendation is
     not the fallback (whose scores are averages over all known datasets)."""

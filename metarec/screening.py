@@ -29,6 +29,7 @@ from sklearn.metrics import adjusted_rand_score
 from metarec.config import DEFAULT_BUDGET, check_budget
 from metarec.dataset import Dataset
 from metarec.models.costs import RunCosts
+from metarec.models.protocol import MetaLearner
 from metarec.models.recommender import Recommendation, RecommendedConfig
 from metarec.runner import PreparedData, RunResult, run_config, score_partition
 from metarec.space import Configuration, config_hash, k_cap
@@ -633,7 +634,7 @@ def safety_limit(budget: float) -> float:
     return SAFETY_FACTOR * float(budget) + SAFETY_EXTRA
 
 
-def run_costs(recommender: Any) -> RunCosts:
+def run_costs(recommender: MetaLearner) -> RunCosts:
     """The models' run-cost model (``costs_``, saved by ``metarec train``); for models
     saved without one, learned from their knowledge base's fit times once.
 
@@ -744,7 +745,7 @@ class _Runs:
 
 
 def screen(
-    recommender: Any,
+    recommender: MetaLearner,
     dataset: Dataset,
     ranked: Sequence[Configuration],
     n_clusters: int,
@@ -909,7 +910,7 @@ def screen(
 
 
 def with_own_k(
-    recommender: Any, zero: Recommendation, metafeatures: pd.Series, top: int
+    recommender: MetaLearner, zero: Recommendation, metafeatures: pd.Series, top: int
 ) -> Recommendation:
     """The zero-shot recommendation with the dataset's own number of clusters.
 

@@ -42,7 +42,12 @@ LAYERS: list[tuple[str, ...]] = [
     ("metarec.cli", "metarec.__main__"),
 ]
 #: Model modules that may be imported by the other model modules.
-SHARED_MODELS = {"metarec.models._encoding", "metarec.models.bundle", "metarec.models._torchfit"}
+SHARED_MODELS = {
+    "metarec.models._encoding",
+    "metarec.models.bundle",
+    "metarec.models._torchfit",
+    "metarec.models.protocol",
+}
 #: Torch models, imported late on purpose where they are needed.
 LATE_TORCH = {"metarec.models.similarity", "metarec.models.hyperparams"}
 
@@ -277,3 +282,20 @@ def test_the_install_lists_every_package_and_ships_the_data_inside_metarec() -> 
     from metarec.config import shipped_path
 
     assert (shipped_path() / "manifest.json").is_file()
+
+
+def test_the_recommender_is_a_meta_learner_and_screening_depends_on_the_protocol() -> None:
+    """Screening and recommending reach the models through the MetaLearner protocol;
+    the shipped models offer every method and fitted attribute of it."""
+    from metarec.models.protocol import MetaLearner
+    from metarec.recommending import get_recommender
+
+    fitted = get_recommender()
+    wanted = set(MetaLearner.__annotations__) | {
+        n for n in vars(MetaLearner) if not n.startswith("_")
+    }
+    assert {"prior_scores", "recommend", "kb_", "surrogate", "costs_"} <= wanted
+    assert [n for n in sorted(wanted) if not hasattr(fitted, n)] == []
+    graph = _graph()
+    for module in ("metarec.screening", "metarec.recommending"):
+        assert "metarec.models.protocol" in graph[module]
