@@ -327,26 +327,24 @@ def _knowledge(args: argparse.Namespace) -> Any:
     return args.db  # None: the shipped knowledge with the user database layered over it
 
 
-def _positive(text: str) -> int:
-    """argparse type of a count that must be at least 1."""
+def _whole(text: str, minimum: int, bound: str) -> int:
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    if value < minimum:
+        raise argparse.ArgumentTypeError(f"must be {bound}, got {value}")
     return value
+
+
+def _positive(text: str) -> int:
+    """argparse type of a count that must be at least 1."""
+    return _whole(text, 1, "at least 1")
 
 
 def _count(text: str) -> int:
     """argparse type of a count that may be 0."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
-    return value
+    return _whole(text, 0, "0 or more")
 
 
 def _seed(text: str) -> int:

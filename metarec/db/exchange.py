@@ -151,29 +151,7 @@ COLUMNS: dict[str, tuple[set[str], set[str]]] = {
     "metafeatures": ({"content_hash", "extractor_version"}, set()),
     "configurations": ({"config_hash", "config"}, {"algorithm"}),
     "studies": ({"name", "kind"}, {"provenance"}),
-    "runs": (
-        {"content_hash", "config_hash"},
-        {
-            "algorithm",
-            "seed",
-            "status",
-            "error",
-            "ari",
-            "ami",
-            "nmi",
-            "silhouette",
-            "calinski_harabasz",
-            "davies_bouldin",
-            "dbcv",
-            "n_clusters",
-            "noise_fraction",
-            "size_entropy",
-            "largest_fraction",
-            "smallest_fraction",
-            "fit_time",
-            "study",
-        },
-    ),
+    "runs": ({"content_hash", "config_hash"}, {"algorithm", "study", *RUN_FIELDS}),
 }
 #: Largest whole number a count column may hold (PostgreSQL's INTEGER).
 MAX_COUNT = 2**31 - 1

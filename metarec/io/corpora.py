@@ -130,24 +130,19 @@ def _inside(base: Path, corpus: str, name: str, *parts: str) -> Path:
         raise UnknownDatasetError(
             f"{corpus}:{name}: not a dataset name (a name may not leave the corpus folder)"
         )
-    path = base.joinpath(*pieces)
-    try:
-        path.resolve().relative_to(base.resolve())
-    except ValueError:
-        raise UnknownDatasetError(
-            f"{corpus}:{name}: resolves outside the corpus folder {base}; refused"
-        ) from None
-    return path
+    return _kept_inside(base, corpus, name, base.joinpath(*pieces), what="")
 
 
-def _kept_inside(base: Path, corpus: str, name: str, path: Path) -> Path:
+def _kept_inside(base: Path, corpus: str, name: str, path: Path, what: str | None = None) -> Path:
     """``path`` (a file of ``corpus:name`` found in its folder), refused when it
-    resolves outside ``base`` (a symlinked labels, description or data file)."""
+    resolves outside ``base`` (a symlinked labels, description or data file);
+    ``what`` names it in the message (default: its file name)."""
     try:
         path.resolve().relative_to(base.resolve())
     except ValueError:
+        said = f"{path.name if what is None else what} ".lstrip()
         raise UnknownDatasetError(
-            f"{corpus}:{name}: {path.name} resolves outside the corpus folder {base}; refused"
+            f"{corpus}:{name}: {said}resolves outside the corpus folder {base}; refused"
         ) from None
     return path
 
