@@ -17,7 +17,15 @@ from sklearn.metrics import (
     silhouette_score,
 )
 
-__all__ = ["EXTERNAL", "INTERNAL", "SIZES", "external_scores", "internal_scores", "size_measures"]
+__all__ = [
+    "EXTERNAL",
+    "INTERNAL",
+    "SIZES",
+    "external_scores",
+    "internal_scores",
+    "pairwise_ari",
+    "size_measures",
+]
 
 EXTERNAL = ("ari", "ami", "nmi")
 INTERNAL = ("silhouette", "calinski_harabasz", "davies_bouldin", "dbcv")
@@ -179,3 +187,54 @@ def _dbcv(X: np.ndarray, labels: np.ndarray, rng: np.random.Generator) -> float:
         # hdbscan's DBCV asserts on clusters too small for an internal spanning tree.
         return float("nan")
     return value if np.isfinite(value) else float("nan")
+
+
+def pairwise_ari(labelings: Sequence[np.ndarray]) -> np.ndarray:
+    """The adjusted Rand index of every pair of partitions of the same rows.
+
+    The same numbers as :func:`sklearn.metrics.adjusted_rand_score` on each pair
+    (the same pair counts, in exact integers), with each partition encoded once
+    and each pair's contingency table counted with one ``bincount``: the
+    screening compares twenty-odd partitions with each other, and the per-call
+    checks of scikit-learn would cost more than the counting.
+
+    Parameters
+    ----------
+    labelings : sequence of ndarray
+        Cluster labels of the same rows, one array per partition.
+
+    Returns
+    -------
+    ndarray of shape (n_partitions, n_partitions)
+        Symmetric, ones on the diagonal.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> a, b = np.array([0, 0, 1, 1]), np.array([1, 1, 0, 0])
+    >>> pairwise_ari([a, b, np.array([0, 1, 0, 1])]).round(2).tolist()
+    [[1.0, 1.0, -0.5], [1.0, 1.0, -0.5], [-0.5, -0.5, 1.0]]
+    """
+    encoded = [np.unique(np.asarray(lab), return_inverse=True) for lab in labelings]
+    codes = [inverse.ravel().astype(np.int64) for _, inverse in encoded]
+    sizes = [len(values) for values, _ in encoded]
+    n = len(codes[0]) if codes else 0
+    if any(len(c) != n for c in codes):
+        raise ValueError("every partition must label the same rows")
+    # sum of squared cluster sizes of each partition: the pairs it puts together, x2 + n
+    squares = [int((np.bincount(c, minlength=k) ** 2).sum()) for c, k in zip(codes, sizes)]
+    out = np.eye(len(codes))
+    for a in range(len(codes)):
+        for b in range(a + 1, len(codes)):
+            table = np.bincount(codes[a] * sizes[b] + codes[b], minlength=sizes[a] * sizes[b])
+            both = int((table**2).sum())
+            tp = both - n
+            fp = squares[b] - both  # together in b only
+            fn = squares[a] - both  # together in a only
+            tn = n * n - fp - fn - both
+            if fn == 0 and fp == 0:
+                value = 1.0
+            else:
+                value = 2.0 * (tp * tn - fn * fp) / ((tp + fn) * (fn + tn) + (tp + fp) * (fp + tn))
+            out[a, b] = out[b, a] = value
+    return out

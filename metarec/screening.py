@@ -24,7 +24,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import adjusted_rand_score
 
 from metarec.config import DEFAULT_BUDGET, check_budget
 from metarec.dataset import Dataset
@@ -32,6 +31,7 @@ from metarec.models.costs import RunCosts
 from metarec.models.protocol import MetaLearner
 from metarec.models.recommender import Recommendation, RecommendedConfig
 from metarec.runner import PreparedData, RunResult, run_config, score_partition
+from metarec.scoring import pairwise_ari
 from metarec.space import Configuration, config_hash, k_cap
 
 __all__ = [
@@ -462,10 +462,7 @@ def agreement(labelings: Sequence[np.ndarray | None]) -> np.ndarray:
     out = np.full(len(labelings), np.nan)
     if len(idx) < 2:
         return out
-    m = np.eye(len(idx))
-    for a in range(len(idx)):
-        for b in range(a + 1, len(idx)):
-            m[a, b] = m[b, a] = adjusted_rand_score(labelings[idx[a]], labelings[idx[b]])
+    m = pairwise_ari([labelings[i] for i in idx])  # type: ignore[misc]
     np.fill_diagonal(m, np.nan)
     out[idx] = np.nanmean(m, axis=1)
     return out

@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.datasets import make_blobs
 
 import metarec
@@ -97,6 +99,26 @@ def test_agreement_prefers_the_partition_the_others_share() -> None:
     got = agreement([a, noisy, other, None])
     assert np.isnan(got[3]) and got[0] > got[2] and got[1] > got[2]
     assert np.isnan(agreement([a])).all()
+
+
+@given(
+    st.lists(
+        st.lists(st.integers(-1, 6), min_size=12, max_size=12).map(np.array),
+        min_size=2,
+        max_size=4,
+    )
+)
+@settings(max_examples=60, deadline=None)
+def test_pairwise_ari_is_sklearns_ari_exactly(labelings: list[np.ndarray]) -> None:
+    from sklearn.metrics import adjusted_rand_score
+
+    from metarec.scoring import pairwise_ari
+
+    got = pairwise_ari(labelings)
+    for a, la in enumerate(labelings):
+        for b, lb in enumerate(labelings):
+            want = 1.0 if a == b else adjusted_rand_score(la, lb)
+            assert got[a, b] == want  # the same pair counts in exact integers
 
 
 def test_data_k_finds_the_blobs_with_or_without_the_distance_matrix(
