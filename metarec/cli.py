@@ -455,8 +455,7 @@ def _print_table(rec: Any) -> None:
         k = f"{it.expected_clusters:.0f}" if it.expected_clusters == it.expected_clusters else "-"
         if not rec.known and rec.screening is None:  # zero-shot: the k asked for, if any
             k = "-" if it.config.n_clusters is None else str(it.config.n_clusters)
-        star = "*" if it.refined else " "
-        head = f"{it.rank:>2}{star}{it.algorithm:<21}"
+        head = f"{it.rank:>2} {it.algorithm:<21}"
         if rec.screening is not None:
             found = it.observed.get("clusters_found")
             k = str(found) if found is not None else k
@@ -464,8 +463,6 @@ def _print_table(rec: Any) -> None:
         print(f"{head}{it.score:>10.3f}{unc:>{width}}{k:>9}  {params}; {extra}")
     for line in _legend(rec, calibrated):
         print(f"   {line}")
-    if any(it.refined for it in rec.items):
-        print("   (* refined by the neural meta-learner)")
 
 
 def _print_hyperparameters(rec: Any, hyper: list[Any]) -> None:
@@ -668,11 +665,6 @@ def _cmd_tune(args: argparse.Namespace) -> int:
         recommender=recommender,
         top=args.top,
         algorithms=args.algorithms,
-        complementary=args.complementary,
-        startup=args.startup,
-        narrow=args.narrow,
-        feed=args.feed,
-        select=args.select,
         show_progress_bar=not args.quiet,
         budget=args.budget,
     )
@@ -998,40 +990,10 @@ def _add_tune(sub: Any) -> None:
     p.add_argument("--study", help="study name (joins the study when it exists)")
     p.add_argument("--cold", action="store_true", help="no warm start")
     p.add_argument(
-        "--narrow",
-        action="store_true",
-        help="search only the algorithms of the warm-start configurations",
-    )
-    p.add_argument(
-        "--complementary",
-        action="store_true",
-        help="warm-start with complementary configurations instead of the top ranked",
-    )
-    p.add_argument(
-        "--startup",
-        type=_count,
-        metavar="N",
-        help="random TPE trials after the warm-start ones (default: none)",
-    )
-    p.add_argument(
         "--algorithms",
         metavar="A,B",
         type=lambda text: [a.strip() for a in text.split(",") if a.strip()],
         help="search only these algorithms (comma-separated; the warm start keeps to them)",
-    )
-    p.add_argument(
-        "--feed",
-        action="store_true",
-        help="give TPE the runs of the nearest known datasets as completed trials first",
-    )
-    p.add_argument(
-        "--select",
-        choices=["consensus", "objective"],
-        default="consensus",
-        help="which trial to return: the recommendation's pick unless a trial among the 15 "
-        "best by the objective is at least as good by every piece of the screening's "
-        "evidence (consensus, default; the pick stays when the screening trusted it), "
-        "or the best objective value",
     )
     p.add_argument(
         "--budget",

@@ -25,7 +25,7 @@ __all__ = ["KnowledgeBase", "KnowledgeError", "layered_stats", "user_database"]
 
 #: Score given to a failed or timed-out run when building score matrices.
 FAILED_SCORE = 0.0
-#: What identifies a run, in the runs table and in the explore runs.
+#: What identifies a run in the runs tables.
 RUN_KEY = ["content_hash", "config_hash", "seed"]
 
 
@@ -128,12 +128,6 @@ class KnowledgeBase:
         Index ``config_hash``; columns algorithm, config (dict).
     runs : DataFrame
         One row per run: content_hash, config_hash, seed, status and scores.
-    explore_runs : DataFrame
-        Runs of configurations off the design (``scripts/explore_runs.py``):
-        content_hash, config_hash, config (dict), seed, source (``random``: drawn
-        from the search space; ``search``: trials of a search), status and scores.
-        Only the surrogate objective learns from them, with ``explore=True``; the
-        score matrices are the design's. Empty when not built.
     sweep_runs : DataFrame
         Runs of the k sweep (:func:`metarec.space.k_sweep`: KMeans, Ward linkage and a
         full Gaussian mixture at every k), those of k-sweep studies (a configuration
@@ -146,7 +140,6 @@ class KnowledgeBase:
     metafeatures: pd.DataFrame
     configs: pd.DataFrame
     runs: pd.DataFrame
-    explore_runs: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=RUN_KEY))
     sweep_runs: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=RUN_KEY))
 
     # ------------------------------------------------------------ loading
@@ -223,14 +216,7 @@ class KnowledgeBase:
             frames["runs"],
             studies=pd.read_parquet(studies) if studies.is_file() else None,
         )
-        explore = d / "explore_runs.parquet"
-        if not explore.is_file():
-            return kb
-        try:
-            runs = pd.read_parquet(explore)
-        except (OSError, ValueError) as exc:
-            raise KnowledgeError(f"{explore}: unreadable ({exc})") from None
-        return replace(kb, explore_runs=runs)  # configurations decoded where used
+        return kb
 
     @classmethod
     def from_database(cls, db: Any) -> KnowledgeBase:
@@ -352,9 +338,6 @@ class KnowledgeBase:
                 index=[h for h in drop if h in self.metafeatures.index]
             ),
             runs=self.runs[~self.runs["content_hash"].isin(drop)].reset_index(drop=True),
-            explore_runs=self.explore_runs[
-                ~self.explore_runs["content_hash"].isin(drop)
-            ].reset_index(drop=True),
             sweep_runs=self.sweep_runs[~self.sweep_runs["content_hash"].isin(drop)].reset_index(
                 drop=True
             ),
@@ -381,7 +364,6 @@ class KnowledgeBase:
             union(self.metafeatures, other.metafeatures),
             union(self.configs, other.configs),
             rows(self.runs, other.runs),
-            rows(self.explore_runs, other.explore_runs),
             rows(self.sweep_runs, other.sweep_runs),
         )
 

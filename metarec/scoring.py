@@ -222,7 +222,9 @@ def pairwise_ari(labelings: Sequence[np.ndarray]) -> np.ndarray:
     if any(len(c) != n for c in codes):
         raise ValueError("every partition must label the same rows")
     # sum of squared cluster sizes of each partition: the pairs it puts together, x2 + n
-    squares = [int((np.bincount(c, minlength=k) ** 2).sum()) for c, k in zip(codes, sizes)]
+    squares = [
+        int((np.bincount(c, minlength=k) ** 2).sum()) for c, k in zip(codes, sizes, strict=True)
+    ]
     out = np.eye(len(codes))
     for a in range(len(codes)):
         for b in range(a + 1, len(codes)):

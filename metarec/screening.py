@@ -111,16 +111,14 @@ def candidate_configs(
     ranked: Sequence[Configuration],
     ks: Sequence[int],
     algorithms: int = 3,
-    also: Sequence[Configuration] = (),
 ) -> list[Configuration]:
     """The portfolio to run: the best configuration of each of the first
-    ``algorithms`` distinct algorithms of ``ranked``, and each of ``also``, at
-    every k of ``ks``.
+    ``algorithms`` distinct algorithms of ``ranked`` at every k of ``ks``.
 
-    Ordered by likelihood: every algorithm at ``ks[0]`` first (in rank order, then
-    ``also``), then every algorithm at ``ks[1]``, and so on; a configuration without
-    a number of clusters (DBSCAN, HDBSCAN, ...) appears once, as it is. Duplicates
-    are dropped.
+    Ordered by likelihood: every algorithm at ``ks[0]`` first (in rank order),
+    then every algorithm at ``ks[1]``, and so on; a configuration without a number
+    of clusters (DBSCAN, HDBSCAN, ...) appears once, as it is. Duplicates are
+    dropped.
 
     Parameters
     ----------
@@ -130,8 +128,6 @@ def candidate_configs(
         Candidate numbers of clusters, most likely first.
     algorithms : int, default=3
         How many distinct algorithms.
-    also : sequence of Configuration, default=()
-        Configurations run at every k beside the leaders.
 
     Returns
     -------
@@ -144,7 +140,6 @@ def candidate_configs(
             leaders.append(cfg)
         if len(leaders) == algorithms:
             break
-    leaders += [Configuration.from_dict(c) for c in also]
     out: dict[str, Configuration] = {}
     for k in ks:
         for cfg in leaders:
@@ -402,7 +397,6 @@ def portfolio(
     ks: Sequence[int],
     k_data: int,
     algorithms: int = 3,
-    kmeans_everywhere: bool = False,
 ) -> list[Configuration]:
     """What :func:`screen` runs, in order: the zero-shot top-1 as recommended, KMeans
     at the data's silhouette-best k, then :func:`candidate_configs`; each once.
@@ -417,9 +411,6 @@ def portfolio(
         The data's silhouette-best k (:func:`data_k`).
     algorithms : int, default=3
         How many distinct algorithms :func:`candidate_configs` takes.
-    kmeans_everywhere : bool, default=False
-        Also plain KMeans (:func:`kmeans_at`) beside them at every k. Held out it
-        raises the best of the set but not the pick (docs/benchmarks/history.md), so it is off.
 
     Returns
     -------
@@ -427,8 +418,7 @@ def portfolio(
     """
     first = [Configuration.from_dict(ranked[0])] if ranked else []
     out: dict[str, Configuration] = {}
-    also = [kmeans_at(2)] if kmeans_everywhere else []
-    rest = candidate_configs(ranked, ks, algorithms, also=also)
+    rest = candidate_configs(ranked, ks, algorithms)
     for c in [*first, kmeans_at(k_data), *rest]:
         out.setdefault(config_hash(c), c)
     return list(out.values())

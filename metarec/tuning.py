@@ -8,10 +8,7 @@ index; labels, when known, are recorded as user attributes, never optimized.
 
 * **Warm start** (:func:`warm_start`, on by default in :func:`tune`): the
   recommender's top configurations and the neural meta-learner's predictions
-  for their algorithms are enqueued as the first trials. Optionally
-  (:func:`feed_neighbours`) the runs of the nearest known datasets are given to
-  TPE as completed trials, marked so that :func:`own_trials`,
-  :func:`best_trial` and :func:`best_so_far` leave them out.
+  for their algorithms are enqueued as the first trials.
 * **Meta-learned objective** (``objective="auto"``, the default): the learned
   surrogate of :mod:`metarec.models.surrogate` (internal indices + the partition's
   cluster sizes + configuration + meta-features -> a ranking by expected
@@ -44,7 +41,6 @@ from metarec.db.schema import NEIGHBOUR_ATTR, TRIAL_MEASURES
 from metarec.exceptions import (
     MetarecError,
     MetarecWarning,
-    choice,
     count,
     seconds,
     validate_arguments,
@@ -59,7 +55,6 @@ __all__ = [
     "best_so_far_of",
     "best_trial",
     "choose_objective",
-    "feed_neighbours",
     "is_neighbour",
     "objective_label",
     "objective_value",
@@ -256,7 +251,6 @@ def warm_start(
     top: int = 10,
     neural: bool = True,
     algorithms: list[str] | None = None,
-    complementary: bool = False,
     limit: int | None = None,
     first: Sequence[Any] = (),
 ) -> list[Configuration]:
@@ -291,9 +285,6 @@ def warm_start(
     algorithms : list of str, optional
         The study's space is restricted to these algorithms: enqueue the ``top``
         best-ranked configurations among them.
-    complementary : bool
-        Enqueue ``top`` complementary configurations (:meth:`Recommender.complementary
-        <metarec.models.recommender.Recommender.complementary>`) instead of the ``top`` ranked.
     limit : int, optional
         Enqueue at most this many (the first, best ranked); ``None``: all.
     first : sequence of Configuration, default=()
@@ -327,10 +318,7 @@ def warm_start(
         metafeatures = extract_metafeatures(as_dataset(data))
     rec = recommender if recommender is not None else get_recommender()
     _check_algorithms(algorithms)
-    if complementary:
-        items = rec.complementary(metafeatures, size=top, algorithms=algorithms)
-    else:
-        items = rec.recommend(metafeatures, top=top, algorithms=algorithms).items
+    items = rec.recommend(metafeatures, top=top, algorithms=algorithms).items
     configs = [*first, *(it.config for it in items)]
     if neural and rec.hyper is not None:
         for algorithm in dict.fromkeys(c["algorithm"] for c in configs[len(first) :]):
@@ -431,7 +419,10 @@ def _check_algorithms(algorithms: list[str] | None) -> None:
 
 
 def is_neighbour(trial: optuna.trial.FrozenTrial) -> bool:
-    """Whether ``trial`` was added by :func:`feed_neighbours` (not run on this dataset).
+    """Whether ``trial`` was a neighbour's run given to the sampler (not run on this dataset).
+
+    Studies of metarec 0.1 could hold such trials (``tune(feed=True)``, retired: see
+    ``docs/benchmarks/retired.md``); they are read and ingested without them.
 
     Parameters
     ----------
@@ -669,76 +660,11 @@ def refit_best(
     return payload
 
 
-def feed_neighbours(
-    study: optuna.Study,
-    metafeatures: Any,
-    recommender: Any,
-    objective: str = "auto",
-    *,
-    algorithms: list[str] | None = None,
-) -> int:
-    """Give the sampler the runs of the nearest known datasets as completed trials.
-
-    Each recorded run of the recommender's nearest known datasets becomes a
-    completed trial whose value is what the objective said of it on that dataset
-    (the surrogate's score, or the internal index). Such trials carry the user
-    attribute :data:`NEIGHBOUR_ATTR` (the dataset's content hash); Optuna's
-    ``study.best_trial`` may be one of them, so read results with
-    :func:`own_trials`, :func:`best_trial` or :func:`best_so_far`. A study already
-    fed (e.g. by another worker) is not fed again. ``algorithms`` restricts the
-    runs (and the space) to those algorithms. Returns the number of trials added.
-
-    Parameters
-    ----------
-    study : optuna.Study
-    metafeatures : pandas.Series
-        The study's dataset's meta-features.
-    recommender : Recommender
-    objective : str, default="auto"
-        ``"auto"`` (the surrogate) or a named index.
-    algorithms : list of str, optional
-    """
-    from metarec.space import distributions, to_optuna_params
-
-    if any(is_neighbour(t) for t in study.get_trials(deepcopy=False)):
-        return 0
-    kb = recommender.kb_
-    space = distributions(algorithms)
-    surrogate = _surrogate_of(recommender) if objective == "auto" else None
-    if surrogate is None and objective not in OBJECTIVES:
-        raise MetarecError(f"cannot feed neighbours' runs for objective {objective!r}")
-    added = []
-    for h, part, _ in _neighbour_runs(metafeatures, recommender):
-        if algorithms is not None:
-            part = part[part["algorithm"].isin(algorithms)]
-        if part.empty:
-            continue
-        configs = list(kb.configs.loc[part["config_hash"], "config"])
-        if surrogate is not None:
-            values = surrogate.score_many(kb.metafeatures.loc[h], configs, part)
-        else:
-            raw = part[objective].to_numpy(dtype=float)
-            values = np.where(np.isfinite(raw), raw, WORST[objective])
-        for config, value in zip(configs, values, strict=True):
-            params = to_optuna_params(config)
-            added.append(
-                optuna.trial.create_trial(
-                    params=params,
-                    distributions={k: space[k] for k in params},
-                    value=float(value),
-                    user_attrs={NEIGHBOUR_ATTR: h},
-                )
-            )
-    study.add_trials(added)
-    return len(added)
-
-
 @validate_arguments(
     n_trials=count(1),
     time_limit=seconds(optional=False),
     timeout=seconds(),
     top=count(1),
-    select=choice("consensus", "objective"),
     budget=lambda name, value: check_budget(value),
 )
 def tune(
@@ -755,16 +681,20 @@ def tune(
     warm: bool = True,
     recommender: Any = None,
     top: int = 10,
-    narrow: bool = False,
-    feed: bool = False,
-    complementary: bool = False,
-    startup: int | None = None,
-    select: str = "consensus",
     show_progress_bar: bool = False,
     seed: int | None = None,
     budget: float = DEFAULT_BUDGET,
 ) -> optuna.Study:
     """Search the clustering space with Optuna's TPE sampler, cold or warm-started.
+
+    The trial the search returns (:func:`best_trial`) is the one the screening's
+    evidence ranks first (:func:`select_trial`: the objective, the partition's
+    agreement with the other trials, the meta-learned prior and the silhouette)
+    among the :data:`CONSENSUS_TOP` best by the objective and the warm start's first
+    trial, which it keeps when the screening trusted it
+    (:data:`metarec.screening.TRUST_PRIOR`): by metarec's own evidence the search
+    never ends below where it started. With a shared ``storage``, a worker selects
+    among the trials it ran.
 
     Parameters
     ----------
@@ -803,29 +733,6 @@ def tune(
         surrogate objective is trained on the spot when it has none.
     top : int
         Recommended configurations enqueued when ``warm``.
-    narrow : bool
-        With ``warm``, restrict the space to the algorithms of the enqueued
-        configurations (unless ``algorithms`` is given).
-    feed : bool
-        Give TPE the runs of the nearest known datasets as completed trials first
-        (:func:`feed_neighbours`; needs a named objective). Off by default: held
-        out, it makes searches worse (``scripts/warm_vs_cold.py``, ``*_feed`` arms).
-    complementary : bool
-        With ``warm``, enqueue complementary configurations (:func:`warm_start`).
-    startup : int, optional
-        With ``warm``, random trials TPE runs after the warm-start ones before it
-        models the search (by default TPE's 10 start-up trials are the enqueued
-        ones, so a warm search never samples at random).
-    select : {"consensus", "objective"}, default="consensus"
-        Which trial the search returns (:func:`best_trial`): ``"consensus"``, the
-        trial the screening's evidence ranks first (:func:`select_trial`: the
-        objective, the partition's agreement with the other trials, the
-        meta-learned prior and the silhouette) among the :data:`CONSENSUS_TOP` best
-        by the objective and the warm start's first trial, which it keeps when the
-        screening trusted it (:data:`metarec.screening.TRUST_PRIOR`): by metarec's
-        own evidence the search never ends below where it started. ``"objective"``:
-        the best objective value. With a shared ``storage``, a worker selects
-        among the trials it ran.
     show_progress_bar : bool, default=False
         Optuna's bar over the trials.
     seed : int, optional
@@ -855,7 +762,7 @@ def tune(
     dataset: Dataset = as_dataset(data)
     prepared = PreparedData(dataset)
     mf = None
-    if warm or feed or objective in ("auto", "index"):
+    if warm or objective in ("auto", "index"):
         from metarec.metafeatures import extract_metafeatures
         from metarec.recommending import get_recommender
 
@@ -875,8 +782,6 @@ def tune(
         direction = optuna.study.StudyDirection[OBJECTIVES[objective].upper()]
     else:
         direction = optuna.study.StudyDirection.MAXIMIZE
-    if feed and callable(objective):
-        raise MetarecError("feed needs a named objective, not a callable; pass feed=False")
     optuna.logging.set_verbosity(optuna.logging.ERROR)  # failed trials are counted, not logged
     study = optuna.create_study(
         direction=direction,
@@ -908,38 +813,22 @@ def tune(
         if start:
             study.set_user_attr("start_config", dict(start[0].to_dict()))
             study.set_user_attr("start_trusted", trusted)
-        enqueued = warm_start(
+        warm_start(
             study,
             metafeatures=mf,
             recommender=recommender,
             top=top,
             algorithms=algorithms,
-            complementary=complementary,
             limit=None if storage is not None else n_trials,
             first=start,
         )
-        if narrow and algorithms is None:
-            algorithms = sorted({c["algorithm"] for c in enqueued})
-            study.set_user_attr("algorithms", algorithms)
-        if startup is not None:
-            study.sampler = optuna.samplers.TPESampler(
-                seed=seed, n_startup_trials=len(enqueued) + startup
-            )
-    if feed:
-        name = "auto" if surrogate is not None else str(objective)
-        feed_neighbours(study, mf, recommender, name, algorithms=algorithms)
 
     sign = -1.0 if direction == optuna.study.StudyDirection.MINIMIZE else 1.0
-    kept = (
-        _TopPartitions(CONSENSUS_TOP, sign, config_hash(start[0]) if start else None, trusted)
-        if select == "consensus"
-        else None
-    )
+    kept = _TopPartitions(CONSENSUS_TOP, sign, config_hash(start[0]) if start else None, trusted)
 
     def run(trial: optuna.Trial) -> float:
         config, result, value = evaluate(trial)
-        if kept is not None:
-            kept.offer(trial.number, value, config, result.labels, result.silhouette)
+        kept.offer(trial.number, value, config, result.labels, result.silhouette)
         return value
 
     def evaluate(trial: optuna.Trial) -> tuple[dict[str, Any], RunResult, float]:
@@ -950,7 +839,7 @@ def tune(
             random_state=seed,
             time_limit=time_limit,
             dbcv=objective == "dbcv",
-            keep_labels=objective == "silhouette" or kept is not None,
+            keep_labels=True,  # for the selection among the best trials
         )
         trial.set_user_attr("status", result.status)
         trial.set_user_attr("config", config)
@@ -972,10 +861,7 @@ def tune(
         return config, result, objective_value(result, objective, prepared.eval_matrix)
 
     study.optimize(run, n_trials=n_trials, timeout=timeout, show_progress_bar=show_progress_bar)
-    if kept is not None:
-        kept.select(study, recommender if mf is not None else None, mf)
-    elif study.user_attrs.get("selected_trial") is not None:
-        study.set_user_attr("selected_trial", None)  # an earlier call's pick no longer holds
+    kept.select(study, recommender if mf is not None else None, mf)
     return study
 
 

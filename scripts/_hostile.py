@@ -229,7 +229,7 @@ def cli_probes(d: Path, urls: dict[str, str], seed: Path) -> list[Probe]:
             "--timeout": ["-1", "inf"],
             "--top": ["0"],
             "--budget": ["-1"],
-            "--startup": ["-2"],
+            "--objective": ["bogus"],
         },
         "evaluate": {"--folds": ["-2", "a"], "--workers": ["0"]},
         "ingest": {"--openml": ["-3", "a"], "--subsample": ["0"], "--workers": ["0"]},

@@ -1,4 +1,14 @@
-"""Held out on real data: the budgeted recommendation (candidates run, then scored).
+"""History: the simulated screening, read back (its ``collect`` was retired).
+
+Issue 36 retired this script's ``collect``, a copy of the screening's loop, blend
+and budget that ran every candidate and simulated the budget from recorded fit
+times, together with the options it compared (a surrogate also learned from the
+k sweep, plain KMeans at every candidate k: docs/benchmarks/retired.md). The
+figures of the screening now come from the shipped code
+(``scripts/eval_shipped.py``); what remains here reads the recorded collections
+(``benchmarks/budget*``) for the history pages and ``scripts/eval_ceiling.py``.
+
+What the collections hold:
 
 For every held-out real dataset (the harness's folds of near-duplicate groups; the
 recommender and the surrogate objective refitted on the other folds), the
@@ -20,31 +30,21 @@ ways of picking can be compared without running anything again:
 * the KMeans baselines of the k sweep (true k, k = 8, k by silhouette) from
   ``benchmarks/k_choice/per_dataset.csv``, on the same subsamples.
 
-Resumable: folds already in ``OUT/candidates.parquet`` are not run again.
-
 Usage::
 
-    python scripts/eval_budget.py collect [--corpora uci121,realworld,keel] [--folds 6]
     python scripts/eval_budget.py report [--out benchmarks/budget]
-    python scripts/eval_budget.py calibrate [--out benchmarks/budget
-        --also benchmarks/budget_rdatasets --models meta_db/models]
     python scripts/eval_budget.py strata [--out benchmarks/budget
         --also benchmarks/budget_rdatasets]
     python scripts/eval_budget.py gate --also benchmarks/budget_rdatasets
         benchmarks/budget_clustbench
     python scripts/eval_budget.py blend --also benchmarks/budget_rdatasets
         benchmarks/budget_clustbench
-    python scripts/eval_budget.py collect --signals ... && python scripts/eval_budget.py signals
-    python scripts/eval_budget.py collect --keep-parts ...   # partitions, for eval_ceiling.py
+    python scripts/eval_budget.py signals [--out benchmarks/budget]
     python scripts/eval_budget.py null [--out benchmarks/budget]
     python scripts/eval_budget.py versus --out A --also B
     python scripts/eval_budget.py misses --also benchmarks/budget_rdatasets
 
-``calibrate`` takes the shipped screening's top-1 of every held-out dataset
-(its predicted ARI, the ranker's prior, and its ARI), reports their Spearman
-correlation and the coverage of 80 % intervals calibrated on the other folds
-(:func:`metarec.models.calibration.crossfold_coverage`), and writes the shipped
-``calibration.json``, fitted on all of them. ``strata`` reports the top-1, the
+``strata`` reports the top-1, the
 oracle and the KMeans baselines by tercile of label-cluster agreement (the
 silhouette of the reference labels, adjusted for chance), so that a reader sees
 where labels are cluster structure and where they are not. ``gate`` and ``blend``
@@ -66,7 +66,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -87,204 +86,6 @@ BLENDS: dict[str, dict[str, float]] = {
     "sweep+agreement+prior": {"surrogate_sweep": 1.0, "agreement": 1.0, "prior": 0.5},
 }
 SIGN = {"silhouette": 1.0, "calinski_harabasz": 1.0, "davies_bouldin": -1.0}
-
-
-def _stability(
-    data: Any, config: Any, labels: np.ndarray | None, share: float = 0.8
-) -> tuple[float, float]:
-    """How well a candidate's partition survives losing rows: its configuration rerun
-    on a seeded ``share`` of the rows, compared (ARI) with its partition of the same
-    rows; and the rerun's fit time. NaN without a partition."""
-    from sklearn.metrics import adjusted_rand_score
-
-    from metarec.runner import PreparedData, run_config
-
-    if labels is None:
-        return float("nan"), 0.0
-    n = data.shape[0]
-    m = max(2, int(share * n))
-    # the rows Dataset.subsample(m, 1) keeps
-    idx = np.sort(np.random.default_rng(1).choice(n, size=m, replace=False))
-    sub = run_config(
-        PreparedData(data.subsample(m, 1), 0),
-        config,
-        random_state=0,
-        time_limit=30,
-        keep_labels=True,
-        dbcv=False,
-    )
-    if sub.status != "ok" or sub.labels is None:
-        return 0.0, float(sub.fit_time)
-    return float(adjusted_rand_score(labels[idx], sub.labels)), float(sub.fit_time)
-
-
-def _cross_agreement(labels: list[np.ndarray | None], algorithms: list[str]) -> np.ndarray:
-    """Each partition's mean ARI with the partitions of the *other* algorithms."""
-    from sklearn.metrics import adjusted_rand_score
-
-    out = np.full(len(labels), np.nan)
-    for i, a in enumerate(labels):
-        if a is None:
-            continue
-        others = [
-            adjusted_rand_score(a, b)
-            for j, b in enumerate(labels)
-            if b is not None and algorithms[j] != algorithms[i]
-        ]
-        out[i] = float(np.mean(others)) if others else float("nan")
-    return out
-
-
-def _fold_job(job: tuple[int, list[str], str, int, str, bool, bool, bool]) -> str:
-    """Fit the fold's models, run every held-out dataset's candidates, write a part
-    (with ``signals``, also each candidate's stability and cross-algorithm agreement;
-    with ``signals`` or ``keep``, every partition, ``fold<f>_labels.npz``; with
-    ``everywhere``, the portfolio has plain KMeans at every candidate k)."""
-    fold, held, db, seed, out, signals, everywhere, keep = job
-    from metarec import load_dataset
-    from metarec.knowledge import KnowledgeBase
-    from metarec.models.recommender import Recommender
-    from metarec.models.surrogate import SurrogateObjective
-    from metarec.runner import PreparedData, run_config
-    from metarec.scoring import external_scores
-    from metarec.screening import agreement, candidate_ks, data_k, portfolio
-    from metarec.space import config_hash
-
-    start = time.perf_counter()
-    kb = KnowledgeBase.load(db)
-    train = kb.without(set(held))
-    rec = Recommender(random_state=seed).fit(train)
-    surrogates = {
-        "surrogate": SurrogateObjective(random_state=seed).fit(train),
-        "surrogate_sweep": SurrogateObjective(random_state=seed, sweep=True).fit(train),
-    }
-    fitted = time.perf_counter() - start
-    rows: list[dict[str, Any]] = []
-    kept: dict[str, np.ndarray] = {}
-    for h in held:
-        mf = kb.metafeatures.loc[h]
-        zero = rec.recommend(mf, top=len(rec.configs_))
-        ranked = [it.config for it in zero.items]
-        ds = load_dataset(str(kb.value(h, "source"))).subsample(1000, 0)
-        labelings, noise = ds.labelings, ds.metadata.get("noise_label")
-        n = ds.shape[0]
-        import dataclasses
-
-        prepared = PreparedData(dataclasses.replace(ds, labelings=()), 0)
-        t0 = time.perf_counter()
-        k_data = data_k(prepared, 0)
-        k_time = time.perf_counter() - t0
-        ks = candidate_ks([k_data, zero.n_clusters], zero.n_clusters_interval, n, width=2)
-        unique = portfolio(ranked, ks, k_data, algorithms=3, kmeans_everywhere=everywhere)
-        results = [
-            run_config(prepared, c, random_state=0, time_limit=30, keep_labels=True, dbcv=False)
-            for c in unique
-        ]
-        ok = [r.status == "ok" and (r.n_clusters or 0) >= 2 for r in results]
-        labels = [r.labels if good else None for r, good in zip(results, ok, strict=True)]
-        agree = agreement(labels)
-        prior = rec.prior_scores(mf, unique)
-        scores = {}
-        for name, sur in surrogates.items():
-            s = np.full(len(unique), np.nan)
-            idx = [i for i, good in enumerate(ok) if good]
-            if idx:
-                s[idx] = sur.score_many(mf, [unique[i] for i in idx], [results[i] for i in idx])
-            scores[name] = s
-        extra: list[dict[str, float]] = [{} for _ in unique]
-        if signals:
-            cross = _cross_agreement(labels, [c.algorithm for c in unique])
-            for i, c in enumerate(unique):
-                stab, stab_time = _stability(prepared.dataset, c, labels[i])
-                extra[i] = {
-                    "stability": stab,
-                    "stability_time": stab_time,
-                    "cross_agreement": cross[i],
-                }
-        if signals or keep:
-            kept[h] = np.stack(
-                [lab if lab is not None else np.full(n, -2) for lab in labels]
-            ).astype(np.int16)
-        for i, (c, r) in enumerate(zip(unique, results, strict=True)):
-            rows.append(
-                {
-                    "content_hash": h,
-                    "dataset": kb.value(h, "source"),
-                    "corpus": kb.corpus_of(h),
-                    "fold": fold,
-                    "order": i,
-                    "is_zero_shot": i == 0,
-                    "algorithm": c.algorithm,
-                    "k": c.n_clusters,
-                    "predicted_k": zero.n_clusters,
-                    "data_k": k_data,
-                    "data_k_time": k_time,
-                    "true_k": kb.value(h, "n_classes"),
-                    "config_hash": config_hash(c),
-                    "status": r.status,
-                    "ok": ok[i],
-                    "clusters_found": r.n_clusters,
-                    "fit_time": r.fit_time,
-                    "silhouette": r.silhouette,
-                    "calinski_harabasz": r.calinski_harabasz,
-                    "davies_bouldin": r.davies_bouldin,
-                    "agreement": agree[i],
-                    "prior": prior[i],
-                    "surrogate": scores["surrogate"][i],
-                    "surrogate_sweep": scores["surrogate_sweep"][i],
-                    # as the meta-database scores runs: the best of the reference
-                    # labelings, clustbench's noise points left out (one labeling and
-                    # no noise on real data: plain ARI)
-                    "ari": external_scores(r.labels, labelings, noise)["ari"] if ok[i] else 0.0,
-                    **extra[i],
-                }
-            )
-    part = Path(out) / "parts" / f"fold{fold}.parquet"
-    part.parent.mkdir(parents=True, exist_ok=True)
-    tmp = part.with_name(part.name + ".tmp")
-    if signals or keep:
-        labels_tmp = part.with_name(f"fold{fold}_labels.tmp.npz")
-        np.savez_compressed(labels_tmp, **kept)
-        labels_tmp.replace(part.with_name(f"fold{fold}_labels.npz"))
-    pd.DataFrame(rows).to_parquet(tmp, index=False)
-    tmp.replace(part)
-    took = time.perf_counter() - start
-    return f"fold {fold}: {len(held)} datasets, models {fitted:.0f}s, all {took:.0f}s"
-
-
-def collect(args: argparse.Namespace) -> None:
-    from metarec.evaluation import heldout_folds
-    from metarec.knowledge import KnowledgeBase
-
-    kb = KnowledgeBase.load(args.db)
-    corpora = set(args.corpora.split(","))
-    kinds = {"real", "synthetic"} if args.kind == "all" else {args.kind}
-    real = [h for h in kb.dataset_hashes if kb.kind_of(h) in kinds and kb.corpus_of(h) in corpora]
-    folds = heldout_folds(kb, args.folds, args.seed)
-    jobs = []
-    for f, held in enumerate(folds, start=1):
-        mine = sorted(set(held) & set(real))
-        done = Path(args.out) / "parts" / f"fold{f}.parquet"
-        if mine and not done.exists():
-            jobs.append(
-                (
-                    f,
-                    mine,
-                    args.db,
-                    args.seed,
-                    args.out,
-                    args.signals,
-                    args.kmeans_everywhere,
-                    args.keep_parts,
-                )
-            )
-    print(
-        f"{len(real)} {args.kind} datasets in {len(folds)} folds; {len(jobs)} folds to run",
-        flush=True,
-    )
-    with process_pool(args.workers) as pool:
-        for message in pool.map(_fold_job, jobs):
-            print(message, flush=True)
 
 
 def _pick_index(group: pd.DataFrame, values: np.ndarray) -> int:
@@ -449,69 +250,6 @@ def shipped_picks(cands: pd.DataFrame) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
-
-
-def calibrate(args: argparse.Namespace) -> None:
-    """Calibrate the intervals of predicted ARIs on the held-out picks of every
-    collected folder; report Spearman and the cross-fold coverage; write the
-    shipped ``calibration.json``."""
-    from scipy.stats import spearmanr
-
-    from metarec.evaluation import markdown_table
-    from metarec.models.calibration import ScoreCalibration, crossfold_coverage
-
-    picks = []
-    for folder in [args.out, *args.also]:
-        cands = pd.read_parquet(Path(folder) / "candidates.parquet")
-        picks.append(shipped_picks(cands))
-    per = pd.concat(picks, ignore_index=True)
-    intervals, inside = crossfold_coverage(per["predicted"], per["ari"], per["fold"])
-    per["lo"], per["hi"], per["inside"] = intervals[:, 0], intervals[:, 1], inside
-    _, zero_inside = crossfold_coverage(
-        per["zero_shot_predicted"], per["zero_shot_ari"], per["fold"]
-    )
-    per["zero_shot_inside"] = zero_inside
-    table = []
-    for corpus, g in [*per.groupby("corpus"), ("pooled", per)]:
-        table.append(
-            {
-                "corpus": corpus,
-                "n": len(g),
-                "mean_predicted": g["predicted"].mean(),
-                "mean_ari": g["ari"].mean(),
-                "spearman": spearmanr(g["predicted"], g["ari"]).statistic,
-                "coverage_80": g["inside"].mean(),
-                "mean_width": (g["hi"] - g["lo"]).mean(),
-                "zero_shot_spearman": spearmanr(
-                    g["zero_shot_predicted"], g["zero_shot_ari"]
-                ).statistic,
-                "zero_shot_coverage_80": g["zero_shot_inside"].mean(),
-            }
-        )
-    frame = pd.DataFrame(table)
-    out = Path(args.out)
-    per.to_csv(out / "calibration_per_dataset.csv", index=False)
-    frame.to_csv(out / "calibration.csv", index=False)
-    source = (
-        f"scripts/eval_budget.py calibrate: held-out top-1 of {len(per)} real datasets "
-        f"({', '.join(sorted(per['corpus'].unique()))}), 6 folds of near-duplicate groups"
-    )
-    model = ScoreCalibration().fit(per["predicted"], per["ari"], source=source)
-    model.save(args.models)
-    text = "\n".join(
-        [
-            "# Calibration of the predicted ARI, held out",
-            "",
-            source + "; coverage: each fold's intervals from the other folds only.",
-            "",
-            markdown_table(frame),
-            "",
-            f"Shipped: {args.models}/calibration.json, fitted on all {len(per)} pairs: "
-            f"offsets {model.offsets_} per bin {list(model.edges)} ({model.counts_} pairs).",
-        ]
-    )
-    (out / "calibration.md").write_text(text + "\n")
-    print(text)
 
 
 def _label_agreement(source: str) -> tuple[str, float]:
@@ -727,7 +465,7 @@ def signals(args: argparse.Namespace) -> None:
 
     cands = pd.read_parquet(Path(args.out) / "candidates.parquet")
     if "stability" not in cands.columns:
-        raise SystemExit(f"{args.out} has no signals; run `collect --signals` first")
+        raise SystemExit(f"{args.out} has no signals (recorded by the retired `collect --signals`)")
     variants: dict[str, tuple[dict[str, float], bool]] = {"shipped": (dict(BLEND), False)}
     for w in SIGNAL_WEIGHTS:
         variants[f"+cross {w:g}"] = ({**BLEND, "cross_agreement": w}, False)
@@ -941,9 +679,7 @@ def main() -> int:
     parser.add_argument(
         "step",
         choices=[
-            "collect",
             "report",
-            "calibrate",
             "strata",
             "gate",
             "blend",
@@ -952,32 +688,6 @@ def main() -> int:
             "versus",
             "misses",
         ],
-    )
-    parser.add_argument("--db", default="shipped")
-    parser.add_argument("--corpora", default="uci121,realworld,keel")
-    parser.add_argument(
-        "--kind",
-        choices=["real", "synthetic", "all"],
-        default="real",
-        help="collect: which datasets of the corpora (clustbench's are mostly synthetic)",
-    )
-    parser.add_argument("--folds", type=int, default=6)
-    parser.add_argument(
-        "--signals",
-        action="store_true",
-        help="collect: also each candidate's stability and cross-algorithm agreement "
-        "(and keep the partitions)",
-    )
-    parser.add_argument(
-        "--keep-parts",
-        action="store_true",
-        help="collect: keep every candidate's partition (OUT/parts/fold<f>_labels.npz) "
-        "without the signals' reruns",
-    )
-    parser.add_argument(
-        "--kmeans-everywhere",
-        action="store_true",
-        help="collect: plain KMeans at every candidate k too (screening.portfolio)",
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workers", type=int, default=2)
@@ -995,9 +705,7 @@ def main() -> int:
     )
     args = parser.parse_args()
     steps = {
-        "collect": collect,
         "report": report,
-        "calibrate": calibrate,
         "strata": strata,
         "gate": gate,
         "blend": blend,

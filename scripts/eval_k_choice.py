@@ -14,15 +14,14 @@ silhouette over 2..k_cap), ``kmeans_metarec_k`` (the recommender's number of
 clusters: the weighted median of its neighbours' best k in the design),
 ``kmeans_neighbour_sweep_k`` (the same weighted median of the neighbours' best
 KMeans k in the sweep), ``kmeans_learned_k`` (the recommender's LightGBM score model
-regressing log best sweep k on the meta-features), ``kmeans_surrogate_sweep_k`` (the k whose KMeans
-partition the sweep-trained surrogate scores highest);
+regressing log best sweep k on the meta-features);
 
 *scorers picking among all the dataset's sweep partitions* (issue 21's
 measure: the ARI of the pick divided by the best of the set):
 ``silhouette``, ``calinski_harabasz``, ``davies_bouldin`` (the internal
 indices), ``surrogate`` (the label-free objective as shipped: learned from the
-design's runs), ``surrogate_sweep`` (the same learned also from the training
-datasets' k-sweep runs) and ``set_ranker`` (an experiment for issue 21: a
+design's runs; a surrogate learned also from the k sweep's runs was retired:
+docs/benchmarks/retired.md) and ``set_ranker`` (an experiment for issue 21: a
 LambdaRank model over the candidate set itself, from each partition's indices
 *relative to the other candidates of the set* (silhouette minus the set's best,
 Calinski-Harabasz over the set's best, rank of each index within its
@@ -65,14 +64,12 @@ KMEANS_WAYS = (
     "kmeans_metarec_k",
     "kmeans_neighbour_sweep_k",
     "kmeans_learned_k",
-    "kmeans_surrogate_sweep_k",
 )
 SCORERS = (
     "silhouette",
     "calinski_harabasz",
     "davies_bouldin",
     "surrogate",
-    "surrogate_sweep",
     "set_ranker",
 )
 PORTFOLIO = ("top1", "portfolio_silhouette", "portfolio_surrogate", "portfolio_oracle")
@@ -179,10 +176,7 @@ def main() -> int:
         rec = Recommender(random_state=args.seed).fit(train)  # as the harness's metarec
         best_k = _best_kmeans_k(cands[~cands["content_hash"].isin(held)])
         k_model = _fit_k_model(rec, train, best_k, args.seed)
-        surrogates = {
-            "surrogate": SurrogateObjective(random_state=args.seed).fit(train),
-            "surrogate_sweep": SurrogateObjective(random_state=args.seed, sweep=True).fit(train),
-        }
+        surrogates = {"surrogate": SurrogateObjective(random_state=args.seed).fit(train)}
         train_sets = cands[~cands["content_hash"].isin(held)]
         set_ranker = _fit_set_ranker(train_sets, train, rec, args.seed)
         for h in sorted(held):
@@ -222,9 +216,6 @@ def main() -> int:
                 scores = model.score_many(mf, configs, part)
                 row[name] = _pick(part, scores)
                 row[f"{name}_k"] = float(part["k"].to_numpy()[int(np.argmax(scores))])
-                if name == "surrogate_sweep":
-                    is_km = (part["algorithm"] == "kmeans").to_numpy()
-                    row["kmeans_surrogate_sweep_k"] = _pick(km, scores[is_km])
             feats = set_features(part, rec.scaler_.transform(mf)[0])
             row["set_ranker"] = _pick(part, set_ranker.predict(feats))
             row.update(_portfolio(rec, mf, h, part, design_ok, kb, surrogates["surrogate"]))
@@ -404,10 +395,8 @@ def _report(per: pd.DataFrame, summary: pd.DataFrame, args: argparse.Namespace) 
             ("portfolio_surrogate", "top1"),
             ("portfolio_surrogate", "portfolio_silhouette"),
             ("top1", "kmeans_k8"),
-            ("set_ranker", "surrogate_sweep"),
+            ("set_ranker", "surrogate"),
             ("set_ranker", "silhouette"),
-            ("surrogate_sweep", "surrogate"),
-            ("surrogate_sweep", "silhouette"),
             ("surrogate", "silhouette"),
             ("kmeans_metarec_k", "kmeans_k8"),
             ("kmeans_silhouette_k", "kmeans_k8"),

@@ -6,26 +6,19 @@ per-dataset index choice (``objective="index"``) are trained on the other
 folds. For every held-out dataset, each objective picks one of the dataset's
 recorded runs (the 108 designed configurations); the ARI of that pick is
 compared across objectives: the surrogate without its optional features, with
-the partition's cluster sizes (``sizes=True``), with its prior feature
-(``prior=True``), that prior alone (no run
-needed), the index chosen per dataset, silhouette, Calinski-Harabasz,
-Davies-Bouldin, and the per-dataset oracle (the best run). This measures what
-an objective must do inside a search (rank the clusterings of one dataset)
-without running anything.
+the partition's cluster sizes (``sizes=True``), the index chosen per dataset,
+silhouette, Calinski-Harabasz, Davies-Bouldin, and the per-dataset oracle (the
+best run). This measures what an objective must do inside a search (rank the
+clusterings of one dataset) without running anything.
 
 A search mostly runs configurations the meta-database has never run. The second
 setting simulates that: in each fold a seeded 60 % of the configurations are
 kept for training (the learned objectives see only their runs), and each
 objective picks among the held-out dataset's runs of the other 40 %.
 
-A third setting, ``explore``, is closer still: each objective picks among the
-held-out dataset's explore runs (random configurations of the whole search
-space, ``scripts/explore_runs.py``: what a cold search meets), with the
-learned objectives of the setting ``all`` (the explore runs do not record
-DBCV, so ``index`` picks nothing where DBCV is the chosen index: NaN, left out
-of its mean). ``surrogate_explore`` is the
-surrogate with sizes that also learned from the training datasets' explore
-runs (``explore=True``); the others learned from the design's runs only.
+A third setting (runs of random configurations, ``explore``) and the prior
+feature were retired with the options they measured (docs/benchmarks/retired.md);
+their figures stay in docs/benchmarks/history.md.
 
 Usage::
 
@@ -47,9 +40,6 @@ import pandas as pd
 OBJECTIVES = (
     "surrogate",
     "surrogate_sizes",
-    "surrogate_explore",
-    "surrogate_prior",
-    "prior",
     "index",
     "silhouette",
     "calinski_harabasz",
@@ -76,7 +66,7 @@ def main() -> int:
     from metarec.evaluation import heldout_folds, markdown_table, paired_p
     from metarec.knowledge import KnowledgeBase
     from metarec.models.recommender import Recommender
-    from metarec.models.surrogate import SurrogateObjective, scored_runs, training_runs
+    from metarec.models.surrogate import SurrogateObjective, training_runs
     from metarec.tuning import OBJECTIVES as INDICES
     from metarec.tuning import choose_objective
 
@@ -84,16 +74,6 @@ def main() -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     runs = training_runs(kb)
-    # the random configurations only: the search runs were chosen by a surrogate that saw
-    # these folds' datasets
-    random = kb.explore_runs[kb.explore_runs["source"] == "random"]
-    kb = replace(kb, explore_runs=random)
-    explored = scored_runs(random)
-    if not len(explored):
-        raise SystemExit(
-            "no explore runs in the shipped meta-database: run scripts/explore_runs.py"
-        )
-
     rng = np.random.default_rng(args.seed)
     all_configs = np.array(sorted(kb.configs.index))
     rows: list[dict[str, Any]] = []
@@ -111,18 +91,8 @@ def main() -> int:
             models = {
                 "surrogate": SurrogateObjective(random_state=args.seed, sizes=False).fit(kb_s),
                 "surrogate_sizes": SurrogateObjective(random_state=args.seed).fit(kb_s),
-                "surrogate_explore": SurrogateObjective(random_state=args.seed, explore=True).fit(
-                    kb_s
-                ),
-                "surrogate_prior": SurrogateObjective(
-                    random_state=args.seed, prior=True, sizes=False
-                ).fit(kb_s),
             }
             candidates = [(h, setting, runs[runs["content_hash"] == h]) for h in sorted(held)]
-            if setting == "all":
-                candidates += [
-                    (h, "explore", explored[explored["content_hash"] == h]) for h in sorted(held)
-                ]
             for h, where, part in candidates:
                 part = part.copy()
                 if seen_s is not None:
@@ -133,7 +103,6 @@ def main() -> int:
                 configs = list(part["config"])
                 for name, model in models.items():
                     part[name] = model.score_many(mf, configs, part)
-                part["prior"] = models["surrogate_prior"].prior_scores(mf, configs)
                 index, _ = choose_objective(mf, rec)
                 row = {
                     "setting": where,
@@ -142,12 +111,11 @@ def main() -> int:
                     "fold": f,
                     "index_chosen": index,
                 }
-                for name in (*models, "prior"):
+                for name in models:
                     row[name] = _pick(part, name, 1.0)
                 for name, direction in INDICES.items():
                     if name in part:
                         row[name] = _pick(part, name, -1.0 if direction == "minimize" else 1.0)
-                # the explore runs do not record DBCV: no pick where it is the chosen index
                 row["index"] = row.get(index, np.nan)
                 row["oracle"] = float(part["ari"].max())
                 row["runs"] = len(part)
@@ -170,11 +138,7 @@ def main() -> int:
 
     summary = table(per)
     summary.to_csv(out / "summary.csv", index=False)
-    pairs = [
-        *(("surrogate", m) for m in OBJECTIVES[1:]),
-        ("surrogate_explore", "surrogate_sizes"),
-        ("surrogate_explore", "silhouette"),
-    ]
+    pairs = [("surrogate", m) for m in OBJECTIVES[1:]]
     tests = pd.DataFrame(
         [
             {
@@ -201,8 +165,7 @@ def main() -> int:
         [
             "Mean ARI of the run each objective ranks best, per held-out dataset. Setting "
             "`all`: every recorded run; `unseen`: the learned objectives trained on 60 % of "
-            "the configurations, picking among the runs of the other 40 %; `explore`: "
-            "picking among the dataset's runs of random configurations:",
+            "the configurations, picking among the runs of the other 40 %:",
             markdown_table(summary),
             "Paired one-sided Wilcoxon tests over held-out datasets:",
             markdown_table(tests),

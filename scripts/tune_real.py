@@ -1,6 +1,6 @@
 """Warm vs cold tuning on held-out real data, with the screening's scorer (issue 21).
 
-For each held-out real dataset (the 16 uci121 datasets of ``scripts/warm_vs_cold.py``
+For each held-out real dataset (the 16 uci121 datasets of the retired warm-vs-cold study
 and 8 of realworld, seeded), the recommender, the neural meta-learner and the
 surrogate objective are refitted without the dataset's near-duplicate group; then,
 per seed, a cold and a warm-started TPE search of ``--trials`` trials with the
@@ -49,11 +49,24 @@ ARMS = ("cold", "warm", "oracle")
 NS = (1, 5, 10, 25, 50, 100)
 
 
-def choose(kb: Any) -> list[str]:
-    """The held-out datasets: warm_vs_cold's 16 uci121 ones, then 8 of realworld."""
-    from warm_vs_cold import choose_datasets
+def _uci121_sample(kb: Any, n: int = 16) -> list[str]:
+    """The 16 uci121 datasets of the retired warm-vs-cold study (its seeded choice:
+    four drawn with seed 0, then a seed-1 permutation of the rest)."""
+    rng = np.random.default_rng(0)
+    pools = {
+        corpus: sorted(h for h in kb.dataset_hashes if kb.corpus_of(h) == corpus)
+        for corpus in ("clustbench", "uci121")
+    }
+    first = {c: list(rng.choice(pool, size=4, replace=False)) for c, pool in pools.items()}
+    pool = pools["uci121"]
+    rest = [h for h in pool if h not in first["uci121"]]
+    return (first["uci121"] + list(np.random.default_rng(1).permutation(rest)))[:n]
 
-    uci = [h for h in choose_datasets(kb, 32) if kb.corpus_of(h) == "uci121"]
+
+def choose(kb: Any) -> list[str]:
+    """The held-out datasets: 16 of uci121 (as the warm-vs-cold study drew them),
+    then 8 of realworld."""
+    uci = _uci121_sample(kb)
     real = sorted(h for h in kb.dataset_hashes if kb.corpus_of(h) == "realworld")
     more = list(np.random.default_rng(0).permutation(real))[:8]
     return uci + [str(h) for h in more]

@@ -29,7 +29,6 @@ LAYERS: list[tuple[str, ...]] = [
         "metarec.scoring",
         "metarec.space",
         "metarec.pipeline",
-        "metarec.kselection",
         "metarec.io",
     ),
     ("metarec.metafeatures", "metarec.runner"),

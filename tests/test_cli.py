@@ -103,12 +103,11 @@ def test_train_reports_which_model_it_trains(
     with progress.reporting():
         api.train(small, tmp_path / "models", hyper=False)
         HyperparameterModel(n_members=1, epochs=3).fit(small)
-        SurrogateObjective(prior=True, prior_folds=2).fit(small)
+        SurrogateObjective(n_estimators=5).fit(small)
     err = capsys.readouterr().err
     assert "training on 40 datasets" in err
     for what in ("surrogate objective", "recommender (ranker)"):
         assert f"metarec: training the {what}" in err
-    assert "surrogate prior, folds" in err
     assert "meta-learner member 1/1, epochs" in err
 
 

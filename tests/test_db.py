@@ -328,13 +328,12 @@ def test_export_replaces_links_in_its_folder_and_never_writes_through_them(
     outside.mkdir()
     out = tmp_path / "export"
     out.mkdir()
-    for name in ("manifest.json", "runs.parquet", "explore_runs.parquet"):
+    for name in ("manifest.json", "runs.parquet", "studies.parquet"):
         (outside / name).write_text("precious")
         (out / name).symlink_to(outside / name)
     export_tables(db, out)
-    for name in ("manifest.json", "runs.parquet"):
+    for name in ("manifest.json", "runs.parquet", "studies.parquet"):
         assert (outside / name).read_text() == "precious"
         assert (out / name).is_file() and not (out / name).is_symlink()
-    assert (outside / "explore_runs.parquet").read_text() == "precious"
     assert json.loads((out / "manifest.json").read_text())["counts"]["datasets"] == 2
     assert not list(out.glob(".*.tmp"))

@@ -72,28 +72,6 @@ def test_recommendation_is_ranked_with_evidence(kb: KnowledgeBase) -> None:
     assert 0 <= rec.fallback_heldout_ <= kb.score_matrix.fillna(0).max(axis=1).mean()
 
 
-def test_complementary_configurations_cover_the_neighbours(kb: KnowledgeBase) -> None:
-    """The complementary list starts with the top recommendation; its second configuration
-    adds at least as much as the ranked second to the neighbours' best ARI."""
-    rec = Recommender(n_neighbors=4).fit(kb)
-    mf = kb.metafeatures.iloc[0]
-    ranked = rec.recommend(mf, top=len(rec.configs_)).items
-    items = rec.complementary(mf, size=6, candidates=10)
-    hashes = [it.config_hash for it in items]
-    assert hashes[0] == ranked[0].config_hash and len(set(hashes)) == 6
-    assert set(hashes) <= {it.config_hash for it in ranked[:10]}
-    assert [it.rank for it in items] == list(range(1, 7))
-    _, order, w = rec._neighbourhood(rec.scaler_.transform(mf))
-    runs = rec.scores_.iloc[order].fillna(0.0)
-
-    def coverage(pair: list[str]) -> float:
-        return float(w @ runs[pair].max(axis=1).to_numpy())
-
-    assert coverage(hashes[:2]) >= coverage([ranked[0].config_hash, ranked[1].config_hash])
-    only = sorted({it.algorithm for it in ranked[1:5]})[:2]
-    assert {it.algorithm for it in rec.complementary(mf, size=3, algorithms=only)} <= set(only)
-
-
 def test_save_and_load_give_the_same_recommendations(kb: KnowledgeBase, tmp_path: Path) -> None:
     rec = Recommender(n_neighbors=3).fit(kb)
     rec.save(tmp_path)

@@ -69,26 +69,23 @@ def test_candidate_configs_take_each_top_algorithm_at_every_k() -> None:
     ]
 
 
-def test_portfolio_can_run_plain_kmeans_at_every_candidate_k() -> None:
+def test_portfolio_runs_the_top1_then_kmeans_at_the_datas_k_then_the_leaders() -> None:
     ranked = [
         Configuration.from_dict({"algorithm": "gmm", "params": {"n_components": 9}}),
         Configuration.from_dict(
             {"algorithm": "spectral", "params": {"n_clusters": 3, "affinity": "rbf"}}
         ),
     ]
-    got = portfolio(ranked, [3, 4], k_data=2, algorithms=2, kmeans_everywhere=True)
+    got = portfolio(ranked, [3, 4], k_data=2, algorithms=2)
     assert [(c.algorithm, c.n_clusters) for c in got] == [
         ("gmm", 9),
         ("kmeans", 2),
         ("gmm", 3),
         ("spectral", 3),
-        ("kmeans", 3),
         ("gmm", 4),
         ("spectral", 4),
-        ("kmeans", 4),
     ]
-    assert got[4] == kmeans_at(3) and got[7] == kmeans_at(4)
-    assert kmeans_at(3) not in portfolio(ranked, [3, 4], k_data=2, algorithms=2)
+    assert got[1] == kmeans_at(2)
 
 
 def test_agreement_prefers_the_partition_the_others_share() -> None:

@@ -59,22 +59,12 @@ def test_shipped_k_sweep_runs() -> None:
     assert k.between(2, 30).all()
 
 
-def test_shipped_explore_runs_are_of_shipped_datasets() -> None:
+def test_shipped_data_holds_no_retired_experiment() -> None:
+    """The runs off the design (retired with ``SurrogateObjective(explore=True)``)
+    are neither shipped nor described."""
+    assert not (MANIFEST.parent / "explore_runs.parquet").exists()
     manifest = json.loads(MANIFEST.read_text())
-    kb = KnowledgeBase.shipped()
-    runs = kb.explore_runs[kb.explore_runs["source"] == "random"]
-    assert len(runs) == manifest["explore_runs"]["runs"]
-    per = manifest["explore_runs"]["per_dataset"]
-    # per dataset, the draws less the ones that repeated a configuration already drawn
-    assert runs.groupby("content_hash").size().between(0.9 * per, per).all()
-    assert set(runs["content_hash"]) <= set(kb.dataset_hashes)
-    assert runs["content_hash"].nunique() == manifest["explore_runs"]["datasets"] >= 250
-    # off the design: (almost) none of them is a configuration the design ran
-    assert runs["config_hash"].isin(kb.configs.index).mean() < 0.01
-    ok = runs[runs["status"] == "ok"]
-    assert len(ok) > 0.9 * len(runs) and ok["ari"].between(-1, 1).all()
-    searched = kb.explore_runs[kb.explore_runs["source"] == "search"]
-    assert len(searched) == manifest.get("search_runs", {}).get("runs", 0)
+    assert not {"explore_runs", "search_runs"} & set(manifest)
 
 
 def test_shipped_knowledge_base_and_models() -> None:

@@ -27,11 +27,6 @@ def surrogate(kb: KnowledgeBase) -> SurrogateObjective:
     return SurrogateObjective(n_estimators=100).fit(kb)
 
 
-@pytest.fixture(scope="module")
-def with_prior(kb: KnowledgeBase) -> SurrogateObjective:
-    return SurrogateObjective(n_estimators=50, prior=True).fit(kb)
-
-
 def _scores(surrogate: SurrogateObjective, kb: KnowledgeBase, h: str) -> tuple[Any, Any]:
     runs = kb.runs[(kb.runs["content_hash"] == h) & (kb.runs["status"] == "ok")]
     configs = [kb.configs.at[c, "config"] for c in runs["config_hash"]]
@@ -72,51 +67,31 @@ def test_index_features_from_results_rows_and_dicts() -> None:
     assert np.isnan(feats[0]) and feats[3] == 1.0 and feats[4] == 0.0
 
 
-@pytest.mark.parametrize("model", ["surrogate", "with_prior"])
 def test_surrogate_round_trips_as_a_text_model(
-    kb: KnowledgeBase, model: str, request: pytest.FixtureRequest, tmp_path: Path
+    kb: KnowledgeBase, surrogate: SurrogateObjective, tmp_path: Path
 ) -> None:
-    surrogate = request.getfixturevalue(model)
     surrogate.save(tmp_path)
     assert (tmp_path / "surrogate.txt").read_text().startswith("tree")
     loaded = SurrogateObjective.load(tmp_path)
     h = kb.dataset_hashes[0]
     np.testing.assert_allclose(_scores(loaded, kb, h)[0], _scores(surrogate, kb, h)[0])
-    if surrogate.prior_model_ is None:
-        assert not (tmp_path / "surrogate_prior.txt").exists()
-        return
-    assert (tmp_path / "surrogate_prior.txt").read_text().startswith("tree")
     with pytest.raises(KnowledgeError, match="no trained surrogate"):
         SurrogateObjective.load(tmp_path / "missing")
-    (tmp_path / "surrogate_prior.txt").unlink()
-    with pytest.raises(KnowledgeError, match="no trained surrogate"):
-        SurrogateObjective.load(tmp_path)
-
-
-def test_prior_is_learned_out_of_fold_and_optional(
-    kb: KnowledgeBase, with_prior: SurrogateObjective, tmp_path: Path
-) -> None:
-    h = kb.dataset_hashes[0]
-    runs = kb.runs[(kb.runs["content_hash"] == h) & (kb.runs["status"] == "ok")]
-    configs = [kb.configs.at[c, "config"] for c in runs["config_hash"]]
-    prior = with_prior.prior_scores(kb.metafeatures.loc[h], configs)
-    assert prior.shape == (len(configs),) and np.isfinite(prior).all()
-    # the prior orders a dataset's configurations without running them
-    assert stats.spearmanr(prior, runs["ari"]).statistic > 0.3
-    # the ranking model has one more feature than the model without a prior
-    plain = SurrogateObjective(n_estimators=20).fit(kb)
-    assert with_prior.model_.num_feature() == plain.model_.num_feature() + 1
-    with pytest.raises(KnowledgeError, match="prior=True"):
-        plain.prior_scores(kb.metafeatures.loc[h], configs)
-    # a model saved without the prior (as before it existed) loads without one
-    plain.save(tmp_path)
-    assert not (tmp_path / "surrogate_prior.txt").exists()
+    # a model saved by metarec 0.1 with its retired options at today's values loads;
+    # one that used a retired option is refused in one line
     meta = json.loads((tmp_path / "surrogate.json").read_text())
-    for key in ("prior", "prior_folds", "sizes", "explore"):
-        del meta["params"][key]
+    meta["params"].update(prior=False, prior_folds=5, explore=False, sweep=False)
     (tmp_path / "surrogate.json").write_text(json.dumps(meta))
-    old = SurrogateObjective.load(tmp_path)
-    assert old.prior_model_ is None and old.sizes is False and old.explore is False
+    assert SurrogateObjective.load(tmp_path).get_params() == surrogate.get_params()
+    meta["params"]["explore"] = True
+    (tmp_path / "surrogate.json").write_text(json.dumps(meta))
+    with pytest.raises(KnowledgeError, match="retired option explore"):
+        SurrogateObjective.load(tmp_path)
+    # a model saved before the size features existed loads without them
+    del meta["params"]["sizes"]
+    meta["params"]["explore"] = False
+    (tmp_path / "surrogate.json").write_text(json.dumps(meta))
+    assert SurrogateObjective.load(tmp_path).sizes is False
 
 
 def test_size_features_come_from_runs_results_and_trials(kb: KnowledgeBase, tmp_path: Path) -> None:
@@ -163,75 +138,3 @@ def test_tune_maximizes_the_surrogate_by_default(
     study = tune("sklearn:iris", n_trials=1, recommender=bare, algorithms=["kmeans"])
     assert study.user_attrs["objective"] == "surrogate"
     assert bare.surrogate is None
-
-
-@pytest.fixture(scope="module")
-def explored(kb_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
-    """The small meta-database plus real runs of random configurations on each dataset,
-    in the shipped layout (``explore_runs.parquet`` beside the exported tables)."""
-    import shutil
-
-    import pandas as pd
-
-    from metarec.io import load_dataset
-    from metarec.runner import PreparedData, run_config
-    from metarec.space import config_hash, random_configs
-
-    folder = tmp_path_factory.mktemp("explored")
-    shutil.copytree(kb_dir, folder, dirs_exist_ok=True)
-    kb = KnowledgeBase.from_parquet(kb_dir)
-    rows = []
-    for i, h in enumerate(kb.dataset_hashes):
-        ds = load_dataset(str(kb.value(h, "source"))).subsample(300, 0)
-        assert ds.content_hash == h
-        prepared = PreparedData(ds)
-        for config in random_configs(6, random_state=i):
-            result = run_config(prepared, config, isolate=False)
-            rows.append(
-                {
-                    "content_hash": h,
-                    "config_hash": config_hash(config),
-                    "config": json.dumps(config, sort_keys=True),
-                    "source": "random",
-                    **result.record(),
-                }
-            )
-    pd.DataFrame(rows).to_parquet(folder / "explore_runs.parquet", index=False)
-    return KnowledgeBase.from_parquet(folder)
-
-
-def test_surrogate_learns_from_explore_runs_of_the_training_datasets_only(
-    kb: KnowledgeBase, explored: KnowledgeBase, tmp_path: Path
-) -> None:
-    from metarec.models.surrogate import training_runs
-
-    assert len(kb.explore_runs) == 0  # an export without them loads as before
-    runs = explored.explore_runs
-    assert len(runs) == 6 * len(kb.dataset_hashes)
-    # (configurations stay JSON text until the surrogate uses them: loading stays fast)
-    assert isinstance(json.loads(runs["config"][0]), dict)
-    ok = runs[(runs["status"] == "ok") & runs["ari"].notna()]
-    design = training_runs(explored, explore=False)
-    both = training_runs(explored, explore=True)
-    assert len(both) == len(design) + len(ok)
-    # each dataset's runs stay together: the ranking's queries
-    assert both["content_hash"].is_monotonic_increasing
-    # holding a dataset out removes its explore runs too (nothing of it is learned)
-    h = kb.dataset_hashes[0]
-    held_out = explored.without({h})
-    assert h not in set(held_out.explore_runs["content_hash"])
-    assert h not in set(training_runs(held_out, explore=True)["content_hash"])
-    # and a union keeps them
-    assert len(held_out.merged(explored).explore_runs) == len(runs)
-    model = SurrogateObjective(n_estimators=20, explore=True).fit(explored)
-    plain = SurrogateObjective(n_estimators=20).fit(explored)  # explore runs are optional
-    scores, _ = _scores(model, explored, h)
-    assert not np.allclose(scores, _scores(plain, explored, h)[0])
-    np.testing.assert_allclose(
-        _scores(plain, explored, h)[0],
-        _scores(SurrogateObjective(n_estimators=20).fit(kb), kb, h)[0],
-    )
-    model.save(tmp_path)
-    loaded = SurrogateObjective.load(tmp_path)
-    assert loaded.explore is True
-    np.testing.assert_allclose(_scores(loaded, explored, h)[0], scores)

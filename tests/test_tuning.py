@@ -20,7 +20,6 @@ from metarec.tuning import (
     best_so_far,
     best_trial,
     choose_objective,
-    feed_neighbours,
     is_neighbour,
     objective_value,
     open_storage,
@@ -127,68 +126,41 @@ def test_warm_start_keeps_to_a_restricted_space(kb_dir: Path) -> None:
     assert {t.params["algorithm"] for t in study.trials} == set(allowed)
     with pytest.raises(MetarecError, match="unknown algorithms"):
         metarec.warm_start(study, metafeatures=mf, recommender=rec, algorithms=["kmeans2"])
-    # with start-up trials, TPE samples at random for that many trials after the warm start
-    late = metarec.tune("sklearn:wine", n_trials=1, startup=4, recommender=rec, top=2)
-    queued = len(late.trials)  # the trial run and those still waiting: all enqueued
-    assert isinstance(late.sampler, optuna.samplers.TPESampler)
-    assert late.sampler._n_startup_trials == queued + 4
-    mixed = metarec.tune("sklearn:wine", n_trials=3, complementary=True, recommender=rec, top=3)
-    comp = [it.config_hash for it in rec.complementary(mf, size=3)]
-    expected = list(dict.fromkeys([*_start(rec, "sklearn:wine", 3), *comp]))[:3]
-    assert [config_hash(t.user_attrs["config"]) for t in mixed.trials[:3]] == expected
     with pytest.raises(MetarecError, match="unknown algorithms"):
         metarec.tune("sklearn:wine", n_trials=1, warm=False, algorithms=["kmeans2"])
 
 
-def test_feeding_gives_tpe_the_neighbours_runs_but_never_their_results(
+def test_neighbours_trials_of_older_studies_are_never_results_nor_ingested(
     kb_dir: Path, tmp_path: Path
 ) -> None:
+    """metarec 0.1 could give TPE the nearest datasets' runs as trials (retired
+    ``feed=True``): such trials are neither returned nor ingested."""
     from metarec.api import get_recommender
     from metarec.db import MetaDatabase
     from metarec.db.ingest import ingest_study
-    from metarec.io import load_dataset
-    from metarec.metafeatures import extract_metafeatures
-    from metarec.space import config_hash, from_optuna_params
+    from metarec.space import distributions, to_optuna_params
 
     rec = get_recommender(str(kb_dir))
-    kw: dict[str, Any] = {
-        "recommender": rec,
-        "top": 2,
-        "random_state": 0,
-        "objective": "silhouette",
-    }
-    study = tune("sklearn:wine", n_trials=4, warm=True, feed=True, **kw)
-    kb = rec.kb_
-    mf = extract_metafeatures(load_dataset("sklearn:wine"))
-    by_source = dict(zip(kb.datasets["source"], kb.datasets.index, strict=False))
-    neighbours = {by_source[s] for s in rec.recommend(mf, top=1).neighbours["source"]}
-    runs = kb.runs[kb.runs["content_hash"].isin(neighbours) & (kb.runs["status"] == "ok")]
-    fed = [t for t in study.trials if is_neighbour(t)]
-    assert len(fed) == len(runs) > 0
-    # each fed trial's value is the neighbour run's silhouette
-    silhouette = {
-        (h, c): v if math.isfinite(v) else -1.0
-        for h, c, v in runs[["content_hash", "config_hash", "silhouette"]].to_numpy()
-    }
-    for t in fed:
-        key = (t.user_attrs["metarec_neighbour"], config_hash(from_optuna_params(t.params)))
-        assert t.value == pytest.approx(silhouette[key])
+    kw: dict[str, Any] = {"recommender": rec, "top": 2, "objective": "silhouette"}
+    study = tune("sklearn:wine", n_trials=3, warm=True, **kw)
+    config = next(iter(rec.configs_))
+    params = to_optuna_params(config)
+    fed = optuna.trial.create_trial(
+        params=params,
+        distributions={k: distributions()[k] for k in params},
+        value=1.0,  # better than any trial of the study's own
+        user_attrs={"metarec_neighbour": "f" * 32},
+    )
+    study.add_trial(fed)
     own = own_trials(study)
-    assert len(own) == 4 and not any(is_neighbour(t) for t in own)
-    # the recommendations still run first, although the neighbours ran them too
-    zero = [it.config_hash for it in rec.recommend(mf, top=2).items]
-    top = list(dict.fromkeys([*_start(rec, "sklearn:wine", 2), *zero]))[:2]
-    assert [config_hash(t.user_attrs["config"]) for t in own[:2]] == top
+    assert len(own) == 3 and not any(is_neighbour(t) for t in own)
+    assert is_neighbour(study.trials[-1])
     assert best_trial(study) in own
-    assert best_so_far(study)["trial"].tolist() == [1, 2, 3, 4]
-    assert feed_neighbours(study, mf, rec, "silhouette") == 0  # a fed study is not fed again
-    # ingesting the study writes only the trials run on wine
+    assert best_so_far(study)["trial"].tolist() == [1, 2, 3]
     db = MetaDatabase(f"sqlite:///{tmp_path / 'mine.sqlite'}")
     report = ingest_study(db, study, dataset="sklearn:wine")
-    assert len(db.runs_frame()) == 4
+    assert len(db.runs_frame()) == 3
     assert any("fed from neighbouring datasets" in line for line in report.skipped)
-    with pytest.raises(MetarecError, match="callable"):
-        tune("sklearn:wine", n_trials=1, feed=True, recommender=rec, objective=lambda r: 0.0)
 
 
 def test_index_objective_is_chosen_from_similar_datasets(kb_dir: Path) -> None:
@@ -290,7 +262,7 @@ def test_cli_reports_queued_warm_start_configurations_not_as_failures(
     from metarec.cli import main
 
     argv = ["tune", "sklearn:iris", "--trials", "2", "--top", "3", "--objective", "silhouette"]
-    argv += ["--complementary", "--startup", "2", "--quiet", "--db", str(kb_dir)]
+    argv += ["--quiet", "--db", str(kb_dir)]
     argv += ["--out", str(tmp_path / "out")]
     assert main(argv) == 0
     out = capsys.readouterr().out
@@ -337,9 +309,9 @@ def test_select_trial_picks_among_the_best_trials_by_consensus() -> None:
     assert select_trial([0.9, 0.8, 0.7], alike, [0.2] * 3, silhouettes=[0.1, 0.2, 0.9]) == 2
 
 
-def test_a_search_returns_its_consensus_trial_when_told_to(tmp_path: Path) -> None:
+def test_a_search_returns_its_consensus_trial(tmp_path: Path) -> None:
     kw: dict[str, Any] = {"objective": "silhouette", "algorithms": ["kmeans"], "warm": False}
-    study = tune("sklearn:iris", n_trials=8, random_state=2, select="consensus", **kw)
+    study = tune("sklearn:iris", n_trials=8, random_state=2, **kw)
     chosen = study.user_attrs["selected_trial"]
     assert study.user_attrs["select"] == "consensus"
     assert best_trial(study).number == chosen
@@ -349,11 +321,9 @@ def test_a_search_returns_its_consensus_trial_when_told_to(tmp_path: Path) -> No
     fig = plot_progress({"iris": study}, str(tmp_path / "p.png"))  # the pick is starred
     labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert labels[-1].startswith("returned: trial ") and labels[-1].endswith("(consensus)")
-    plain = tune("sklearn:iris", n_trials=8, random_state=2, select="objective", **kw)
-    assert plain.user_attrs.get("selected_trial") is None
-    assert best_trial(plain).value == max(v for v in values.values())
-    with pytest.raises(MetarecError, match="select"):
-        tune("sklearn:iris", n_trials=1, select="best", **kw)
+    # without a selection (a study of another tool), the best objective value stands
+    study.set_user_attr("selected_trial", None)
+    assert best_trial(study).value == max(v for v in values.values())
 
 
 def test_best_so_far_follows_the_objective_and_skips_failed_trials() -> None:

@@ -64,8 +64,7 @@ def export_tables(
         The database to export.
     directory : path
         The folder (created when missing). An earlier export's ``manifest.json``
-        keeps what it says beyond the tables (explore runs, backfills), and its
-        ``explore_runs.parquet`` is cut to the datasets exported.
+        keeps what it says beyond the tables (backfills).
     manifest : mapping, optional
         More entries for ``manifest.json``.
     only : collection of str, optional
@@ -124,7 +123,7 @@ def export_tables(
         {"name": r["name"], "kind": r["kind"], "provenance": json.loads(r["provenance"] or "{}")}
         for r in st.to_dict("records")
     ]
-    previous = _kept_manifest(out, set(ds["content_hash"]))
+    previous = _kept_manifest(out)
     info = {
         **previous,
         **(manifest or {}),
@@ -324,9 +323,9 @@ def _parquet(frame: pd.DataFrame, out: Path, name: str) -> None:
     _new_file(out / f"{name}.parquet", lambda tmp: frame.to_parquet(tmp, index=False))
 
 
-def _kept_manifest(out: Path, hashes: set[str]) -> dict[str, Any]:
-    """What an earlier export's manifest says beyond the tables (explore runs, backfills),
-    with ``explore_runs.parquet`` cut to the datasets now exported and its counts redone."""
+def _kept_manifest(out: Path) -> dict[str, Any]:
+    """What an earlier export's manifest says beyond the tables (backfills); the runs
+    off the design that metarec 0.1 exported are no longer kept."""
     path = out / "manifest.json"
     if not path.is_file() or path.is_symlink():
         return {}  # (a link is not an earlier export's: it is replaced, not read)
@@ -334,18 +333,8 @@ def _kept_manifest(out: Path, hashes: set[str]) -> dict[str, Any]:
         k: v
         for k, v in json.loads(path.read_text()).items()
         if k not in ("counts", "runs_by_status", "schema_revision", "studies")
+        and k not in ("explore_runs", "search_runs")
     }
-    explore = out / "explore_runs.parquet"
-    if explore.is_file() and not explore.is_symlink():
-        runs = pd.read_parquet(explore)
-        runs = runs[runs["content_hash"].isin(hashes)].reset_index(drop=True)
-        _parquet(runs, out, "explore_runs")
-        for key, source in (("explore_runs", "random"), ("search_runs", "search")):
-            part = runs[runs["source"] == source]
-            if key in old:
-                old[key]["runs"] = len(part)
-                old[key]["ok_runs"] = int((part["status"] == "ok").sum())
-                old[key]["datasets"] = int(part["content_hash"].nunique())
     return old
 
 

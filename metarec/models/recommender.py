@@ -40,6 +40,10 @@ if TYPE_CHECKING:
 
 __all__ = ["Recommendation", "RecommendedConfig", "Recommender"]
 
+#: Options of earlier versions that held out no better (docs/benchmarks/retired.md), with
+#: the value that is today's behaviour: saved models that used another are refused.
+RETIRED_OPTIONS: dict[str, Any] = {"target": "ari", "refine": False}
+
 
 @dataclass
 class RecommendedConfig:
@@ -54,7 +58,6 @@ class RecommendedConfig:
     ranker_score: float
     expected_clusters: float
     support: list[dict[str, Any]] = field(default_factory=list)
-    refined: bool = False
     #: The screening's label-free score (:mod:`metarec.screening`; NaN: not screened).
     screened: float = float("nan")
     #: What the screening run showed (clusters found, silhouette, agreement, seconds).
@@ -112,7 +115,6 @@ class Recommendation:
                     "neighbour_ari": it.neighbour_score,
                     "ranker_score": it.ranker_score,
                     "expected_clusters": it.expected_clusters,
-                    "refined": it.refined,
                     "screened": it.screened,
                     "config_hash": it.config_hash,
                 }
@@ -140,7 +142,6 @@ class Recommendation:
                     "neighbour_ari": it.neighbour_score,
                     "ranker_score": it.ranker_score,
                     "expected_clusters": it.expected_clusters,
-                    "refined": it.refined,
                     "screened": it.screened,
                     "interval": list(it.interval),
                     "observed": it.observed,
@@ -177,17 +178,8 @@ class Recommender:
     similarity : SimilarityModel, optional
         A fitted similarity model used when ``metric="learned"``; when ``None`` one
         is trained in :meth:`fit`.
-    target : {"ari", "relative"}, default="ari"
-        What neighbours and ranker score: the ARI itself, or its percentile among
-        the configurations run on the same dataset (so that datasets where every
-        configuration does well do not outweigh hard ones). The reported
-        ``predicted_ari`` is ARI-scaled either way.
     hyper : HyperparameterModel, optional
-        A fitted neural meta-learner: the k estimate, :meth:`hyperparameters`, and the
-        refinement.
-    refine : bool, default=False
-        Swap the meta-learner's configuration into a recommended item when the
-        ranker scores it higher.
+        A fitted neural meta-learner: the k estimate and :meth:`hyperparameters`.
     surrogate : SurrogateObjective, optional
         A fitted learned objective, saved and loaded with the models (used by
         :func:`metarec.tuning.tune`).
@@ -214,9 +206,7 @@ class Recommender:
         fallback_quantile: float = 0.98,
         random_state: int = 0,
         similarity: Any = None,
-        target: str = "ari",
         hyper: Any = None,
-        refine: bool = False,
         surrogate: Any = None,
     ) -> None:
         self.n_neighbors = n_neighbors
@@ -226,9 +216,7 @@ class Recommender:
         self.fallback_quantile = fallback_quantile
         self.random_state = random_state
         self.similarity = similarity
-        self.target = target
         self.hyper = hyper
-        self.refine = refine
         self.surrogate = surrogate
 
     # ---------------------------------------------------------------- fit
@@ -243,11 +231,6 @@ class Recommender:
         self.trained_knowledge_ = self.knowledge_
         self.stale_ = False
         self.scores_ = kb.score_matrix.loc[hashes]
-        if self.target not in ("ari", "relative"):
-            raise KnowledgeError(f"unknown target {self.target!r}; use 'ari' or 'relative'")
-        self.targets_ = (
-            self.scores_ if self.target == "ari" else self.scores_.rank(axis=1, pct=True)
-        )
         self.clusters_ = kb.n_clusters_matrix.loc[hashes, self.scores_.columns]
         self.configs_ = kb.configs.loc[self.scores_.columns, "config"]
         self.scaler_ = MetaFeatureScaler().fit(kb.metafeatures.loc[hashes])
@@ -320,7 +303,7 @@ class Recommender:
 
     def _fit_ranker(self) -> Any:
         n_d, n_c = self.scores_.shape
-        y = self.targets_.to_numpy().ravel()
+        y = self.scores_.to_numpy().ravel()
         X = np.hstack([np.repeat(self.X_, n_c, axis=0), np.tile(self.config_features_, (n_d, 1))])
         ok = np.isfinite(y)
         return fit_score_model(X[ok], y[ok], self.random_state)
@@ -378,6 +361,12 @@ class Recommender:
                 f"{d}: no trained recommender ({exc}); run `metarec train`"
             ) from None
         params = dict(meta["params"])
+        for key, default in RETIRED_OPTIONS.items():  # options of 0.1 that held out no better
+            value = params.pop(key, default)
+            if value != default:
+                raise KnowledgeError(
+                    f"{d}: trained with the retired option {key}={value!r}; run `metarec train`"
+                )
         similarity = None
         if params.get("metric") == "learned":
             from metarec.models.similarity import SimilarityModel
@@ -431,9 +420,7 @@ class Recommender:
             "fallback_quantile": self.fallback_quantile,
             "random_state": self.random_state,
             "similarity": self.similarity,
-            "target": self.target,
             "hyper": self.hyper,
-            "refine": self.refine,
             "surrogate": self.surrogate,
         }
 
@@ -465,25 +452,14 @@ class Recommender:
             neigh = np.where(denom > 0, (sw * np.nan_to_num(s)).sum(axis=0) / denom, np.nan)
             var = (sw * (np.nan_to_num(s) - np.nan_to_num(neigh)) ** 2).sum(axis=0) / denom
         spread = np.sqrt(np.where(denom > 0, var, np.nan))
-        if self.target == "ari":
-            neigh_target = neigh
-        else:
-            t = self.targets_.to_numpy()[order]
-            with np.errstate(invalid="ignore", divide="ignore"):
-                neigh_target = np.where(
-                    denom > 0, (sw * np.nan_to_num(t)).sum(axis=0) / denom, np.nan
-                )
         if self.ranker_ is not None:
             feats = np.hstack([np.repeat(x, len(self.configs_), axis=0), self.config_features_])
             ranked = np.asarray(self.ranker_.predict(feats))
-            rank_score = (
-                self.blend * np.nan_to_num(neigh_target, nan=0.0) + (1 - self.blend) * ranked
-            )
+            rank_score = self.blend * np.nan_to_num(neigh, nan=0.0) + (1 - self.blend) * ranked
         else:
             ranked = np.full(len(self.configs_), np.nan)
-            rank_score = np.nan_to_num(neigh_target, nan=0.0)
-        # The reported score is ARI-scaled; the ranking may use relative targets.
-        score = rank_score if self.target == "ari" else np.nan_to_num(neigh, nan=0.0)
+            rank_score = np.nan_to_num(neigh, nan=0.0)
+        score = rank_score
         fallback = bool(dist[0] > self.fallback_distance_)
         note = ""
         if fallback:
@@ -530,8 +506,6 @@ class Recommender:
         ok = np.isfinite(oracle_k)
         if self.hyper is not None:
             n_clusters, (lo, hi), _ = self.hyper.predict_k(metafeatures)
-            if self.refine and not fallback:
-                self._refine(items, metafeatures, x)
         elif ok.any():
             kk = _weighted_quantiles(oracle_k[ok], w[ok], [0.5, 0.1, 0.9])
             n_clusters, lo, hi = (max(1, round(v)) for v in kk)
@@ -695,69 +669,6 @@ class Recommender:
             known=name,
         )
 
-    def complementary(
-        self,
-        metafeatures: pd.Series,
-        size: int = 10,
-        candidates: int = 30,
-        algorithms: list[str] | None = None,
-    ) -> list[RecommendedConfig]:
-        """Complementary configurations to try first: the top recommendation, then greedily
-        the one that most raises the best ARI reached on the nearest known datasets.
-
-        A ranked list tends to repeat one idea (the same algorithm and number of
-        clusters under several preprocessings), so that when it fails on a dataset
-        its followers fail too. Here each next configuration, among the
-        ``candidates`` best-ranked, is the one that adds most to the
-        similarity-weighted mean over the neighbours of the best ARI of the list so
-        far (the neighbours' recorded runs; a run missing counts 0), ties going to
-        the better-ranked: a portfolio in the sense of auto-sklearn 2.0, chosen for
-        this dataset. Held out on the recorded runs, the objective's pick among a
-        list's first 3 or 5 configurations, and the best of its first n, are
-        better with it (``scripts/eval_warm_lists.py``); in warm-started searches it
-        is not (``scripts/warm_vs_cold.py``), so :func:`metarec.tuning.warm_start`
-        uses it only when asked.
-
-        Parameters
-        ----------
-        metafeatures : pandas.Series
-            The dataset's meta-feature vector.
-        size : int
-            Configurations returned.
-        candidates : int
-            Best-ranked configurations to choose from.
-        algorithms : list of str, optional
-            Only configurations of these algorithms.
-
-        Examples
-        --------
-        >>> from metarec.knowledge import KnowledgeBase
-        >>> kb = KnowledgeBase.shipped()
-        >>> rec = Recommender(use_ranker=False).fit(kb)
-        >>> mf = kb.metafeatures.iloc[0]
-        >>> items = rec.complementary(mf, size=4)
-        >>> items[0].config_hash == rec.recommend(mf, top=1).top.config_hash
-        True
-        >>> len({it.config_hash for it in items})
-        4
-        """
-        pool = self.recommend(metafeatures, top=max(candidates, 1), algorithms=algorithms).items
-        if not pool:
-            return []
-        _, order, w = self._neighbourhood(self.scaler_.transform(metafeatures))
-        # the neighbours' recorded ARI of each candidate (0 where none: e.g. a refined one)
-        known = self.scores_.reindex(columns=[it.config_hash for it in pool])
-        runs = np.nan_to_num(known.to_numpy()[order], nan=0.0)
-        chosen = [0]
-        best = runs[:, 0].copy()
-        rest = list(range(1, len(pool)))
-        while rest and len(chosen) < size:
-            gains = [float(w @ np.maximum(best, runs[:, i])) for i in rest]
-            pick = rest.pop(int(np.argmax(gains)))  # the first maximum: the better-ranked
-            chosen.append(pick)
-            best = np.maximum(best, runs[:, pick])
-        return [replace(pool[i], rank=r) for r, i in enumerate(chosen, start=1)]
-
     def hyperparameters(
         self, metafeatures: pd.Series, algorithm: str, n_rows: int | None = None
     ) -> HyperparameterPrediction:
@@ -847,31 +758,6 @@ class Recommender:
             ]
         )
         return np.asarray(self.ranker_.predict(feats), dtype=float)
-
-    def _refine(self, items: list[RecommendedConfig], mf: pd.Series, x: np.ndarray) -> None:
-        """Swap in the meta-learner's configuration where the ranker prefers it."""
-        from metarec.space import config_hash
-
-        taken = {it.config_hash for it in items}
-        for it in items:
-            pred = self.hyper.predict(mf, it.algorithm)
-            h = config_hash(pred.config)
-            if h in taken:
-                continue
-            if self.ranker_ is not None:
-                new = float(self._ranker_scores(x, [pred.config])[0])
-                old = it.ranker_score
-            else:
-                both, _ = self.hyper.score_configs(mf, [pred.config, it.config], pred.n_clusters)
-                new, old = float(both[0]), float(both[1])
-            if np.isfinite(old) and new <= old:
-                continue
-            taken.add(h)
-            it.config, it.config_hash, it.refined = pred.config, h, True
-            it.ranker_score, it.uncertainty = new, pred.uncertainty
-            it.expected_clusters = self._expected_clusters(
-                pred.config, np.array([np.nan]), np.array([1.0]), mf
-            )
 
     def _expected_clusters(
         self, cfg: Mapping[str, Any], found: np.ndarray, w: np.ndarray, mf: pd.Series

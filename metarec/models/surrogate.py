@@ -17,22 +17,11 @@ clusterings agree with ground truth, from what is known without labels:
 * the configuration (algorithm, hyperparameters, preprocessing), encoded as
   for the recommender's ranker;
 * the dataset's meta-features;
-* optionally (``prior=True``) a *prior*: what a configuration scores on
-  datasets like this one before it is run, from a LightGBM regressor of ARI on
-  (meta-features, configuration) (the model of the recommender's ranker). The
-  surrogate then learns from the prior's out-of-fold predictions (folds of
-  near-duplicate groups), so that it weighs the prior as it does on data the
-  prior has not seen. Held out it changes nothing measurable, also for
-  configurations outside the meta-database (``scripts/eval_surrogate.py``),
-  so it is off by default.
 
-It learns from the runs of the meta-database's design and, with
-``explore=True``, also from its *explore runs*
-(:attr:`~metarec.knowledge.KnowledgeBase.explore_runs`): random configurations
-of the whole search space run on every known dataset, and the trials of
-earlier searches, which are what a search meets off the design. Held out they
-do not make searches better (``scripts/warm_vs_cold.py``, ``*_explore`` and
-``*_searched`` arms), so they are off by default.
+It learns from the runs of the meta-database's design. Two options that held out
+did not help were retired (``docs/benchmarks/retired.md``): a prior feature
+(``prior=True``) and learning also from random and searched configurations off
+the design (``explore=True``).
 
 It is a LightGBM LambdaRank model whose queries are the datasets, so it learns
 to order the clusterings of one dataset (which is all an objective has to do),
@@ -62,9 +51,8 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
-from metarec import progress
 from metarec.knowledge import KnowledgeBase, KnowledgeError
-from metarec.models._encoding import ConfigEncoder, fit_score_model
+from metarec.models._encoding import ConfigEncoder
 from metarec.scoring import SIZES
 
 __all__ = [
@@ -76,6 +64,15 @@ __all__ = [
     "scored_runs",
     "training_runs",
 ]
+
+#: Options of earlier versions that held out no better (docs/benchmarks/retired.md), with
+#: the value that is today's behaviour: saved models that used another are refused.
+RETIRED_OPTIONS: dict[str, Any] = {
+    "prior": False,
+    "prior_folds": 5,
+    "explore": False,
+    "sweep": False,
+}
 
 #: Per-clustering features, besides the configuration, the meta-features and (with
 #: ``sizes=True``) the size measures :data:`~metarec.scoring.SIZES`.
@@ -165,39 +162,24 @@ def scored_runs(runs: pd.DataFrame) -> pd.DataFrame:
     return runs[(runs["status"] == "ok") & runs["ari"].notna()]
 
 
-def training_runs(kb: KnowledgeBase, explore: bool = False, sweep: bool = False) -> pd.DataFrame:
-    """What :meth:`SurrogateObjective.fit` learns from: the :func:`scored_runs` on
-    datasets with meta-features, each with its ``config``; with ``explore``, the
-    explore runs too; with ``sweep``, the runs of the k sweep
-    (:attr:`~metarec.knowledge.KnowledgeBase.sweep_runs`). Sorted by dataset (the
-    queries), stably.
+def training_runs(kb: KnowledgeBase) -> pd.DataFrame:
+    """What :meth:`SurrogateObjective.fit` learns from: the :func:`scored_runs` of the
+    design on datasets with meta-features, each with its ``config``. Sorted by
+    dataset (the queries), stably.
 
     Parameters
     ----------
     kb : KnowledgeBase
-    explore : bool, default=False
-    sweep : bool, default=False
 
     Returns
     -------
     DataFrame
     """
 
-    def usable(runs: pd.DataFrame) -> pd.DataFrame:
-        runs = scored_runs(runs)
-        return runs[runs["content_hash"].isin(kb.metafeatures.index)]
-
-    design = usable(kb.runs)
+    design = scored_runs(kb.runs)
+    design = design[design["content_hash"].isin(kb.metafeatures.index)]
     design = design.assign(config=list(kb.configs.loc[design["config_hash"], "config"]))
-    parts = [design]
-    if explore and len(kb.explore_runs):
-        explored = usable(kb.explore_runs)
-        # (kept as JSON text until used: decoding them all slowed every load)
-        parts.append(explored.assign(config=explored["config"].map(_decoded)))
-    if sweep and len(kb.sweep_runs):
-        parts.append(usable(kb.sweep_runs))
-    runs = pd.concat(parts, ignore_index=True) if len(parts) > 1 else design
-    return runs.sort_values("content_hash", kind="stable")
+    return design.sort_values("content_hash", kind="stable")
 
 
 class SurrogateObjective(BaseEstimator):  # type: ignore[misc]
@@ -211,20 +193,9 @@ class SurrogateObjective(BaseEstimator):  # type: ignore[misc]
     num_leaves : int, default=31
     random_state : int, default=0
         Seed of LightGBM's row and column subsampling.
-    prior : bool, default=False
-        Add the prior (module doc) as a feature.
-    prior_folds : int, default=5
-        Folds of near-duplicate groups for the prior's out-of-fold predictions.
     sizes : bool, default=True
         Use the partition's size measures (module doc) as features. Runs without
         them (recorded before schema revision 0003) give missing values.
-    explore : bool, default=False
-        Also learn from the knowledge base's explore runs
-        (:attr:`~metarec.knowledge.KnowledgeBase.explore_runs`, module doc).
-    sweep : bool, default=False
-        Also learn from the runs of the k sweep
-        (:attr:`~metarec.knowledge.KnowledgeBase.sweep_runs`): the same algorithms at
-        every k, which teach it to tell a good number of clusters from a bad one.
     """
 
     def __init__(
@@ -233,21 +204,13 @@ class SurrogateObjective(BaseEstimator):  # type: ignore[misc]
         learning_rate: float = 0.05,
         num_leaves: int = 31,
         random_state: int = 0,
-        prior: bool = False,
-        prior_folds: int = 5,
         sizes: bool = True,
-        explore: bool = False,
-        sweep: bool = False,
     ) -> None:
         self.n_estimators = n_estimators
         self.learning_rate = learning_rate
         self.num_leaves = num_leaves
         self.random_state = random_state
-        self.prior = prior
-        self.prior_folds = prior_folds
         self.sizes = sizes
-        self.explore = explore
-        self.sweep = sweep
 
     def _parts(
         self, metafeatures: pd.DataFrame, configs: Sequence[Mapping[str, Any]]
@@ -260,29 +223,13 @@ class SurrogateObjective(BaseEstimator):  # type: ignore[misc]
         self, metafeatures: pd.DataFrame, configs: Sequence[Mapping[str, Any]], runs: Any
     ) -> np.ndarray:
         mf, cfg = self._parts(metafeatures, configs)
-        X = np.hstack([index_features(_as_frame(runs), self.sizes), cfg, mf])
-        if self.prior_model_ is None:
-            return X
-        return np.column_stack([X, self.prior_model_.predict(np.hstack([mf, cfg]))])
-
-    def _out_of_fold_prior(self, design: np.ndarray, ari: np.ndarray, groups: np.ndarray) -> Any:
-        """The prior's predictions for the training runs, each from a model that did
-        not see the run's near-duplicate group."""
-        from sklearn.model_selection import GroupKFold
-
-        folds = min(self.prior_folds, len(np.unique(groups)))
-        oof = np.empty(len(ari))
-        splits = GroupKFold(n_splits=folds).split(design, groups=groups)
-        for train, test in progress.bar(splits, "surrogate prior, folds", total=folds):
-            model = fit_score_model(design[train], ari[train], self.random_state)
-            oof[test] = model.predict(design[test])
-        return oof
+        return np.hstack([index_features(_as_frame(runs), self.sizes), cfg, mf])
 
     def fit(self, kb: KnowledgeBase) -> SurrogateObjective:
         """Learn from every successful run of the knowledge base that has an ARI."""
         import lightgbm as lgb
 
-        runs = training_runs(kb, self.explore, self.sweep)
+        runs = training_runs(kb)
         if runs["content_hash"].nunique() < 5:
             raise KnowledgeError("the surrogate objective needs runs on at least 5 datasets")
         self.encoder_ = ConfigEncoder()
@@ -291,15 +238,6 @@ class SurrogateObjective(BaseEstimator):  # type: ignore[misc]
         mf, cfg = self._parts(kb.metafeatures.loc[runs["content_hash"]], configs)
         X = np.hstack([index_features(runs, self.sizes), cfg, mf])
         ari = runs["ari"].to_numpy(dtype=float)
-        self.prior_model_: Any = None
-        if self.prior:
-            design = np.hstack([mf, cfg])
-            groups = kb.near_duplicate_groups()
-            oof = self._out_of_fold_prior(
-                design, ari, np.array([groups[h] for h in runs["content_hash"]])
-            )
-            X = np.column_stack([X, oof])
-            self.prior_model_ = fit_score_model(design, ari, self.random_state).booster_
         grade = relevance_grades(ari)
         _, sizes = np.unique(runs["content_hash"].to_numpy(), return_counts=True)
         ranker = lgb.LGBMRanker(
@@ -328,15 +266,6 @@ class SurrogateObjective(BaseEstimator):  # type: ignore[misc]
         X = self._features(frame, configs, runs)
         return np.asarray(self.model_.predict(X), dtype=float)
 
-    def prior_scores(
-        self, metafeatures: pd.Series, configs: Sequence[Mapping[str, Any]]
-    ) -> np.ndarray:
-        """The prior alone: expected ARI of configurations on this dataset, before any run."""
-        if self.prior_model_ is None:
-            raise KnowledgeError("this surrogate has no prior; fit it with prior=True")
-        mf, cfg = self._parts(pd.DataFrame([metafeatures] * len(configs)), configs)
-        return np.asarray(self.prior_model_.predict(np.hstack([mf, cfg])), dtype=float)
-
     def score(self, metafeatures: pd.Series, config: Mapping[str, Any], run: Any) -> float:
         """Score of one clustering: ``run`` is a :class:`~metarec.runner.RunResult`, a
         row of the runs table or a dict; ``config`` the configuration that produced it."""
@@ -348,8 +277,6 @@ class SurrogateObjective(BaseEstimator):  # type: ignore[misc]
         d = Path(directory)
         d.mkdir(parents=True, exist_ok=True)
         self.model_.save_model(str(d / f"{name}.txt"))
-        if self.prior_model_ is not None:
-            self.prior_model_.save_model(str(d / f"{name}_prior.txt"))
         meta = {
             "params": self.get_params(),
             "metafeature_columns": self.metafeature_columns_,
@@ -365,25 +292,19 @@ class SurrogateObjective(BaseEstimator):  # type: ignore[misc]
         d = Path(directory)
         try:
             meta = json.loads((d / f"{name}.json").read_text())
-            # models saved before the prior and the size features existed
-            params = {"prior": False, "sizes": False, "explore": False, **meta["params"]}
+            # models saved before the size features existed
+            params = {"sizes": False, **meta["params"]}
             booster = lgb.Booster(model_file=str(d / f"{name}.txt"))
-            prior = (
-                lgb.Booster(model_file=str(d / f"{name}_prior.txt")) if params["prior"] else None
-            )
         except (OSError, ValueError, KeyError, lgb.basic.LightGBMError) as exc:
             raise KnowledgeError(f"{d}: no trained surrogate objective ({exc})") from None
+        for key, default in RETIRED_OPTIONS.items():  # options of 0.1 that held out no better
+            if params.pop(key, default) != default:
+                raise KnowledgeError(
+                    f"{d}: trained with the retired option {key}; run `metarec train`"
+                )
         model = cls(**params)
         model.encoder_ = ConfigEncoder()
         model.metafeature_columns_ = meta["metafeature_columns"]
         model.trained_on_ = meta["trained_on"]
         model.model_ = booster
-        model.prior_model_ = prior
         return model
-
-
-def _decoded(config: Any) -> Any:
-    """A configuration as a dict (JSON text is decoded)."""
-    import json
-
-    return json.loads(config) if isinstance(config, str) else config

@@ -32,14 +32,17 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))  # the shared helpers
 from _results import process_pool
 
 METHODS = ("predicted", "neural", "regression_head", "neighbour_average", "default")
 
 
 def _k_job(args: tuple[str, str, int]) -> dict[str, Any] | None:
+    from kselection import gap_statistic_k, silhouette_k
+
     from metarec.evaluation import load_as_built
-    from metarec.kselection import gap_statistic_k, silhouette_k
     from metarec.runner import PreparedData
 
     source, content_hash, subsample = args
