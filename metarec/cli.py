@@ -16,7 +16,7 @@ from typing import Any, NoReturn
 
 from metarec._version import __version__
 from metarec.config import DEFAULT_BUDGET, redact
-from metarec.exceptions import MetarecError
+from metarec.exceptions import MetarecError, first_line
 
 __all__ = ["main"]
 
@@ -1091,7 +1091,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             warnings.showwarning = _show_warning
             return int(args.func(args))
     except MetarecError as exc:
-        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        message = first_line(exc)
         print(f"metarec: {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -34,6 +34,8 @@ __all__ = [
     "check_seconds",
     "choice",
     "count",
+    "described",
+    "first_line",
     "require_torch",
     "seconds",
     "validate_arguments",
@@ -325,3 +327,54 @@ class MetarecWarning(UserWarning):
 
 class StaleModelWarning(MetarecWarning):
     """Saved models were trained on a different state of the meta-database."""
+
+
+def first_line(exc: BaseException, limit: int | None = None) -> str:
+    """The first line of ``exc``'s message (at most ``limit`` characters), or the name
+    of its type when it says nothing: what a one-line error quotes of its cause.
+
+    Parameters
+    ----------
+    exc : BaseException
+        The error caught.
+    limit : int, optional
+        At most this many characters (``None``: the whole line).
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> first_line(ValueError("bad value\\nat line 3")), first_line(KeyError())
+    ('bad value', 'KeyError')
+    """
+    text = str(exc)
+    line = text.splitlines()[0] if text else type(exc).__name__
+    return line[:limit] if limit is not None else line
+
+
+def described(exc: BaseException, limit: int = 160) -> str:
+    """``exc``'s type and the first line of what it says (``"TypeName: line"``), or its
+    type alone when it says nothing: for errors of readers whose types tell the user
+    something (lightgbm, torch, numpy).
+
+    Parameters
+    ----------
+    exc : BaseException
+        The error caught.
+    limit : int, default=160
+        At most this many characters of its message.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> described(ValueError("  truncated file\\n...")), described(EOFError())
+    ('ValueError: truncated file', 'EOFError')
+    """
+    text = str(exc).strip()
+    reason = text.splitlines()[0][:limit] if text else ""
+    return f"{type(exc).__name__}{': ' + reason if reason else ''}"

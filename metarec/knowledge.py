@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from metarec.dataset import fingerprints_match
-from metarec.exceptions import MetarecError
+from metarec.exceptions import MetarecError, first_line
 
 __all__ = ["KnowledgeBase", "KnowledgeError", "layered_stats", "user_database"]
 
@@ -263,7 +263,7 @@ class KnowledgeBase:
         try:
             return cls.from_database(db)
         except (ValueError, TypeError, KeyError) as exc:  # rows it cannot read
-            reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+            reason = first_line(exc, 200)
             raise KnowledgeError(
                 f"your meta-database {db.display_url} holds rows metarec cannot read "
                 f"({type(exc).__name__}: {reason}); find them with `metarec db check`, "

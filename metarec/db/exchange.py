@@ -22,7 +22,7 @@ from metarec.config import redact
 from metarec.db.schema import datasets as datasets_table
 from metarec.db.schema import metafeatures as metafeatures_table
 from metarec.db.store import RUN_FIELDS, DatabaseError, MetaDatabase, _clean
-from metarec.exceptions import MetarecError
+from metarec.exceptions import MetarecError, first_line
 
 __all__ = ["TABLES", "complete_datasets", "export_tables", "import_tables", "read_manifest"]
 
@@ -360,7 +360,7 @@ def read_manifest(directory: str | Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text())
     except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        reason = first_line(exc)
         raise DatabaseError(
             f"{path}: not a readable JSON manifest ({reason}); export the database again"
         ) from None
@@ -376,7 +376,7 @@ def _read(directory: Path, name: str) -> pd.DataFrame:
     try:
         frame = pd.read_parquet(path)
     except (OSError, ValueError, TypeError) as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        reason = first_line(exc)
         raise DatabaseError(f"{path}: cannot read ({reason})") from None
     for col in frame.columns:
         if frame[col].dtype == object and frame[col].map(_nested).any():

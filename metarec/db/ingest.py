@@ -39,7 +39,7 @@ import pandas as pd
 from metarec.dataset import Dataset
 from metarec.db.schema import NEIGHBOUR_ATTR, SCORE_COLUMNS, TRIAL_MEASURES
 from metarec.db.store import RUN_FIELDS, RUN_STATUSES, MetaDatabase
-from metarec.exceptions import MetarecError
+from metarec.exceptions import MetarecError, first_line
 from metarec.scoring import SIZES
 from metarec.space import ConfigError, canonicalize, config_hash, from_optuna_params
 
@@ -420,7 +420,7 @@ def read_runs_file(path: str | Path) -> pd.DataFrame:
         if p.suffix.lower() in (".csv", ".tsv", ".txt"):
             return pd.read_csv(p, sep="\t" if p.suffix.lower() == ".tsv" else ",")
     except (OSError, ValueError, pd.errors.ParserError) as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        first = first_line(exc)
         raise IngestError(f"{p}: not a readable runs file ({first})") from None
     raise IngestError(f"{p}: runs files are .csv, .tsv or .parquet")
 

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from metarec.dataset import Dataset
-from metarec.exceptions import FileReadError, LabelError
+from metarec.exceptions import FileReadError, LabelError, first_line
 
 __all__ = [
     "LABEL_COLUMNS",
@@ -253,7 +253,7 @@ def _read_json(path: Path, lines: bool) -> pd.DataFrame:
             else json.loads(text)
         )
     except (ValueError, RecursionError) as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        reason = first_line(exc)
         raise FileReadError(f"{path.name}: not valid JSON ({reason})") from None
     if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
         what = (
@@ -328,7 +328,7 @@ def read_table(path: str | Path) -> tuple[pd.DataFrame, dict[str, Any]]:
         OSError,
         ValueError,
     ) as exc:
-        msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        msg = first_line(exc)
         raise FileReadError(
             f"{p.name}: cannot read the {kind} file ({msg}); it may be truncated or corrupt"
         ) from None

@@ -20,7 +20,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from metarec.exceptions import MetarecError
+from metarec.exceptions import MetarecError, described
 from metarec.knowledge import KnowledgeBase, KnowledgeError
 from metarec.models.calibration import ScoreCalibration
 from metarec.models.costs import RunCosts
@@ -104,9 +104,8 @@ def _reading(directory: Path, files: str) -> Iterator[None]:
     except MetarecError:
         raise
     except Exception as exc:  # any reader's error: lightgbm, torch, numpy, json
-        reason = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else ""
         raise KnowledgeError(
-            f"{directory}: the models' {files} cannot be read ({type(exc).__name__}"
-            f"{': ' + reason if reason else ''}); train them again with "
+            f"{directory}: the models' {files} cannot be read ({described(exc)}); "
+            "train them again with "
             f"`metarec train --out {directory}`"
         ) from None

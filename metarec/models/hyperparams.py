@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
+from metarec.exceptions import described, first_line
 from metarec.knowledge import KnowledgeBase, KnowledgeError
 from metarec.models._encoding import ConfigEncoder, MetaFeatureScaler
 from metarec.models._torchfit import fit_early_stopping, single_thread
@@ -631,7 +632,7 @@ class HyperparameterModel(BaseEstimator):  # type: ignore[misc]
                         members.setdefault(int(m), {})[layer] = np.asarray(data[key], dtype=float)
                 self._numpy = [_NumpyMember(members[m]) for m in sorted(members)]
             except (OSError, ValueError, TypeError, KeyError, EOFError) as exc:
-                reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+                reason = first_line(exc, 160)
                 raise KnowledgeError(
                     f"{self._layers}: the meta-learner's layers cannot be read ({reason}); "
                     f"train the models again with `metarec train --out {self._layers.parent}`"
@@ -654,10 +655,9 @@ class HyperparameterModel(BaseEstimator):  # type: ignore[misc]
                 try:
                     net.load_state_dict(torch.load(path, weights_only=True))
                 except Exception as exc:  # torch's errors for a file it refuses: many kinds
-                    reason = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else ""
                     raise KnowledgeError(
                         f"{path}: the meta-learner's weights cannot be read "
-                        f"({type(exc).__name__}{': ' + reason if reason else ''}); "
+                        f"({described(exc)}); "
                         f"train the models again with `metarec train --out {path.parent}`"
                     ) from None
                 net.eval()
