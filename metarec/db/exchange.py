@@ -323,19 +323,24 @@ def _parquet(frame: pd.DataFrame, out: Path, name: str) -> None:
     _new_file(out / f"{name}.parquet", lambda tmp: frame.to_parquet(tmp, index=False))
 
 
+#: Manifest entries an export redoes, and those of metarec 0.1's runs off the design.
+_NOT_KEPT = (
+    "counts",
+    "runs_by_status",
+    "schema_revision",
+    "studies",
+    "explore_runs",
+    "search_runs",
+)
+
+
 def _kept_manifest(out: Path) -> dict[str, Any]:
     """What an earlier export's manifest says beyond the tables (backfills); the runs
     off the design that metarec 0.1 exported are no longer kept."""
     path = out / "manifest.json"
     if not path.is_file() or path.is_symlink():
         return {}  # (a link is not an earlier export's: it is replaced, not read)
-    old = {
-        k: v
-        for k, v in json.loads(path.read_text()).items()
-        if k not in ("counts", "runs_by_status", "schema_revision", "studies")
-        and k not in ("explore_runs", "search_runs")
-    }
-    return old
+    return {k: v for k, v in json.loads(path.read_text()).items() if k not in _NOT_KEPT}
 
 
 def read_manifest(directory: str | Path) -> dict[str, Any]:
