@@ -192,9 +192,10 @@ class KnowledgeBase:
         # The design's configurations: those its runs used (a build adds the k sweep's
         # configurations first and runs them last).
         if len(design):
-            cfg_design = cfg[cfg.index.isin(set(design["config_hash"]))]
+            cfg_design = cfg[cfg.index.isin(design["config_hash"].unique())]
         else:
-            cfg_design = cfg[~cfg.index.isin(set(sweep_runs.get("config_hash", [])))]
+            swept = sweep_runs.get("config_hash", pd.Series([], dtype=object))
+            cfg_design = cfg[~cfg.index.isin(swept.unique())]
         return cls(ds, mf, cfg_design, design, sweep_runs=sweep_runs)
 
     @classmethod

@@ -227,7 +227,6 @@ print("train exit", code)
 OVER_800_LINES = {
     "metarec.cli",
     "metarec.evaluation",
-    "metarec.models.recommender",
     "metarec.screening",
     "metarec.space",
     "metarec.tuning",
