@@ -229,7 +229,6 @@ OVER_800_LINES = {
     "metarec.evaluation",
     "metarec.screening",
     "metarec.space",
-    "metarec.tuning",
 }
 OVER_80_LINES = {
     "metarec.api.recommend",
@@ -246,9 +245,9 @@ OVER_80_LINES = {
     "metarec.models.recommender.recorded",
     "metarec.runner.run_config",
     "metarec.screening.screen",
-    "metarec.tuning.plot_progress",
-    "metarec.tuning.tune",
-    "metarec.tuning.warm_start",
+    "metarec.tuning._results.plot_progress",
+    "metarec.tuning._search.tune",
+    "metarec.tuning._warm.warm_start",
 }
 
 

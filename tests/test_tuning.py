@@ -99,7 +99,7 @@ def _start(rec: Any, name: str, top: int, algorithms: list[str] | None = None) -
     """What a warm search runs first: the recommendation a user gets, within the space."""
     from metarec.io import load_dataset
     from metarec.metafeatures import extract_metafeatures
-    from metarec.tuning import _recommended_start
+    from metarec.tuning._warm import _recommended_start
 
     data = load_dataset(name)
     configs, _ = _recommended_start(rec, data, extract_metafeatures(data), top, 2.0, 0, algorithms)
@@ -403,7 +403,8 @@ def test_the_returned_trial_is_never_below_the_start_by_metarecs_own_evidence() 
     objective ranks it last; a trusted pick is kept; otherwise it is returned unless
     another trial is at least as good by every piece of the screening's evidence."""
     from metarec.space import config_hash
-    from metarec.tuning import CONSENSUS_TOP, _TopPartitions
+    from metarec.tuning import CONSENSUS_TOP
+    from metarec.tuning._select import _TopPartitions
 
     rng = np.random.default_rng(0)
     truth = np.repeat([0, 1, 2], 30)
