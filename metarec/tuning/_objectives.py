@@ -6,12 +6,15 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from metarec.runner import RunResult
+
+if TYPE_CHECKING:
+    from metarec.models.protocol import MetaLearner
 
 __all__ = [
     "OBJECTIVES",
@@ -73,7 +76,7 @@ def objective_value(result: RunResult, objective: str, X: Any = None) -> float:
 
 
 def _neighbour_runs(
-    metafeatures: Any, recommender: Any
+    metafeatures: Any, recommender: MetaLearner
 ) -> Iterator[tuple[str, pd.DataFrame, float]]:
     """(content hash, successful runs, similarity weight) of each of the recommender's
     nearest known datasets."""
@@ -81,14 +84,15 @@ def _neighbour_runs(
     rec = recommender.recommend(metafeatures, top=1)
     by_source = dict(zip(kb.datasets["source"], kb.datasets.index, strict=False))
     runs = kb.runs[kb.runs["status"] == "ok"]
-    for row in rec.neighbours.itertuples():
-        h = by_source.get(row.source)
-        yield str(h), runs[runs["content_hash"] == h], float(row.weight)
+    weights = rec.neighbours["weight"].to_numpy(dtype=float)
+    for source, weight in zip(rec.neighbours["source"], weights, strict=True):
+        h = by_source.get(source)
+        yield str(h), runs[runs["content_hash"] == h], float(weight)
 
 
 def choose_objective(
     metafeatures: Any,
-    recommender: Any,
+    recommender: MetaLearner,
     candidates: tuple[str, ...] = ("silhouette", "calinski_harabasz", "davies_bouldin", "dbcv"),
 ) -> tuple[str, dict[str, float]]:
     """The internal index whose best run agreed best with ground truth on similar datasets.
@@ -213,10 +217,10 @@ def _finite(value: Any) -> tuple[float, str | None]:
     return number, None
 
 
-def _surrogate_of(recommender: Any) -> Any:
+def _surrogate_of(recommender: MetaLearner) -> Any:
     """The recommender's surrogate objective, trained on its knowledge if it has none
     (the recommender, perhaps shared, is left as it is)."""
-    if getattr(recommender, "surrogate", None) is not None:
+    if recommender.surrogate is not None:
         return recommender.surrogate
     from metarec.models.surrogate import SurrogateObjective
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import optuna
 
@@ -31,6 +31,9 @@ from metarec.tuning._select import CONSENSUS_TOP, _TopPartitions
 from metarec.tuning._storage import open_storage
 from metarec.tuning._warm import _check_algorithms, _recommended_start, warm_start
 
+if TYPE_CHECKING:
+    from metarec.models.protocol import MetaLearner
+
 __all__ = ["tune"]
 
 
@@ -53,7 +56,7 @@ def tune(
     time_limit: float = 60.0,
     algorithms: list[str] | None = None,
     warm: bool = True,
-    recommender: Any = None,
+    recommender: MetaLearner | None = None,
     top: int = 10,
     show_progress_bar: bool = False,
     seed: int | None = None,
@@ -137,20 +140,21 @@ def tune(
     dataset: Dataset = as_dataset(data)
     prepared = PreparedData(dataset)
     mf = None
+    model: MetaLearner | None = None  # the meta-learned models, when the search needs them
     if warm or objective in ("auto", "index"):
         from metarec.metafeatures import extract_metafeatures
         from metarec.recommending import get_recommender
 
         with progress.step("loading the models"):
-            recommender = recommender if recommender is not None else get_recommender()
+            model = recommender if recommender is not None else get_recommender()
         with progress.step(f"meta-features of {dataset.name}"):
             mf = extract_metafeatures(dataset)
     chosen: dict[str, float] = {}
     surrogate = None
-    if objective == "index":
-        objective, chosen = choose_objective(mf, recommender)
-    elif objective == "auto":
-        surrogate = _surrogate_of(recommender)
+    if objective == "index" and model is not None:
+        objective, chosen = choose_objective(mf, model)
+    elif objective == "auto" and model is not None:
+        surrogate = _surrogate_of(model)
     if surrogate is not None:
         direction = optuna.study.StudyDirection.MAXIMIZE
     elif isinstance(objective, str):
@@ -183,15 +187,15 @@ def tune(
             study.set_user_attr("objective_agreement", chosen)
     start: list[Configuration] = []
     trusted = False
-    if warm:
-        start, trusted = _recommended_start(recommender, dataset, mf, top, budget, seed, algorithms)
+    if warm and model is not None:
+        start, trusted = _recommended_start(model, dataset, mf, top, budget, seed, algorithms)
         if start:
             study.set_user_attr("start_config", dict(start[0].to_dict()))
             study.set_user_attr("start_trusted", trusted)
         warm_start(
             study,
             metafeatures=mf,
-            recommender=recommender,
+            recommender=model,
             top=top,
             algorithms=algorithms,
             limit=None if storage is not None else n_trials,
@@ -236,5 +240,5 @@ def tune(
         return config, result, objective_value(result, objective, prepared.eval_matrix)
 
     study.optimize(run, n_trials=n_trials, timeout=timeout, show_progress_bar=show_progress_bar)
-    kept.select(study, recommender if mf is not None else None, mf)
+    kept.select(study, model, mf)
     return study

@@ -4,7 +4,7 @@ that never ends below the recommendation's pick."""
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import optuna
@@ -14,6 +14,9 @@ from metarec.exceptions import (
     MetarecError,
 )
 from metarec.space import Configuration, config_hash
+
+if TYPE_CHECKING:
+    from metarec.models.protocol import MetaLearner
 
 __all__ = ["CONSENSUS_TOP", "best_trial", "is_neighbour", "own_trials", "select_trial"]
 
@@ -211,7 +214,7 @@ class _TopPartitions:
             worst = min(rest, key=lambda n: self.sign * self.trials[n][0])
             del self.trials[worst]
 
-    def select(self, study: optuna.Study, recommender: Any, mf: Any) -> None:
+    def select(self, study: optuna.Study, recommender: MetaLearner | None, mf: Any) -> None:
         """Set ``selected_trial``: the start when the screening trusted it or too few
         partitions compete; else the blend's first (None: the best value stands)."""
         study.set_user_attr("selected_trial", None)
@@ -225,7 +228,7 @@ class _TopPartitions:
             return
         values = [self.trials[n][0] for n in numbers]
         priors = np.full(len(numbers), np.nan)
-        if recommender is not None and hasattr(recommender, "prior_scores"):
+        if recommender is not None:
             configs = [Configuration.from_dict(self.trials[n][1]) for n in numbers]
             priors = np.asarray(recommender.prior_scores(mf, configs), dtype=float)
         pick = select_trial(

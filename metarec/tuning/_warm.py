@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import optuna
 
@@ -14,6 +14,9 @@ from metarec.exceptions import (
 )
 from metarec.space import ALGORITHMS, Configuration, config_hash, suggest_config
 
+if TYPE_CHECKING:
+    from metarec.models.protocol import MetaLearner
+
 __all__ = ["suggest", "warm_start"]
 
 
@@ -22,7 +25,7 @@ def warm_start(
     data: Any = None,
     *,
     metafeatures: Any = None,
-    recommender: Any = None,
+    recommender: MetaLearner | None = None,
     top: int = 10,
     neural: bool = True,
     algorithms: list[str] | None = None,
@@ -194,7 +197,7 @@ def _check_algorithms(algorithms: list[str] | None) -> None:
 
 
 def _recommended_start(
-    recommender: Any,
+    recommender: MetaLearner,
     dataset: Dataset,
     mf: Any,
     top: int,
