@@ -228,7 +228,6 @@ OVER_800_LINES = {
     "metarec.cli",
     "metarec.evaluation",
     "metarec.screening",
-    "metarec.space",
 }
 OVER_80_LINES = {
     "metarec.api.recommend",

@@ -15,11 +15,11 @@ from metarec.db import MetaDatabase
 from metarec.space import (
     ALGORITHMS,
     ConfigError,
-    _hash_canonical,
     canonicalize,
     config_hash,
     design,
 )
+from metarec.space._configurations import _hash_canonical
 
 CONFIGS = design(3, random_state=0)
 
