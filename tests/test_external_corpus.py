@@ -95,7 +95,7 @@ def test_evaluate_on_an_external_corpus(
 
 def test_external_targets_are_fitted_without_their_near_duplicates(kb_dir: Path) -> None:
     """sklearn:iris rescaled and shuffled is held out with sklearn:iris and uci121:iris."""
-    from metarec.evaluation import _target_folds
+    from metarec.evaluation._folds import _target_folds
 
     kb = KnowledgeBase.from_parquet(kb_dir)
     groups = kb.near_duplicate_groups()

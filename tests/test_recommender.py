@@ -13,12 +13,12 @@ from conftest import KB_NAMES
 from metarec import Dataset, MetaClusterer, load_dataset
 from metarec.cli import main
 from metarec.evaluation import (
-    _expected_best_of,
     baseline_methods,
     evaluate,
     recommender_method,
     summarize,
 )
+from metarec.evaluation._harness import _expected_best_of
 from metarec.exceptions import MetarecError
 from metarec.knowledge import KnowledgeBase
 from metarec.models._encoding import ConfigEncoder

@@ -1,189 +1,28 @@
-"""Held-out evaluation of recommenders against baselines, grouped by near-duplicates.
-
-Every dataset is held out once. Its *group* (the dataset and every
-near-duplicate: same content hash, or the same data rescaled, shuffled or
-with permuted columns) is removed from the knowledge base before anything is
-fitted; the methods then see only the held-out dataset's meta-features. Folds
-are K groups of groups (``folds=K``) or one group each (``folds=0``).
-
-A method maps a training knowledge base to a function from a dataset's
-meta-features to a ranked list of configuration hashes. The recommended
-configurations are scored by the ARI recorded in the full knowledge base, or,
-for configurations never run on that dataset, by ``score_missing``.
-"""
+"""The held-out harness: each dataset's group removed, the methods fitted on the rest, their
+picks scored by recorded (or newly run) ARIs."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from metarec.evaluation._folds import _target_folds, heldout_folds
+from metarec.evaluation._methods import (
+    RANDOM,
+    Method,
+    baseline_methods,
+    precomputed_method,
+    recommender_method,
+)
+from metarec.evaluation._report import markdown_table, plot_per_dataset, summarize
 from metarec.knowledge import KnowledgeBase
-from metarec.models._encoding import MetaFeatureScaler
-from metarec.models.recommender import Recommender
-from metarec.space import config_hash, default_config
+from metarec.space import config_hash
 
-__all__ = [
-    "EvaluationResult",
-    "Method",
-    "baseline_methods",
-    "evaluate",
-    "heldout_folds",
-    "load_as_built",
-    "neighbour_average_config",
-    "recommender_method",
-    "run_pairs",
-    "summarize",
-]
-
-#: ``fit(train_kb) -> rank(content_hash, metafeatures) -> ranked config hashes or configs``
-#: (or, for a baseline measured elsewhere, the ARI it achieved as a float)
-Method = Callable[[KnowledgeBase], Callable[[str, pd.Series], Sequence[Any] | float]]
-RANDOM = "random"
-
-
-def recommender_method(**params: Any) -> Method:
-    """A :class:`~metarec.models.recommender.Recommender` with these parameters, as a method."""
-
-    def fit(train: KnowledgeBase) -> Callable[[str, pd.Series], Sequence[Any]]:
-        rec = Recommender(**params).fit(train)
-
-        def rank(_: str, mf: pd.Series) -> list[str]:
-            return [it.config_hash for it in rec.recommend(mf, top=5).items]
-
-        return rank
-
-    return fit
-
-
-def _global_best(train: KnowledgeBase) -> Callable[[str, pd.Series], Sequence[Any]]:
-    order = train.score_matrix.fillna(0).mean(axis=0).sort_values(ascending=False)
-    ranked = list(order.index[:5])
-    return lambda _h, _mf: ranked
-
-
-def _nearest_l1(train: KnowledgeBase, k: int = 5) -> Callable[[str, pd.Series], Sequence[Any]]:
-    """auto-sklearn's meta-learning: best configurations of the L1-nearest datasets."""
-    return _nearest(train, "l1", k)
-
-
-def _nearest_learned(train: KnowledgeBase, k: int = 5) -> Callable[[str, pd.Series], Sequence[Any]]:
-    """Best configurations of the nearest datasets in the learned similarity space."""
-    return _nearest(train, "learned", k)
-
-
-def _nearest(
-    train: KnowledgeBase, metric: str, k: int
-) -> Callable[[str, pd.Series], Sequence[Any]]:
-    hashes = train.dataset_hashes
-    scaler = MetaFeatureScaler().fit(train.metafeatures.loc[hashes])
-    x = scaler.transform(train.metafeatures.loc[hashes])
-    best = train.score_matrix.loc[hashes].fillna(-1).idxmax(axis=1).to_numpy()
-    embed = _embedder(train, metric, x)
-    space = embed(x)
-
-    def rank(_: str, mf: pd.Series) -> list[str]:
-        q = embed(scaler.transform(mf))
-        diff = space - q
-        d = np.abs(diff).sum(axis=1) if metric == "l1" else (diff**2).sum(axis=1)
-        out: list[str] = []
-        for i in np.argsort(d, kind="stable"):
-            if best[i] not in out:
-                out.append(str(best[i]))
-            if len(out) == k:
-                break
-        return out
-
-    return rank
-
-
-def _embedder(train: KnowledgeBase, metric: str, x: np.ndarray) -> Callable[[np.ndarray], Any]:
-    if metric == "l1":
-        return lambda m: m
-    from metarec.models.similarity import SimilarityModel
-
-    groups = train.near_duplicate_groups()
-    hashes = train.dataset_hashes
-    model = SimilarityModel().fit(
-        x, train.score_matrix.loc[hashes], np.array([groups[h] for h in hashes])
-    )
-    return model.embed
-
-
-def neighbour_average_config(
-    configs: Sequence[Mapping[str, Any]],
-    weights: Sequence[float],
-    n_rows: Sequence[int],
-) -> dict[str, Any]:
-    """Similarity-weighted average of one algorithm's configurations (baseline (b) of
-    the hyperparameter evaluation): numbers averaged (log-scale ones in log space,
-    k as found on each dataset: capped by its size), categories by weighted vote.
-
-    Parameters
-    ----------
-    configs : sequence of mapping
-        The neighbours' best configurations of one algorithm.
-    weights : sequence of float
-    n_rows : sequence of int
-        The neighbours' sizes (caps of k).
-
-    Returns
-    -------
-    dict
-    """
-    from metarec.space import ALGORITHMS, PREPROCESSING, canonicalize, k_cap
-
-    algorithm = configs[0]["algorithm"]
-    w = np.asarray(weights, dtype=float) / float(np.sum(weights))
-
-    def vote(values: list[Any]) -> Any:
-        tally: dict[Any, float] = {}
-        for v, wi in zip(values, w, strict=True):
-            tally[v] = tally.get(v, 0.0) + wi
-        return max(tally, key=lambda v: tally[v])
-
-    params: dict[str, Any] = {}
-    for p in ALGORITHMS[algorithm].params:
-        values = [c["params"].get(p.name, p.default) for c in configs]
-        if p.kind == "cat":
-            params[p.name] = vote(values)
-            continue
-        v = np.asarray(values, dtype=float)
-        if p.name in ("n_clusters", "n_components"):
-            v = np.minimum(v, [k_cap(int(n)) for n in n_rows])
-        mean = float(np.exp(w @ np.log(v))) if p.log else float(w @ v)
-        mean = min(max(mean, p.low), p.high)
-        params[p.name] = round(mean) if p.kind == "int" else mean
-    pre = {p.name: vote([c["preprocessing"][p.name] for c in configs]) for p in PREPROCESSING}
-    return canonicalize({"algorithm": algorithm, "params": params, "preprocessing": pre})
-
-
-def _kmeans_default(_: KnowledgeBase) -> Callable[[str, pd.Series], Sequence[Any]]:
-    h = config_hash(default_config("kmeans"))
-    return lambda _h, _mf: [h]
-
-
-def _kmeans_true_k(kb: KnowledgeBase) -> Method:
-    def fit(_: KnowledgeBase) -> Callable[[str, pd.Series], Sequence[Any]]:
-        def rank(h: str, _mf: pd.Series) -> list[dict[str, Any]]:
-            value: Any = kb.value(h, "n_classes")
-            ok = value is not None and math.isfinite(float(value)) and float(value) >= 2
-            k = int(value) if ok else 2
-            return [{"algorithm": "kmeans", "params": {"n_clusters": min(k, 50)}}]
-
-        return rank
-
-    return fit
-
-
-def precomputed_method(scores: Mapping[str, float]) -> Method:
-    """A baseline whose achieved ARI per dataset was measured elsewhere (e.g. TPE runs)."""
-    return lambda _kb: lambda h, _mf: float(scores.get(h, math.nan))
+__all__ = ["evaluate", "load_as_built", "run_pairs"]
 
 
 def _row(
@@ -210,94 +49,6 @@ def _row(
         "regret": oracle - top1,
         "percentile": _percentile(values, top1),
     }
-
-
-def baseline_methods(kb: KnowledgeBase) -> dict[str, Method]:
-    """The baselines of the evaluation (the random baseline is computed exactly).
-
-    Parameters
-    ----------
-    kb : KnowledgeBase
-
-    Returns
-    -------
-    dict
-        Method name -> method (a function of the training knowledge).
-    """
-    return {
-        "kmeans_default": _kmeans_default,
-        "kmeans_true_k": _kmeans_true_k(kb),
-        "global_best": _global_best,
-        "nearest_l1": _nearest_l1,
-        "nearest_learned": _nearest_learned,
-        RANDOM: lambda _kb: lambda _h, _mf: [],
-    }
-
-
-def heldout_folds(
-    kb: KnowledgeBase,
-    folds: int = 10,
-    random_state: int = 0,
-    among: Collection[str] | None = None,
-) -> list[set[str]]:
-    """The held-out harness's folds: sets of datasets, whole near-duplicate groups each.
-
-    Every dataset of a group (the same content hash, or the same data rescaled,
-    shuffled or with columns permuted: :meth:`KnowledgeBase.near_duplicate_groups`)
-    lands in one fold, so that a held-out dataset's copies never stay in training.
-
-    Parameters
-    ----------
-    kb : KnowledgeBase
-        The knowledge whose datasets are split.
-    folds : int, default=10
-        Number of folds; 0 (or more than there are groups): one fold per group.
-    random_state : int, default=0
-        Seed of the assignment of groups to folds.
-    among : collection of str, optional
-        Content hashes to split (default: the datasets of the score matrix).
-
-    Returns
-    -------
-    list of set of str
-        The folds, as content hashes.
-    """
-    keep = set(kb.score_matrix.index if among is None else among)
-    groups = {h: g for h, g in kb.near_duplicate_groups().items() if h in keep}
-    return _groups_to_folds(groups, folds, random_state)
-
-
-def _groups_to_folds(groups: dict[str, int], folds: int, random_state: int) -> list[set[str]]:
-    """scikit-learn's GroupKFold (groups shuffled by the seed); one fold per group
-    when ``folds`` is 0 or at least the number of groups."""
-    from sklearn.model_selection import GroupKFold
-
-    hashes = sorted(groups)
-    labels = np.array([groups[h] for h in hashes])
-    n_groups = len(set(labels.tolist()))
-    if n_groups < 2:
-        return [set(hashes)] if hashes else []
-    splits = n_groups if folds <= 0 or folds >= n_groups else folds
-    splitter = GroupKFold(n_splits=splits, shuffle=True, random_state=random_state)
-    return [
-        {hashes[i] for i in test}
-        for _, test in splitter.split(np.zeros((len(hashes), 1)), groups=labels)
-    ]
-
-
-def _target_folds(groups: dict[str, int], targets: set[str]) -> list[tuple[set[str], set[str]]]:
-    """(held-out targets, datasets removed from training) batches for an external corpus.
-
-    Targets whose near-duplicate groups hold the same known datasets share one fit.
-    """
-    members: dict[int, set[str]] = {}
-    for h, g in groups.items():
-        members.setdefault(g, set()).add(h)
-    batches: dict[frozenset[str], set[str]] = {}
-    for h in targets:
-        known = frozenset(members[groups[h]] - targets)
-        batches.setdefault(known, set()).add(h)
-    return [(held, targets | set(known)) for known, held in sorted(batches.items(), key=str)]
 
 
 def _expected_best_of(values: np.ndarray, m: int) -> float:
@@ -411,88 +162,6 @@ def evaluate(
             bar.update(1)
     bar.close()
     return pd.DataFrame(rows)
-
-
-@dataclass
-class EvaluationResult:
-    """Aggregates of an evaluation: per corpus and method, and Wilcoxon tests."""
-
-    summary: pd.DataFrame
-    tests: pd.DataFrame
-
-
-def paired_p(a: Any, b: Any, alternative: str = "greater") -> float:
-    """One-sided Wilcoxon signed-rank p that ``a`` is greater (or ``"less"``) than ``b``,
-    paired by position; NaN when fewer than 5 pairs differ."""
-
-    x, y = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    if int(np.sum(x != y)) < 5:
-        return float("nan")
-    return float(stats.wilcoxon(x, y, alternative=alternative).pvalue)
-
-
-def summarize(per_dataset: pd.DataFrame, reference: str) -> EvaluationResult:
-    """Mean/median top-1, best-of-5, ratio to the oracle, regret; Wilcoxon vs ``reference``.
-
-    Parameters
-    ----------
-    per_dataset : DataFrame
-        What :func:`evaluate` returns.
-    reference : str
-        The method the others are tested against (one-sided, reference greater).
-
-    Returns
-    -------
-    EvaluationResult
-        ``summary`` per part (all, real, synthetic, each corpus) and method, and
-        ``tests``.
-    """
-    frames = {"all": per_dataset}
-    if "kind" in per_dataset:
-        for kind, part in per_dataset.groupby("kind"):
-            frames[str(kind)] = part
-    for corpus, part in per_dataset.groupby("corpus"):
-        frames[str(corpus)] = part
-    rows, tests = [], []
-    for corpus, part in frames.items():
-        for method, m in part.groupby("method", sort=False):
-            rows.append(
-                {
-                    "corpus": corpus,
-                    "method": method,
-                    "datasets": m["content_hash"].nunique(),
-                    "top1_mean": m["top1"].mean(),
-                    "top1_median": m["top1"].median(),
-                    "top5_mean": m["top5"].mean(),
-                    "oracle_mean": m["oracle"].mean(),
-                    "top1_over_oracle": m["top1"].mean() / m["oracle"].mean(),
-                    "top5_over_oracle": m["top5"].mean() / m["oracle"].mean(),
-                    "regret_mean": m["regret"].mean(),
-                    "percentile_mean": m["percentile"].mean(),
-                }
-            )
-        ref = part[part["method"] == reference].set_index("content_hash")["top1"]
-        for method, m in part.groupby("method", sort=False):
-            if method == reference:
-                continue
-            other = m.set_index("content_hash")["top1"].reindex(ref.index)
-            ok = ref.notna() & other.notna()
-            diff = ref[ok] - other[ok]
-            p = paired_p(ref[ok], other[ok])
-            tests.append(
-                {
-                    "corpus": corpus,
-                    "reference": reference,
-                    "baseline": method,
-                    "datasets": int(ok.sum()),
-                    "mean_difference": float(diff.mean()),
-                    "wins": int((diff > 0).sum()),
-                    "ties": int((diff == 0).sum()),
-                    "losses": int((diff < 0).sum()),
-                    "wilcoxon_p_greater": p,
-                }
-            )
-    return EvaluationResult(pd.DataFrame(rows), pd.DataFrame(tests))
 
 
 class RunScorer:
@@ -693,59 +362,6 @@ def run_pairs(
                 bar.update(len(results))
     bar.close()
     return out
-
-
-def plot_per_dataset(per_dataset: pd.DataFrame, reference: str, path: str) -> None:
-    """Scatter of the reference method's top-1 ARI against each baseline's, per dataset."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    wide = per_dataset.pivot_table(index="content_hash", columns="method", values="top1")
-    corpus = per_dataset.groupby("content_hash")["corpus"].first().reindex(wide.index)
-    others = [m for m in wide.columns if m != reference]
-    cols = min(3, len(others))
-    rows = math.ceil(len(others) / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 4 * rows), squeeze=False)
-    colors = {"clustbench": "tab:blue", "uci121": "tab:orange", "sklearn": "tab:green"}
-    for ax, other in zip(axes.ravel(), others, strict=False):
-        for c, part in wide.groupby(corpus):
-            ax.scatter(
-                part[other],
-                part[reference],
-                s=10,
-                alpha=0.7,
-                color=colors.get(str(c), "gray"),
-                label=str(c),
-            )
-        lo = float(np.nanmin(wide[[other, reference]].to_numpy()))
-        ax.plot([min(lo, 0), 1], [min(lo, 0), 1], color="black", lw=0.8)
-        ax.set_xlabel(f"{other} top-1 ARI")
-        ax.set_ylabel(f"{reference} top-1 ARI")
-        better = int((wide[reference] > wide[other]).sum())
-        worse = int((wide[reference] < wide[other]).sum())
-        ax.set_title(f"vs {other}: {better} above, {worse} below")
-    for ax in axes.ravel()[len(others) :]:
-        ax.axis("off")
-    axes.ravel()[0].legend(loc="lower right", fontsize=8)
-    fig.suptitle(f"Held-out top-1 ARI per dataset: {reference} (y) vs baselines (x)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-
-
-def markdown_table(frame: pd.DataFrame, floatfmt: str = ".3f") -> str:
-    """A GitHub-flavoured Markdown table."""
-    cols = list(frame.columns)
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    for _, row in frame.iterrows():
-        cells = [
-            format(v, floatfmt) if isinstance(v, float) and math.isfinite(v) else str(v)
-            for v in row
-        ]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
 
 
 def corpus_knowledge(
