@@ -83,11 +83,11 @@ class MetaClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
 
     def fit(self, X: Any, y: Any = None) -> MetaClusterer:
         """Recommend for ``X`` (``y`` is ignored) and fit the chosen configuration."""
+        from metarec.config import check_budget
         from metarec.exceptions import ArgumentError, check_count
         from metarec.metafeatures import extract_metafeatures
         from metarec.pipeline import build_pipeline
         from metarec.recommending import get_recommender, recommend_for
-        from metarec.screening import check_budget
 
         top = check_count("top", self.top)
         rank = check_count("rank", self.rank)

@@ -266,7 +266,8 @@ def recommend_for(
     -------
     Recommendation
     """
-    from metarec.screening import check_budget, screen, screened, with_own_k
+    from metarec.config import check_budget
+    from metarec.screening import screen, screened, with_own_k
 
     budget = check_budget(budget)
     known = recommender.known_dataset(dataset)

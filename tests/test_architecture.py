@@ -226,7 +226,6 @@ print("train exit", code)
 #: be split: the list may only shrink; nothing new joins it.
 OVER_800_LINES = {
     "metarec.cli",
-    "metarec.screening",
 }
 OVER_80_LINES = {
     "metarec.api.recommend",
@@ -242,7 +241,7 @@ OVER_80_LINES = {
     "metarec.models.recommender.recommend",
     "metarec.models.recommender.recorded",
     "metarec.runner.run_config",
-    "metarec.screening.screen",
+    "metarec.screening._screen.screen",
     "metarec.tuning._results.plot_progress",
     "metarec.tuning._search.tune",
     "metarec.tuning._warm.warm_start",
@@ -293,4 +292,8 @@ def test_the_recommender_is_a_meta_learner_and_screening_depends_on_the_protocol
     assert [n for n in sorted(wanted) if not hasattr(fitted, n)] == []
     graph = _graph()
     for module in ("metarec.screening", "metarec.recommending"):
-        assert "metarec.models.protocol" in graph[module]
+        # a package's imports are those of its modules
+        edges = set().union(
+            *(t for m, t in graph.items() if m == module or m.startswith(module + "."))
+        )
+        assert "metarec.models.protocol" in edges

@@ -123,7 +123,7 @@ def test_data_k_finds_the_blobs_with_or_without_the_distance_matrix(
 ) -> None:
     prepared = PreparedData(Dataset.from_frame(_blobs()), 0)
     assert data_k(prepared) == 4
-    monkeypatch.setattr(screening, "PRECOMPUTED_ROWS", 0)  # distances per k instead
+    monkeypatch.setattr(screening._sweep, "PRECOMPUTED_ROWS", 0)  # distances per k instead
     assert data_k(PreparedData(prepared.dataset, 0)) == 4
 
 
@@ -181,7 +181,7 @@ def test_a_confident_zero_shot_top1_stays_first(
 ) -> None:
     import metarec.screening as screening
 
-    monkeypatch.setattr(screening, "TRUST_PRIOR", trust)
+    monkeypatch.setattr(screening._evidence, "TRUST_PRIOR", trust)
     zero = metarec.recommend(_blobs(), top=1, knowledge=str(kb_dir), budget=0)
     rec = metarec.recommend(_blobs(), top=3, knowledge=str(kb_dir), budget=30)
     s = rec.screening
@@ -256,7 +256,7 @@ def test_the_budget_buys_planned_work_not_wall_clock_time(
         calls.append(0.3)
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(screening, "run_config", slow)
+    monkeypatch.setattr(screening._budget, "run_config", slow)
     again = metarec.recommend(_blobs(), top=5, knowledge=str(kb_dir), budget=1.0, random_state=0)
     t = again.screening
     assert t is not None and len(calls) >= len(t.candidates) - 1
@@ -301,8 +301,8 @@ def test_one_or_two_runs_at_a_time_give_the_same_screening(kb_dir: Path) -> None
 def test_the_wall_clock_safety_limit_stops_runs_and_says_so(
     kb_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(screening, "SAFETY_FACTOR", 0.0)
-    monkeypatch.setattr(screening, "SAFETY_EXTRA", 0.0)
+    monkeypatch.setattr(screening._budget, "SAFETY_FACTOR", 0.0)
+    monkeypatch.setattr(screening._budget, "SAFETY_EXTRA", 0.0)
     rec = metarec.recommend(_blobs(), top=3, knowledge=str(kb_dir), budget=2.0)
     s = rec.screening
     assert s is not None and s.stopped >= 1
