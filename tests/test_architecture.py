@@ -224,9 +224,7 @@ print("train exit", code)
 
 #: Modules over 800 lines and functions over 80 (issue 38's limits) that are still to
 #: be split: the list may only shrink; nothing new joins it.
-OVER_800_LINES = {
-    "metarec.cli",
-}
+OVER_800_LINES: set[str] = set()
 OVER_80_LINES = {
     "metarec.api.recommend",
     "metarec.db.builder.build",
