@@ -12,12 +12,13 @@ score model avoids). "predicted" is what metarec returns
 configuration unless the ranker scores a known one higher); "neural" is the
 score model's own configuration. Configurations never run on a dataset are run (cached in
 ``OUT/runs.csv``). The predicted number of clusters is compared with the
-silhouette's choice over k = 2..20 and the gap statistic's. The recommender's
-top-1 with and without the refinement is compared too.
+silhouette's choice over k = 2..20 and the gap statistic's. (The recommender's
+refinement by the meta-learner was compared here too until it was retired:
+docs/benchmarks/retired.md.)
 
 Usage::
 
-    python scripts/eval_hyperparams.py [--folds 10] [--members 5] [--workers 2] \
+    python experiments/eval_hyperparams.py [--folds 10] [--members 5] [--workers 2] \
         [--out benchmarks/hyperparams]
 """
 
@@ -28,7 +29,7 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -61,7 +62,7 @@ def make_plan(
     kb: Any, folds: int, members: int, seed: int, max_folds: int | None = None
 ) -> list[dict[str, Any]]:
     from metarec.evaluation import heldout_folds, neighbour_average_config
-    from metarec.models._encoding import MetaFeatureScaler
+    from metarec.models import MetaFeatureScaler
     from metarec.models.hyperparams import HyperparameterModel
     from metarec.models.recommender import Recommender
     from metarec.space import ALGORITHMS, default_config
@@ -87,7 +88,7 @@ def make_plan(
             near = np.argsort(d, kind="stable")[:5]
             w = np.exp(-d[near] / (float(np.median(d[near])) or 1.0))
             base = {"content_hash": h, "fold": f}
-            rec.hyper, rec.refine = model, False
+            rec.hyper = model
             for algo in ALGORITHMS:
                 sub = scores.loc[:, (algo_of == algo).to_numpy()].iloc[near]
                 best = sub.fillna(-1).idxmax(axis=1)
@@ -113,19 +114,6 @@ def make_plan(
                     )
             k, (lo, hi), _ = model.predict_k(mf)
             plan.append({**base, "kind": "k", "k": k, "k_low": lo, "k_high": hi})
-            for variant, hyper in (("metarec", None), ("metarec_refined", model)):
-                rec.hyper, rec.refine = hyper, hyper is not None
-                for it in rec.recommend(mf, top=5).items:
-                    plan.append(
-                        {
-                            **base,
-                            "kind": "recommend",
-                            "method": variant,
-                            "rank": it.rank,
-                            "config": dict(it.config),
-                            "refined": it.refined,
-                        }
-                    )
         print(f"fold {f}: {len(held)} datasets, model fit {fit_s:.0f} s", flush=True)
     return plan
 
@@ -163,8 +151,8 @@ def main() -> int:
         ari = {}
         for h, cfg in pairs:
             key = config_hash(cfg)
-            if key in full.columns and np.isfinite(full.at[h, key]):
-                ari[(h, key)] = float(full.at[h, key])
+            if key in full.columns and np.isfinite(cast(float, full.at[h, key])):
+                ari[(h, key)] = float(cast(float, full.at[h, key]))
         if (out / "runs.csv").is_file():
             runs = pd.read_csv(out / "runs.csv")
             keys = zip(runs["content_hash"], runs["config_hash"], strict=True)
@@ -200,7 +188,7 @@ def main() -> int:
     full = kb.score_matrix
     algo_of = kb.configs.loc[full.columns, "algorithm"]
     oracle = {
-        (h, a): float(full.loc[h, (algo_of == a).to_numpy()].max())
+        (h, a): float(cast(float, full.loc[h, (algo_of == a).to_numpy()].max()))
         for h in hashes
         for a in ALGORITHMS
     }
@@ -282,37 +270,6 @@ def main() -> int:
     k_table = pd.DataFrame(k_rows)
     k_table.to_csv(out / "k_selection.csv", index=False)
 
-    # ---- refinement in the recommender
-    recs = frame[frame["kind"] == "recommend"]
-    ran = recs.groupby("content_hash")["ari"].apply(lambda v: bool(v.notna().all()))
-    recs = recs[recs["content_hash"].isin(set(ran[ran].index))]
-    top = (
-        recs.sort_values("rank", kind="stable")
-        .groupby(["content_hash", "method"])
-        .agg(top1=("ari", "first"), top5=("ari", "max"), refined=("refined", "sum"))
-        .reset_index()
-    )
-    top["corpus"] = top["content_hash"].map(corpus)
-    ref_rows = []
-    for name, g in [("all", top), *top.groupby("corpus")]:
-        a = g[g["method"] == "metarec"].set_index("content_hash")
-        b = g[g["method"] == "metarec_refined"].set_index("content_hash").reindex(a.index)
-        ref_rows.append(
-            {
-                "corpus": name,
-                "datasets": len(a),
-                "top1_metarec": a["top1"].mean(),
-                "top1_refined": b["top1"].mean(),
-                "top5_metarec": a["top5"].mean(),
-                "top5_refined": b["top5"].mean(),
-                "refined_items_per_dataset": b["refined"].mean(),
-                "p_refined_greater": paired_p(b["top1"], a["top1"]),
-                "p_refined_less": paired_p(b["top1"], a["top1"], alternative="less"),
-            }
-        )
-    refine = pd.DataFrame(ref_rows)
-    refine.to_csv(out / "refinement.csv", index=False)
-
     _plot(per_algo, out / "per_algorithm.png")
     report = "\n\n".join(
         [
@@ -326,8 +283,6 @@ def main() -> int:
             "Number of clusters within +-1 of the true number of classes, on the datasets "
             "whose silhouette and gap choices are computed:",
             markdown_table(k_table),
-            "Recommender with and without the refinement:",
-            markdown_table(refine, floatfmt=".3g"),
         ]
     )
     (out / "report.md").write_text(report + "\n")

@@ -38,7 +38,7 @@ SWEEP_KIND = "k_sweep"
 #: :func:`user_data_dir`.
 DB_ENV = "METAREC_DB"
 #: Seconds of screening (:mod:`metarec.screening`) in a default recommendation. Held
-#: out (``scripts/eval_budget.py report``), 2 s picks as well as 5 s or the whole
+#: out (``experiments/eval_budget.py report``), 2 s picks as well as 5 s or the whole
 #: portfolio (mean ARI 0.223, 0.219 and 0.220 on 112 real datasets).
 DEFAULT_BUDGET = 2.0
 

@@ -1,6 +1,6 @@
 """metarec's held-out top-1 against the published per-dataset results (ClustRecNet's table 6).
 
-Reads the per-dataset ARIs of ``scripts/eval_budget.py`` (every dataset held
+Reads the per-dataset ARIs of ``experiments/eval_budget.py`` (every dataset held
 out by near-duplicate group, every model refitted without it) and the
 published table in ``../shared/data/anchors/clustrecnet_table6.csv``, matches
 the datasets that uci121 holds (the anchors' README gives the names), and

@@ -388,13 +388,12 @@ def report(args: argparse.Namespace) -> None:
 def _strata(real: pd.DataFrame, out: Path) -> list[str]:
     """The pick, the oracle and the baselines by tercile of label-cluster agreement
     (how well the reference labels form clusters; cached in ``OUT/label_agreement.csv``)."""
-    from eval_budget import _label_agreement
 
     cache = out / "label_agreement.csv"
     known = pd.read_csv(cache) if cache.is_file() else pd.DataFrame(columns=["dataset", "agree"])
     todo = sorted(set(real["dataset"]) - set(known["dataset"]))
     if todo:
-        got = pd.DataFrame([_label_agreement(s) for s in todo], columns=["dataset", "agree"])
+        got = pd.DataFrame([label_agreement(s) for s in todo], columns=["dataset", "agree"])
         known = pd.concat([known, got], ignore_index=True)
         known.to_csv(cache, index=False)
     frame = real.merge(known, on="dataset", how="left").dropna(subset=["agree"])
@@ -494,6 +493,27 @@ def _anytime_plot(tuned: pd.DataFrame, path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def label_agreement(source: str) -> tuple[str, float]:
+    """How well a dataset's reference labels form clusters: the silhouette of the
+    labels on the standardized 1000-row subsample, minus its mean under 5 random
+    permutations of the labels (0: no better than chance)."""
+    import dataclasses
+
+    from sklearn.metrics import silhouette_score
+
+    from metarec import load_dataset
+    from metarec.runner import PreparedData
+
+    ds = load_dataset(source).subsample(1000, 0)
+    y = np.asarray(ds.labels)
+    X = PreparedData(dataclasses.replace(ds, labelings=()), 0).matrix("standard", "none")
+    if len(np.unique(y)) < 2 or len(np.unique(y)) >= len(y):
+        return source, float("nan")
+    rng = np.random.default_rng(0)
+    chance = np.mean([silhouette_score(X, rng.permutation(y)) for _ in range(5)])
+    return source, float(silhouette_score(X, y) - chance)
 
 
 def main() -> int:

@@ -277,7 +277,9 @@ def _add_evaluate(sub: Any) -> None:
         help="skip metarec's neighbours-only and ranker-only variants",
     )
     p.add_argument("--no-run", action="store_true", help="do not run configs missing in the db")
-    p.add_argument("--tpe", metavar="CSV", help="TPE baseline results (scripts/tpe_baseline.py)")
+    p.add_argument(
+        "--tpe", metavar="CSV", help="TPE baseline results (experiments/tpe_baseline.py)"
+    )
     p.add_argument(
         "--corpus",
         metavar="DIR|NAME",

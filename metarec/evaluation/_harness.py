@@ -428,7 +428,7 @@ def run_evaluation(
 ) -> str:
     """Evaluate metarec's variants and the baselines; write CSVs, a report and a plot.
 
-    ``tpe_csv`` (from ``scripts/tpe_baseline.py``) adds the Optuna TPE cold-start
+    ``tpe_csv`` (from ``experiments/tpe_baseline.py``) adds the Optuna TPE cold-start
     baseline: the ARI of the best-silhouette trial of a 50-trial search.
     ``corpus`` (a folder, see :mod:`metarec.io.labeled`) evaluates on those datasets
     instead: every configuration is run on them (stored in ``out/corpus_runs.sqlite``)

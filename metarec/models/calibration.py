@@ -5,7 +5,7 @@ learns, from pairs of (predicted, held-out actual) ARI of recommendations on
 datasets the models had not seen, the 10 % and 90 % quantiles of the error
 ``actual - predicted`` within bins of the prediction (errors grow with it), and
 turns any later prediction into an 80 % interval. The pairs come from the
-held-out evaluation (``scripts/eval_budget.py calibrate``); the shipped models
+held-out evaluation of the shipped code (``scripts/eval_shipped.py calibrate``); the shipped models
 folder holds the result (``calibration.json``). :func:`crossfold_coverage`
 measures honestly how often such intervals hold: each fold's intervals are
 calibrated on the other folds only.

@@ -13,7 +13,7 @@ clusterings agree with ground truth, from what is known without labels:
   (:func:`metarec.scoring.size_measures`), which tell an outlier split apart
   from a real one. Held out, on configurations the model never saw, they
   raise the ARI of its pick from 0.539 to 0.588 (0.78 to 0.85 of the oracle;
-  ``scripts/eval_surrogate.py``); ``sizes=False`` leaves them out;
+  ``experiments/eval_surrogate.py``); ``sizes=False`` leaves them out;
 * the configuration (algorithm, hyperparameters, preprocessing), encoded as
   for the recommender's ranker;
 * the dataset's meta-features;
@@ -139,7 +139,7 @@ def index_features(runs: pd.DataFrame, sizes: bool = False) -> np.ndarray:
     return np.hstack([base, runs.reindex(columns=list(SIZES)).to_numpy(dtype=float)])
 
 
-def _as_frame(runs: Sequence[Any]) -> pd.DataFrame:
+def _as_frame(runs: Sequence[Any] | pd.DataFrame) -> pd.DataFrame:
     """RunResults, runs-table rows or dicts as a frame of the raw score columns."""
     if isinstance(runs, pd.DataFrame):
         return runs
@@ -259,9 +259,13 @@ class SurrogateObjective(BaseEstimator):  # type: ignore[misc]
         return self
 
     def score_many(
-        self, metafeatures: pd.Series, configs: Sequence[Mapping[str, Any]], runs: Sequence[Any]
+        self,
+        metafeatures: pd.Series,
+        configs: Sequence[Mapping[str, Any]],
+        runs: Sequence[Any] | pd.DataFrame,
     ) -> np.ndarray:
-        """Scores of several clusterings of one dataset (higher: more likely good)."""
+        """Scores of several clusterings of one dataset (higher: more likely good): one
+        run per configuration, as rows of the runs table (a frame) or results and dicts."""
         frame = pd.DataFrame([metafeatures] * len(configs))
         X = self._features(frame, configs, runs)
         return np.asarray(self.model_.predict(X), dtype=float)

@@ -141,7 +141,7 @@ def blend_ranks(parts: Mapping[str, np.ndarray], weights: Mapping[str, float]) -
 
 
 #: Weights of :func:`label_free_scores`. The first three were fixed before the
-#: held-out evaluation (``scripts/eval_budget.py``), which compares them with the
+#: held-out evaluation (``experiments/eval_budget.py``), which compares them with the
 #: alternatives; the silhouette's weight was chosen there (``blend``, nested across
 #: folds): alone it is the worst judge of real partitions, beside the learned
 #: evidence it corrects the learned scores' preference for over-split partitions.
@@ -152,7 +152,7 @@ BLEND: dict[str, float] = {"surrogate": 1.0, "agreement": 1.0, "prior": 0.5, "si
 #: first, whatever the screening says: held out, such datasets (clear structure like
 #: known ones; mostly synthetic) are better served by the zero-shot pick, while the
 #: real tables the screening serves almost never reach it. Chosen in
-#: ``scripts/eval_budget.py gate`` (nested across folds there).
+#: ``experiments/eval_budget.py gate`` (nested across folds there).
 TRUST_PRIOR = 0.6
 
 

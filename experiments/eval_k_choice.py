@@ -43,7 +43,7 @@ corpus; one-sided Wilcoxon tests).
 
 Usage::
 
-    python scripts/eval_k_choice.py [--db shipped] [--folds 10] [--out benchmarks/k_choice]
+    python experiments/eval_k_choice.py [--db shipped] [--folds 10] [--out benchmarks/k_choice]
 """
 
 from __future__ import annotations
@@ -202,8 +202,10 @@ def main() -> int:
             row["metarec_k"] = metarec_k
             row["kmeans_metarec_k"] = _at_k(km, metarec_k)
             x = rec.scaler_.transform(mf)
-            _, order, w = rec._neighbourhood(x)
-            ks = best_k.reindex([rec.hashes_[i] for i in order]).to_numpy(dtype=float)
+            neighbours = rec.recommend(mf, top=1).neighbours  # nearest first, with weights
+            by_source = dict(zip(rec.kb_.datasets["source"], rec.kb_.datasets.index, strict=True))
+            w = neighbours["weight"].to_numpy(dtype=float)
+            ks = best_k.reindex([by_source[s] for s in neighbours["source"]]).to_numpy(dtype=float)
             ok = np.isfinite(ks)
             row["neighbour_sweep_k"] = _weighted_median(ks[ok], w[ok]) if ok.any() else 8.0
             row["kmeans_neighbour_sweep_k"] = _at_k(km, row["neighbour_sweep_k"])
@@ -345,7 +347,7 @@ def _best_kmeans_k(cands: pd.DataFrame) -> pd.Series:
 def _fit_k_model(rec: Any, train: Any, best_k: pd.Series, seed: int) -> Any:
     """The recommender's LightGBM score model, here regressing log(best KMeans k) on the
     recommender's scaled meta-features."""
-    from metarec.models._encoding import fit_score_model
+    from metarec.models import fit_score_model
 
     hashes = [h for h in best_k.index if h in train.metafeatures.index]
     X = rec.scaler_.transform(train.metafeatures.loc[hashes])
@@ -381,7 +383,9 @@ def summarise(per: pd.DataFrame) -> pd.DataFrame:
 def _report(per: pd.DataFrame, summary: pd.DataFrame, args: argparse.Namespace) -> str:
     from metarec.evaluation import markdown_table, paired_p
 
-    cmd = f"python scripts/eval_k_choice.py --db {args.db} --folds {args.folds} --out {args.out}"
+    cmd = (
+        f"python experiments/eval_k_choice.py --db {args.db} --folds {args.folds} --out {args.out}"
+    )
     k_table = summary[["stratum", "datasets", *KMEANS_WAYS, "kmeans_oracle"]]
     s_table = summary[["stratum", "datasets", *SCORERS, "oracle"]]
     r_table = summary[

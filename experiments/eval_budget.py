@@ -6,7 +6,7 @@ times, together with the options it compared (a surrogate also learned from the
 k sweep, plain KMeans at every candidate k: docs/benchmarks/retired.md). The
 figures of the screening now come from the shipped code
 (``scripts/eval_shipped.py``); what remains here reads the recorded collections
-(``benchmarks/budget*``) for the history pages and ``scripts/eval_ceiling.py``.
+(``benchmarks/budget*``) for the history pages and ``experiments/eval_ceiling.py``.
 
 What the collections hold:
 
@@ -32,17 +32,17 @@ ways of picking can be compared without running anything again:
 
 Usage::
 
-    python scripts/eval_budget.py report [--out benchmarks/budget]
-    python scripts/eval_budget.py strata [--out benchmarks/budget
+    python experiments/eval_budget.py report [--out benchmarks/budget]
+    python experiments/eval_budget.py strata [--out benchmarks/budget
         --also benchmarks/budget_rdatasets]
-    python scripts/eval_budget.py gate --also benchmarks/budget_rdatasets
+    python experiments/eval_budget.py gate --also benchmarks/budget_rdatasets
         benchmarks/budget_clustbench
-    python scripts/eval_budget.py blend --also benchmarks/budget_rdatasets
+    python experiments/eval_budget.py blend --also benchmarks/budget_rdatasets
         benchmarks/budget_clustbench
-    python scripts/eval_budget.py signals [--out benchmarks/budget]
-    python scripts/eval_budget.py null [--out benchmarks/budget]
-    python scripts/eval_budget.py versus --out A --also B
-    python scripts/eval_budget.py misses --also benchmarks/budget_rdatasets
+    python experiments/eval_budget.py signals [--out benchmarks/budget]
+    python experiments/eval_budget.py null [--out benchmarks/budget]
+    python experiments/eval_budget.py versus --out A --also B
+    python experiments/eval_budget.py misses --also benchmarks/budget_rdatasets
 
 ``strata`` reports the top-1, the
 oracle and the KMeans baselines by tercile of label-cluster agreement (the
@@ -67,14 +67,15 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))  # shared helpers
 
 from _results import process_pool, write_report
+from eval_shipped import label_agreement
 
 #: Blends compared by the report: (name, weights of label_free_scores).
 BLENDS: dict[str, dict[str, float]] = {
@@ -252,27 +253,6 @@ def shipped_picks(cands: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _label_agreement(source: str) -> tuple[str, float]:
-    """How well a dataset's reference labels form clusters: the silhouette of the
-    labels on the standardized 1000-row subsample, minus its mean under 5 random
-    permutations of the labels (0: no better than chance)."""
-    import dataclasses
-
-    from sklearn.metrics import silhouette_score
-
-    from metarec import load_dataset
-    from metarec.runner import PreparedData
-
-    ds = load_dataset(source).subsample(1000, 0)
-    y = np.asarray(ds.labels)
-    X = PreparedData(dataclasses.replace(ds, labelings=()), 0).matrix("standard", "none")
-    if len(np.unique(y)) < 2 or len(np.unique(y)) >= len(y):
-        return source, float("nan")
-    rng = np.random.default_rng(0)
-    chance = np.mean([silhouette_score(X, rng.permutation(y)) for _ in range(5)])
-    return source, float(silhouette_score(X, y) - chance)
-
-
 def strata(args: argparse.Namespace) -> None:
     """Top-1, oracle and the KMeans baselines by tercile of label-cluster agreement,
     within the default 2 s budget."""
@@ -291,7 +271,7 @@ def strata(args: argparse.Namespace) -> None:
     todo = sorted(set(per["dataset"]) - set(known["dataset"]))
     if todo:
         with process_pool(args.workers) as pool:
-            found = list(pool.map(_label_agreement, todo))
+            found = list(pool.map(label_agreement, todo))
         known = pd.concat(
             [known, pd.DataFrame(found, columns=["dataset", "label_agreement"])],
             ignore_index=True,
@@ -611,7 +591,7 @@ def misses(args: argparse.Namespace) -> None:
             ok = g["ok"].to_numpy()
             if ok.sum() < 3:
                 continue
-            best, pick = int(g["ari"].idxmax()), _shipped_index(g)
+            best, pick = int(cast(int, g["ari"].idxmax())), _shipped_index(g)
             k = g["clusters_found"]
             row = {
                 "corpus": g["corpus"].iloc[0],

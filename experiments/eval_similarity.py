@@ -30,7 +30,7 @@ pairwise metrics (the recommender has no such metric).
 
 Usage::
 
-    python scripts/eval_similarity.py [--folds 6] [--out benchmarks/similarity]
+    python experiments/eval_similarity.py [--folds 6] [--out benchmarks/similarity]
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))  # shared helpers
 
 from _results import write_report
 
@@ -111,7 +111,7 @@ def _pairwise_fit(
 
 
 def _fold(kb: Any, held: list[str], seed: int) -> list[dict[str, Any]]:
-    from metarec.models._encoding import MetaFeatureScaler
+    from metarec.models import MetaFeatureScaler
     from metarec.models.recommender import Recommender
     from metarec.models.similarity import SimilarityModel
 

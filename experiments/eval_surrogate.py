@@ -22,7 +22,7 @@ their figures stay in docs/benchmarks/history.md.
 
 Usage::
 
-    python scripts/eval_surrogate.py [--folds 10] [--out benchmarks/surrogate]
+    python experiments/eval_surrogate.py [--folds 10] [--out benchmarks/surrogate]
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ import sys
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -102,7 +102,7 @@ def main() -> int:
                 mf = kb.metafeatures.loc[h]
                 configs = list(part["config"])
                 for name, model in models.items():
-                    part[name] = model.score_many(mf, configs, part)
+                    part[name] = model.score_many(cast(pd.Series, mf), configs, part)
                 index, _ = choose_objective(mf, rec)
                 row = {
                     "setting": where,

@@ -8,7 +8,7 @@ finished datasets are kept in the output CSV and skipped.
 
 Usage::
 
-    python scripts/tpe_baseline.py [--db shipped] [--trials 50] [--workers 2] \
+    python experiments/tpe_baseline.py [--db shipped] [--trials 50] [--workers 2] \
         [--out benchmarks/tpe_baseline.csv]
 """
 
@@ -19,8 +19,9 @@ import csv
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))  # shared helpers
 from _results import process_pool
 
 FIELDS = [
@@ -46,7 +47,7 @@ def one(args: tuple[str, str, int, int, int]) -> dict[str, Any] | None:
     start = time.perf_counter()
     study = tune(ds, n_trials=trials, objective="silhouette", random_state=seed, warm=False)
     done = [t for t in study.trials if t.value is not None]
-    best = max(done, key=lambda t: t.value) if done else None
+    best = max(done, key=lambda t: cast(float, t.value)) if done else None
     aris = [t.user_attrs.get("ari", float("nan")) for t in done]
     return {
         "content_hash": content_hash,

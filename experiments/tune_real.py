@@ -26,9 +26,9 @@ priors, partitions, silhouettes); finished searches are skipped on a rerun.
 
 Usage::
 
-    nohup python scripts/tune_real.py collect --workers 2 --seeds 1 > tune_real.log 2>&1 &
-    python scripts/tune_real.py backfill
-    python scripts/tune_real.py report
+    nohup python experiments/tune_real.py collect --workers 2 --seeds 1 > tune_real.log 2>&1 &
+    python experiments/tune_real.py backfill
+    python experiments/tune_real.py report
 """
 
 from __future__ import annotations
@@ -39,10 +39,12 @@ import json
 import sys
 from concurrent.futures import as_completed
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))  # shared helpers
 from _results import process_pool, write_report
 
 ARMS = ("cold", "warm", "oracle")
@@ -137,7 +139,9 @@ def one_dataset(job: tuple[str, int, int, str]) -> str:
             values[i] = float(t.value)
             if arm == "oracle":
                 continue  # the reference needs no partitions
-            r = run_config(prepared, cfg, random_state=seed, time_limit=60, keep_labels=True)
+            r = run_config(
+                prepared, cast(dict, cfg), random_state=seed, time_limit=60, keep_labels=True
+            )
             if r.labels is not None:
                 labels[i] = r.labels
                 sils[i] = r.silhouette
@@ -147,7 +151,7 @@ def one_dataset(job: tuple[str, int, int, str]) -> str:
         priors = np.full(len(done), np.nan)
         if ok:
             cfgs = [Configuration.from_dict(json.loads(configs[i])) for i in ok]
-            priors[ok] = rec.prior_scores(mf, cfgs)
+            priors[ok] = rec.prior_scores(cast(pd.Series, mf), cfgs)
         tmp = folder / f"{h}_{arm}_{seed}.tmp.npz"
         np.savez_compressed(
             tmp,

@@ -20,8 +20,9 @@ on top of them. The x axis counts the real datasets added.
 
 Usage::
 
-    python scripts/learning_curve.py [--held-out 40] [--orders 3] [--out benchmarks/learning_curve]
-    python scripts/learning_curve.py --real --held-out 80 --orders 5 \
+    python experiments/learning_curve.py [--held-out 40] [--orders 3] \\
+        [--out benchmarks/learning_curve]
+    python experiments/learning_curve.py --real --held-out 80 --orders 5 \
         --out benchmarks/learning_curve_real
 """
 
@@ -33,6 +34,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -117,7 +119,7 @@ def main() -> int:
                 rec = train(url, Path(tmp) / f"models{order}", hyper=False)
                 train_s = time.perf_counter() - start
                 for h in held:
-                    top = rec.recommend(kb.metafeatures.loc[h], top=1).items[0]
+                    top = rec.recommend(cast(pd.Series, kb.metafeatures.loc[h]), top=1).items[0]
                     rows.append(
                         {
                             "order": order,
@@ -125,7 +127,7 @@ def main() -> int:
                             "runs": rec.knowledge_["runs"],
                             "content_hash": h,
                             "corpus": kb.corpus_of(h),
-                            "top1_ari": float(scores.at[h, top.config_hash]),
+                            "top1_ari": float(cast(float, scores.at[h, top.config_hash])),
                             "oracle_ari": float(oracle[h]),
                             "ingest_s": ingest_s,
                             "train_s": train_s,

@@ -1,12 +1,12 @@
 """Compare metarec's held-out top-1 ARI with the TPE cold-start baseline, dataset by dataset.
 
 Reads the per-dataset results of ``metarec evaluate`` and the output of
-``scripts/tpe_baseline.py`` and reports, on the datasets the TPE baseline covers,
+``experiments/tpe_baseline.py`` and reports, on the datasets the TPE baseline covers,
 mean/median ARI of both and a one-sided Wilcoxon test (metarec greater).
 
 Usage::
 
-    python scripts/compare_tpe.py [--evaluation benchmarks/evaluation/per_dataset.csv] \
+    python experiments/compare_tpe.py [--evaluation benchmarks/evaluation/per_dataset.csv] \
         [--tpe benchmarks/tpe_baseline.csv]
 """
 

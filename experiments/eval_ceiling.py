@@ -32,7 +32,7 @@ Writes ``OUT/per_dataset.csv``, ``OUT/tuning.csv``, ``OUT/ceiling.md`` and
 
 Usage::
 
-    python scripts/eval_ceiling.py --collections benchmarks/budget \\
+    python experiments/eval_ceiling.py --collections benchmarks/budget \\
         benchmarks/budget_rdatasets_parts benchmarks/budget_clustbench \\
         --searches benchmarks/tune_real --out benchmarks/ceiling
 """
@@ -43,12 +43,12 @@ import argparse
 import math
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))  # shared helpers
 
 from _results import process_pool, save_csv, write_report
 
@@ -339,14 +339,15 @@ def hindsight(
         for f in sorted(set(folds)):
             train = picks["fold"] != f
             choice = _margins(picks[train], blends, among).min(axis=1).idxmax()
-            nested[~train] = picks.loc[~train, choice]
+            nested[~train] = picks.loc[~train, cast(str, choice)]
         means = picks.assign(nested=nested).groupby("corpus")[["nested", "shipped"]].mean()
         lines += [
             f"The weighting with the best worst corpus among {label}, in hindsight: "
-            + ", ".join(f"{n} {v:+.3f}" for n, v in margins.loc[best, among].items())
+            + ", ".join(f"{n!s} {v:+.3f}" for n, v in margins.loc[cast(str, best), among].items())
             + " against KMeans told the true k. Chosen nested (on the other folds): "
             + ", ".join(
-                f"{n} {means.loc[n, 'nested']:.3f} (shipped {means.loc[n, 'shipped']:.3f})"
+                f"{n} {cast(float, means.at[n, 'nested']):.3f} "
+                f"(shipped {cast(float, means.at[n, 'shipped']):.3f})"
                 for n in real
             )
             + ".",
@@ -400,11 +401,11 @@ def _share_needed(g: pd.DataFrame, value: float, measure: str) -> str:
         got = _fraction_frame(g, see).mean()
     else:
         got = g[see].mean() / g["oracle"].mean()
-    got = got.tolist()
-    if got[0] >= value:
+    shares = got.tolist()
+    if shares[0] >= value:
         return f"< {SHARES[0]:.0%}"
     for (s0, v0), (s1, v1) in zip(
-        zip(SHARES, got, strict=True), zip(SHARES[1:], got[1:], strict=True), strict=False
+        zip(SHARES, shares, strict=True), zip(SHARES[1:], shares[1:], strict=True), strict=False
     ):
         if v0 < value <= v1:
             t = (value - v0) / (v1 - v0)
