@@ -61,18 +61,17 @@ def _k_job(args: tuple[str, str, int]) -> dict[str, Any] | None:
 def make_plan(
     kb: Any, folds: int, members: int, seed: int, max_folds: int | None = None
 ) -> list[dict[str, Any]]:
-    from metarec.evaluation import heldout_folds, neighbour_average_config
+    from metarec.evaluation import heldout_splits, neighbour_average_config
     from metarec.models import MetaFeatureScaler
     from metarec.models.hyperparams import HyperparameterModel
     from metarec.models.recommender import Recommender
     from metarec.space import ALGORITHMS, default_config
 
     plan: list[dict[str, Any]] = []
-    for f, held in enumerate(heldout_folds(kb, folds, seed), start=1):
+    for f, held, train in heldout_splits(kb, folds, seed):
         if max_folds is not None and f > max_folds:
             break
         start = time.perf_counter()
-        train = kb.without(held)
         model = HyperparameterModel(n_members=members, random_state=seed).fit(train)
         fit_s = time.perf_counter() - start
         rec = Recommender(random_state=seed).fit(train)
@@ -92,7 +91,7 @@ def make_plan(
             for algo in ALGORITHMS:
                 sub = scores.loc[:, (algo_of == algo).to_numpy()].iloc[near]
                 best = sub.fillna(-1).idxmax(axis=1)
-                neigh = [train.configs.at[c, "config"] for c in best]
+                neigh = [cast(dict, train.configs.at[c, "config"]) for c in best]
                 chosen = rec.hyperparameters(mf, algo)
                 configs = {
                     "predicted": chosen.config.to_dict(),

@@ -148,7 +148,7 @@ def main() -> int:
 
     from tqdm.auto import tqdm
 
-    from metarec.evaluation import heldout_folds
+    from metarec.evaluation import heldout_folds, heldout_splits
     from metarec.knowledge import KnowledgeBase
     from metarec.models.recommender import Recommender
     from metarec.models.surrogate import SurrogateObjective
@@ -169,10 +169,10 @@ def main() -> int:
     design_ok = scored_runs(kb.runs[kb.runs["content_hash"].isin(complete)])
     design_ok = design_ok.assign(config=list(kb.configs.loc[design_ok["config_hash"], "config"]))
     rows: list[dict[str, Any]] = []
-    folds = heldout_folds(kb, args.folds, args.seed, among=complete)
-    for f, held in enumerate(tqdm(folds, desc="folds", unit="fold"), start=1):
+    folds = heldout_splits(kb, args.folds, args.seed, among=complete)
+    n_folds = len(heldout_folds(kb, args.folds, args.seed, among=complete))
+    for f, held, train in tqdm(folds, desc="folds", unit="fold", total=n_folds):
         start = time.perf_counter()
-        train = kb.without(held)
         rec = Recommender(random_state=args.seed).fit(train)  # as the harness's metarec
         best_k = _best_kmeans_k(cands[~cands["content_hash"].isin(held)])
         k_model = _fit_k_model(rec, train, best_k, args.seed)

@@ -110,12 +110,11 @@ def _pairwise_fit(
     return model.fit(np.vstack(feats), np.concatenate(ys))
 
 
-def _fold(kb: Any, held: list[str], seed: int) -> list[dict[str, Any]]:
+def _fold(kb: Any, train: Any, held: list[str], seed: int) -> list[dict[str, Any]]:
     from metarec.models import MetaFeatureScaler
     from metarec.models.recommender import Recommender
     from metarec.models.similarity import SimilarityModel
 
-    train = kb.without(set(held))
     hashes = train.dataset_hashes
     scores = train.score_matrix.loc[hashes]
     groups_all = kb.near_duplicate_groups()
@@ -190,7 +189,7 @@ def _fold(kb: Any, held: list[str], seed: int) -> list[dict[str, Any]]:
 
 
 def main() -> int:
-    from metarec.evaluation import heldout_folds, markdown_table, paired_p
+    from metarec.evaluation import heldout_splits, markdown_table, paired_p
     from metarec.knowledge import KnowledgeBase
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -204,8 +203,8 @@ def main() -> int:
     kb = KnowledgeBase.load(args.db)
     rows: list[dict[str, Any]] = []
     start = time.perf_counter()
-    for f, held in enumerate(heldout_folds(kb, args.folds, args.seed), start=1):
-        rows += _fold(kb, sorted(held), args.seed)
+    for f, held, train in heldout_splits(kb, args.folds, args.seed):
+        rows += _fold(kb, train, sorted(held), args.seed)
         print(f"fold {f}: {len(rows)} real datasets so far, {time.perf_counter() - start:.0f} s")
     per = pd.DataFrame(rows)
     per.to_csv(out / "per_dataset.csv", index=False)

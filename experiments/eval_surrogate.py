@@ -63,7 +63,7 @@ def main() -> int:
     parser.add_argument("--out", default="benchmarks/surrogate")
     args = parser.parse_args()
 
-    from metarec.evaluation import heldout_folds, markdown_table, paired_p
+    from metarec.evaluation import heldout_splits, markdown_table, paired_p
     from metarec.knowledge import KnowledgeBase
     from metarec.models.recommender import Recommender
     from metarec.models.surrogate import SurrogateObjective, training_runs
@@ -77,10 +77,8 @@ def main() -> int:
     rng = np.random.default_rng(args.seed)
     all_configs = np.array(sorted(kb.configs.index))
     rows: list[dict[str, Any]] = []
-    folds = heldout_folds(kb, args.folds, args.seed, among=kb.dataset_hashes)
-    for f, held in enumerate(folds, start=1):
+    for f, held, train in heldout_splits(kb, args.folds, args.seed, among=kb.dataset_hashes):
         start = time.perf_counter()
-        train = kb.without(held)
         seen = set(rng.choice(all_configs, size=int(SEEN * len(all_configs)), replace=False))
         settings = {
             "all": (train, None),

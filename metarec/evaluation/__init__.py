@@ -14,7 +14,7 @@ for configurations never run on that dataset, by ``score_missing``.
 
 from __future__ import annotations
 
-from metarec.evaluation._folds import heldout_folds
+from metarec.evaluation._folds import heldout_folds, heldout_splits
 from metarec.evaluation._harness import (
     RunScorer,
     corpus_knowledge,
@@ -48,6 +48,7 @@ __all__ = [
     "corpus_knowledge",
     "evaluate",
     "heldout_folds",
+    "heldout_splits",
     "load_as_built",
     "markdown_table",
     "neighbour_average_config",

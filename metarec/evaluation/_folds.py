@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 
 import numpy as np
 
 from metarec.knowledge import KnowledgeBase
 
-__all__ = ["heldout_folds"]
+__all__ = ["heldout_folds", "heldout_splits"]
 
 
 def heldout_folds(
@@ -42,6 +42,43 @@ def heldout_folds(
     keep = set(kb.score_matrix.index if among is None else among)
     groups = {h: g for h, g in kb.near_duplicate_groups().items() if h in keep}
     return _groups_to_folds(groups, folds, random_state)
+
+
+def heldout_splits(
+    kb: KnowledgeBase,
+    folds: int = 10,
+    random_state: int = 0,
+    among: Collection[str] | None = None,
+) -> Iterator[tuple[int, set[str], KnowledgeBase]]:
+    """Hold out each fold in turn: what every held-out study loops over.
+
+    Parameters
+    ----------
+    kb : KnowledgeBase
+        The whole knowledge.
+    folds, random_state, among
+        As :func:`heldout_folds`.
+
+    Yields
+    ------
+    fold : int
+        The fold's number, from 1.
+    held : set of str
+        Its datasets (whole near-duplicate groups).
+    train : KnowledgeBase
+        ``kb`` without them (and everything about them): what models of this fold
+        are fitted on.
+
+    Examples
+    --------
+    >>> from metarec.knowledge import KnowledgeBase
+    >>> kb = KnowledgeBase.shipped()
+    >>> fold, held, train = next(heldout_splits(kb, folds=5))
+    >>> fold, held.isdisjoint(train.dataset_hashes)
+    (1, True)
+    """
+    for fold, held in enumerate(heldout_folds(kb, folds, random_state, among), start=1):
+        yield fold, held, kb.without(held)
 
 
 def _groups_to_folds(groups: dict[str, int], folds: int, random_state: int) -> list[set[str]]:

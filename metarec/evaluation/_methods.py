@@ -96,8 +96,8 @@ def _embedder(train: KnowledgeBase, metric: str, x: np.ndarray) -> Callable[[np.
 
 def neighbour_average_config(
     configs: Sequence[Mapping[str, Any]],
-    weights: Sequence[float],
-    n_rows: Sequence[int],
+    weights: Sequence[float] | np.ndarray,
+    n_rows: Sequence[int] | np.ndarray,
 ) -> dict[str, Any]:
     """Similarity-weighted average of one algorithm's configurations (baseline (b) of
     the hyperparameter evaluation): numbers averaged (log-scale ones in log space,
