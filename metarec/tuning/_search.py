@@ -126,41 +126,21 @@ def tune(
     >>> len(finished), best_trial(study).user_attrs["config"]["algorithm"] in ALGORITHMS
     (3, True)
     """
-    from metarec import progress
     from metarec.io import as_dataset
 
     seed = int(renamed(random_state, seed, "seed", "random_state", 0))
     _check_algorithms(algorithms)
-    named = isinstance(objective, str) and objective not in ("auto", "index")
-    if named and objective not in OBJECTIVES:
-        raise MetarecError(
-            f"unknown objective {objective!r}; use auto, index, one of "
-            f"{', '.join(OBJECTIVES)} or a callable"
-        )
+    _check_objective(objective)
     dataset: Dataset = as_dataset(data)
     prepared = PreparedData(dataset)
-    mf = None
-    model: MetaLearner | None = None  # the meta-learned models, when the search needs them
-    if warm or objective in ("auto", "index"):
-        from metarec.metafeatures import extract_metafeatures
-        from metarec.recommending import get_recommender
-
-        with progress.step("loading the models"):
-            model = recommender if recommender is not None else get_recommender()
-        with progress.step(f"meta-features of {dataset.name}"):
-            mf = extract_metafeatures(dataset)
-    chosen: dict[str, float] = {}
-    surrogate = None
-    if objective == "index" and model is not None:
-        objective, chosen = choose_objective(mf, model)
-    elif objective == "auto" and model is not None:
-        surrogate = _surrogate_of(model)
-    if surrogate is not None:
+    # the meta-learned models and the data's meta-features, when the search needs them
+    needed = warm or objective in ("auto", "index")
+    model, mf = _models_for(dataset, recommender) if needed else (None, None)
+    objective, surrogate, chosen = _objective_of(objective, model, mf)
+    if surrogate is not None or not isinstance(objective, str):
         direction = optuna.study.StudyDirection.MAXIMIZE
-    elif isinstance(objective, str):
-        direction = optuna.study.StudyDirection[OBJECTIVES[objective].upper()]
     else:
-        direction = optuna.study.StudyDirection.MAXIMIZE
+        direction = optuna.study.StudyDirection[OBJECTIVES[objective].upper()]
     optuna.logging.set_verbosity(optuna.logging.ERROR)  # failed trials are counted, not logged
     study = optuna.create_study(
         direction=direction,
@@ -170,21 +150,7 @@ def tune(
         study_name=study_name or (f"metarec-{dataset.name}" if storage is None else None),
         load_if_exists=study_name is not None,
     )
-    # What `metarec ingest` needs to store the trials as runs on the right dataset.
-    study.set_user_attr("dataset", dataset.name)
-    study.set_user_attr("dataset_source", dataset.source)
-    study.set_user_attr("content_hash", dataset.content_hash)
-    if dataset.metadata.get("file") and dataset.metadata.get("target"):
-        study.set_user_attr("label_column", dataset.metadata["target"])
-    elif dataset.metadata.get("file") and dataset.metadata.get("no_target"):
-        study.set_user_attr("label_column", False)  # reloaded with every column a feature
-    study.set_user_attr("seed", seed)
-    if surrogate is not None:
-        study.set_user_attr("objective", "surrogate")
-    elif isinstance(objective, str):
-        study.set_user_attr("objective", objective)
-        if chosen:
-            study.set_user_attr("objective_agreement", chosen)
+    _describe(study, dataset, seed, "surrogate" if surrogate is not None else objective, chosen)
     start: list[Configuration] = []
     trusted = False
     if warm and model is not None:
@@ -220,25 +186,104 @@ def tune(
             dbcv=objective == "dbcv",
             keep_labels=True,  # for the selection among the best trials
         )
-        trial.set_user_attr("status", result.status)
-        trial.set_user_attr("config", config)
-        for key in TRIAL_MEASURES:
-            value = getattr(result, key)
-            if value is not None and not (isinstance(value, float) and math.isnan(value)):
-                trial.set_user_attr(key, value)
-        if result.error:
-            trial.set_user_attr("error", result.error)
-        if surrogate is not None:
-            if result.status != "ok":
-                return config, result, math.nan
-            return config, result, surrogate.score(mf, config, result)
-        if callable(objective):
-            value, error = user_objective_value(objective, result, time_limit)
-            if error is not None:
-                trial.set_user_attr("objective_error", error)
-            return config, result, value
-        return config, result, objective_value(result, objective, prepared.eval_matrix)
+        _record(trial, config, result)
+        value = _value(trial, result, config, objective, surrogate, mf, time_limit, prepared)
+        return config, result, value
 
     study.optimize(run, n_trials=n_trials, timeout=timeout, show_progress_bar=show_progress_bar)
     kept.select(study, model, mf)
     return study
+
+
+def _check_objective(objective: str | Callable[[RunResult], float]) -> None:
+    named = isinstance(objective, str) and objective not in ("auto", "index")
+    if named and objective not in OBJECTIVES:
+        raise MetarecError(
+            f"unknown objective {objective!r}; use auto, index, one of "
+            f"{', '.join(OBJECTIVES)} or a callable"
+        )
+
+
+def _describe(
+    study: optuna.Study,
+    dataset: Dataset,
+    seed: int,
+    objective: str | Callable[[RunResult], float],
+    chosen: dict[str, float],
+) -> None:
+    """What `metarec ingest` needs to store the trials as runs on the right dataset,
+    and what the search optimizes."""
+    study.set_user_attr("dataset", dataset.name)
+    study.set_user_attr("dataset_source", dataset.source)
+    study.set_user_attr("content_hash", dataset.content_hash)
+    if dataset.metadata.get("file") and dataset.metadata.get("target"):
+        study.set_user_attr("label_column", dataset.metadata["target"])
+    elif dataset.metadata.get("file") and dataset.metadata.get("no_target"):
+        study.set_user_attr("label_column", False)  # reloaded with every column a feature
+    study.set_user_attr("seed", seed)
+    if isinstance(objective, str):
+        study.set_user_attr("objective", objective)
+        if chosen:
+            study.set_user_attr("objective_agreement", chosen)
+
+
+def _record(trial: optuna.Trial, config: dict[str, Any], result: RunResult) -> None:
+    """A trial's configuration and what its run measured, as user attributes."""
+    trial.set_user_attr("status", result.status)
+    trial.set_user_attr("config", config)
+    for key in TRIAL_MEASURES:
+        value = getattr(result, key)
+        if value is not None and not (isinstance(value, float) and math.isnan(value)):
+            trial.set_user_attr(key, value)
+    if result.error:
+        trial.set_user_attr("error", result.error)
+
+
+def _objective_of(
+    objective: str | Callable[[RunResult], float], model: MetaLearner | None, mf: Any
+) -> tuple[str | Callable[[RunResult], float], Any, dict[str, float]]:
+    """(the objective, resolved; the surrogate that scores, if it is ``"auto"``; the
+    indices' agreement with ground truth, if it was ``"index"``)."""
+    if objective == "index" and model is not None:
+        index, chosen = choose_objective(mf, model)
+        return index, None, chosen
+    if objective == "auto" and model is not None:
+        return objective, _surrogate_of(model), {}
+    return objective, None, {}
+
+
+def _value(
+    trial: optuna.Trial,
+    result: RunResult,
+    config: dict[str, Any],
+    objective: str | Callable[[RunResult], float],
+    surrogate: Any,
+    mf: Any,
+    time_limit: float,
+    prepared: PreparedData,
+) -> float:
+    """What the search optimizes of one run: the surrogate's score, the user's
+    objective (its failure recorded on the trial) or an internal index."""
+    if surrogate is not None:
+        if result.status != "ok":
+            return math.nan
+        return surrogate.score(mf, config, result)
+    if callable(objective):
+        value, error = user_objective_value(objective, result, time_limit)
+        if error is not None:
+            trial.set_user_attr("objective_error", error)
+        return value
+    return objective_value(result, objective, prepared.eval_matrix)
+
+
+def _models_for(dataset: Dataset, recommender: MetaLearner | None) -> tuple[MetaLearner, Any]:
+    """The models (``recommender``, else the default ones) and ``dataset``'s meta-features."""
+    from metarec import progress
+    from metarec.metafeatures import extract_metafeatures
+    from metarec.recommending import get_recommender
+
+    with progress.step("loading the models"):
+        model = recommender if recommender is not None else get_recommender()
+    with progress.step(f"meta-features of {dataset.name}"):
+        mf = extract_metafeatures(dataset)
+    return model, mf
