@@ -466,14 +466,7 @@ class Recommender:
             portfolio = self.portfolio_.reindex(self.scores_.columns).to_numpy()
             score = rank_score = portfolio
             spread = self.portfolio_sd_.reindex(self.scores_.columns).to_numpy()
-            note = (
-                f"this dataset is unlike every known one (nearest distance {dist[0]:.1f}; "
-                f"{self.fallback_quantile:.0%} of the known datasets have a neighbour within "
-                f"{self.fallback_distance_:.1f}); the fallback is the configurations "
-                f"that do best on average over all {len(self.hashes_)} known datasets, "
-                "and the scores are those averages, not predictions for this dataset; held "
-                f"out, the first of them averages ARI {self.fallback_heldout_:.2f}"
-            )
+            note = self._fallback_note(float(dist[0]))
         ranking = np.argsort(-rank_score, kind="stable")
         if algorithms is not None:
             allowed = self.kb_.configs.loc[self.configs_.index, "algorithm"].isin(algorithms)
@@ -502,15 +495,7 @@ class Recommender:
                     support=support,
                 )
             )
-        oracle_k = self.oracle_clusters_[order]
-        ok = np.isfinite(oracle_k)
-        if self.hyper is not None:
-            n_clusters, (lo, hi), _ = self.hyper.predict_k(metafeatures)
-        elif ok.any():
-            kk = _weighted_quantiles(oracle_k[ok], w[ok], [0.5, 0.1, 0.9])
-            n_clusters, lo, hi = (max(1, round(v)) for v in kk)
-        else:
-            n_clusters, lo, hi = 2, 2, 2
+        n_clusters, lo, hi = self._k_estimate(metafeatures, order, w)
         neighbours = pd.DataFrame(
             {
                 "dataset": names,
@@ -529,6 +514,32 @@ class Recommender:
             note=note,
             metric=self.metric,
         )
+
+    def _fallback_note(self, nearest: float) -> str:
+        return (
+            f"this dataset is unlike every known one (nearest distance {nearest:.1f}; "
+            f"{self.fallback_quantile:.0%} of the known datasets have a neighbour within "
+            f"{self.fallback_distance_:.1f}); the fallback is the configurations "
+            f"that do best on average over all {len(self.hashes_)} known datasets, "
+            "and the scores are those averages, not predictions for this dataset; held "
+            f"out, the first of them averages ARI {self.fallback_heldout_:.2f}"
+        )
+
+    def _k_estimate(
+        self, metafeatures: pd.Series, order: np.ndarray, w: np.ndarray
+    ) -> tuple[int, int, int]:
+        """(k, low, high): the neural meta-learner's, else the neighbours' best runs'
+        weighted median and 10-90 % quantiles, else 2."""
+        oracle_k = self.oracle_clusters_[order]
+        ok = np.isfinite(oracle_k)
+        if self.hyper is not None:
+            n_clusters, (lo, hi), _ = self.hyper.predict_k(metafeatures)
+            return n_clusters, lo, hi
+        if ok.any():
+            kk = _weighted_quantiles(oracle_k[ok], w[ok], [0.5, 0.1, 0.9])
+            n_clusters, lo, hi = (max(1, round(v)) for v in kk)
+            return n_clusters, lo, hi
+        return 2, 2, 2
 
     def known_dataset(self, dataset: Dataset, subsample: int = 1000) -> str | None:
         """The content hash of the known dataset that ``dataset`` is, if any.
