@@ -209,6 +209,57 @@ def score_partition(
 
 
 @validate_arguments(time_limit=seconds(), memory_limit_mb=count(1, optional=True))
+def _run_isolated(job: _Job, time_limit: float | None, memory_limit_mb: int | None) -> RunResult:
+    """Run ``job`` in a forked child within ``time_limit`` seconds and
+    ``memory_limit_mb`` of extra memory; a child that dies or overruns is the result."""
+    seed = job.seed
+    ctx = _context()
+    parent, child = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_child, args=(child, job, memory_limit_mb))
+    start = time.perf_counter()
+    try:
+        _start(proc)
+    except OSError as exc:  # e.g. the child died while receiving its job
+        parent.close()
+        child.close()
+        return RunResult(
+            status="failed", seed=seed, error=f"could not start the run's process: {exc}"
+        )
+    child.close()
+    result: RunResult | None = None
+    timeout = None if time_limit is None else max(time_limit, 0.0)
+    timed_out = False
+    try:
+        if parent.poll(timeout):
+            result = parent.recv()
+        else:
+            timed_out = True
+    except EOFError:  # the child died without answering
+        result = None
+    finally:
+        parent.close()
+    if timed_out:
+        proc.kill()
+        proc.join()
+        return RunResult(
+            status="timeout",
+            seed=seed,
+            fit_time=time.perf_counter() - start,
+            error=f"over the {time_limit:g} s limit",
+        )
+    proc.join(timeout=10)
+    if proc.is_alive():
+        proc.kill()
+        proc.join()
+    if result is None:
+        return RunResult(
+            status="failed",
+            seed=seed,
+            error=f"the run's process died (exit code {proc.exitcode})",
+        )
+    return result
+
+
 def run_config(
     data: Dataset | PreparedData | Any,
     config: Mapping[str, Any],
@@ -281,48 +332,4 @@ def run_config(
             return _fit_and_score(job)
         except Exception as exc:  # the algorithm's failure is the result
             return _failure(seed, exc)
-    ctx = _context()
-    parent, child = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(child, job, memory_limit_mb))
-    start = time.perf_counter()
-    try:
-        _start(proc)
-    except OSError as exc:  # e.g. the child died while receiving its job
-        parent.close()
-        child.close()
-        return RunResult(
-            status="failed", seed=seed, error=f"could not start the run's process: {exc}"
-        )
-    child.close()
-    result: RunResult | None = None
-    timeout = None if time_limit is None else max(time_limit, 0.0)
-    timed_out = False
-    try:
-        if parent.poll(timeout):
-            result = parent.recv()
-        else:
-            timed_out = True
-    except EOFError:  # the child died without answering
-        result = None
-    finally:
-        parent.close()
-    if timed_out:
-        proc.kill()
-        proc.join()
-        return RunResult(
-            status="timeout",
-            seed=seed,
-            fit_time=time.perf_counter() - start,
-            error=f"over the {time_limit:g} s limit",
-        )
-    proc.join(timeout=10)
-    if proc.is_alive():
-        proc.kill()
-        proc.join()
-    if result is None:
-        return RunResult(
-            status="failed",
-            seed=seed,
-            error=f"the run's process died (exit code {proc.exitcode})",
-        )
-    return result
+    return _run_isolated(job, time_limit, memory_limit_mb)
