@@ -393,6 +393,27 @@ def _nested(value: Any) -> bool:
     return isinstance(value, (list, dict, tuple, np.ndarray))
 
 
+def _checked_references(ds: pd.DataFrame, cfg: pd.DataFrame, rf: pd.DataFrame) -> list[Any]:
+    """The folder's configurations, decoded, once every run refers to a dataset and a
+    configuration of the folder and every configuration hashes to its key."""
+    missing = set(rf["content_hash"]) - set(ds["content_hash"])
+    if missing:
+        raise DatabaseError(f"runs refer to {len(missing)} dataset(s) not in datasets.parquet")
+    missing = set(rf["config_hash"]) - set(cfg["config_hash"])
+    if missing:
+        raise DatabaseError(f"runs refer to {len(missing)} configuration(s) not in the folder")
+    configs = [json.loads(c) for c in cfg["config"]]
+    try:
+        from metarec.space import config_hash
+
+        for h, c in zip(cfg["config_hash"], configs, strict=True):
+            if config_hash(c) != h:
+                raise DatabaseError(f"configuration {h} does not hash to its key")
+    except MetarecError as exc:
+        raise DatabaseError(f"configurations.parquet: {exc}") from None
+    return configs
+
+
 def import_tables(db: MetaDatabase, directory: str | Path) -> dict[str, int]:
     """Add an exported folder's content to ``db`` (idempotent, all or nothing).
 
@@ -434,22 +455,7 @@ def import_tables(db: MetaDatabase, directory: str | Path) -> dict[str, int]:
     ):
         _check_columns(name, table)
     _validate_folder(ds, mf, cfg, st)
-    known_ds, known_cfg = set(ds["content_hash"]), set(cfg["config_hash"])
-    missing = set(rf["content_hash"]) - known_ds
-    if missing:
-        raise DatabaseError(f"runs refer to {len(missing)} dataset(s) not in datasets.parquet")
-    missing = set(rf["config_hash"]) - known_cfg
-    if missing:
-        raise DatabaseError(f"runs refer to {len(missing)} configuration(s) not in the folder")
-    configs = [json.loads(c) for c in cfg["config"]]
-    try:
-        from metarec.space import config_hash
-
-        for h, c in zip(cfg["config_hash"], configs, strict=True):
-            if config_hash(c) != h:
-                raise DatabaseError(f"configuration {h} does not hash to its key")
-    except MetarecError as exc:
-        raise DatabaseError(f"configurations.parquet: {exc}") from None
+    configs = _checked_references(ds, cfg, rf)
     from metarec.db.ingest import IngestError, validate_run
 
     records = [{str(k): v for k, v in r.items()} for r in rf.to_dict("records")]
