@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Collection, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -18,7 +19,12 @@ from metarec.evaluation._methods import (
     precomputed_method,
     recommender_method,
 )
-from metarec.evaluation._report import markdown_table, plot_per_dataset, summarize
+from metarec.evaluation._report import (
+    EvaluationResult,
+    markdown_table,
+    plot_per_dataset,
+    summarize,
+)
 from metarec.knowledge import KnowledgeBase
 from metarec.space import config_hash
 
@@ -180,7 +186,6 @@ class RunScorer:
         data_root: str | None = None,
     ) -> None:
         import json
-        from pathlib import Path
 
         self.kb = kb
         self.subsample = subsample
@@ -317,7 +322,6 @@ def run_pairs(
     import csv
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor, as_completed
-    from pathlib import Path
 
     from tqdm.auto import tqdm
 
@@ -441,8 +445,6 @@ def run_evaluation(
 
     Returns the report (Markdown) that is also written to ``out/report.md``.
     """
-    from pathlib import Path
-
     outdir = Path(out)
     outdir.mkdir(parents=True, exist_ok=True)
     targets = None
@@ -450,19 +452,7 @@ def run_evaluation(
         kb, targets = corpus_knowledge(
             kb, corpus, str(outdir / "corpus_runs.sqlite"), workers=workers, progress=progress
         )
-    methods: dict[str, Method] = {"metarec": recommender_method(random_state=random_state)}
-    if variants:
-        methods["metarec_neighbours_only"] = recommender_method(use_ranker=False)
-        methods["metarec_ranker_only"] = recommender_method(blend=0.0, random_state=random_state)
-    if learned:
-        methods["metarec_learned"] = recommender_method(metric="learned", random_state=random_state)
-    methods.update(baseline_methods(kb))
-    if not learned:
-        methods.pop("nearest_learned")
-    if tpe_csv:
-        tpe = pd.read_csv(tpe_csv)
-        scores = dict(zip(tpe["content_hash"], tpe["ari_at_best_silhouette"], strict=True))
-        methods["tpe_silhouette_50"] = precomputed_method(scores)
+    methods = _methods(kb, random_state, variants, learned, tpe_csv)
     scorer = (
         RunScorer(kb, cache=str(outdir / "extra_runs.json"), data_root=data_root)
         if run_missing
@@ -482,6 +472,14 @@ def run_evaluation(
     res.summary.to_csv(outdir / "summary.csv", index=False)
     res.tests.to_csv(outdir / "tests.csv", index=False)
     plot_per_dataset(per, "metarec", str(outdir / "per_dataset.png"))
+    return _write_report(per, res, outdir, corpus, folds)
+
+
+def _write_report(
+    per: pd.DataFrame, res: EvaluationResult, outdir: Path, corpus: str | None, folds: int
+) -> str:
+    """``report.md``: the summary and the paired tests (per corpus, or per dataset of an
+    external corpus); returns its text."""
     shown = (
         ["external"]
         if corpus is not None
@@ -522,3 +520,23 @@ def run_evaluation(
         report += "\n\nTop-1 ARI per dataset:\n\n" + markdown_table(wide.reset_index())
     (outdir / "report.md").write_text(report + "\n")
     return report
+
+
+def _methods(
+    kb: KnowledgeBase, random_state: int, variants: bool, learned: bool, tpe_csv: str | None
+) -> dict[str, Method]:
+    """metarec, its variants when asked, and the baselines."""
+    methods: dict[str, Method] = {"metarec": recommender_method(random_state=random_state)}
+    if variants:
+        methods["metarec_neighbours_only"] = recommender_method(use_ranker=False)
+        methods["metarec_ranker_only"] = recommender_method(blend=0.0, random_state=random_state)
+    if learned:
+        methods["metarec_learned"] = recommender_method(metric="learned", random_state=random_state)
+    methods.update(baseline_methods(kb))
+    if not learned:
+        methods.pop("nearest_learned")
+    if tpe_csv:
+        tpe = pd.read_csv(tpe_csv)
+        scores = dict(zip(tpe["content_hash"], tpe["ari_at_best_silhouette"], strict=True))
+        methods["tpe_silhouette_50"] = precomputed_method(scores)
+    return methods
