@@ -15,6 +15,7 @@ import pandas as pd
 
 from metarec.config import DEFAULT_BUDGET
 from metarec.dataset import Dataset
+from metarec.models.costs import RunCosts
 from metarec.models.protocol import MetaLearner
 from metarec.models.recommender import Recommendation, RecommendedConfig
 from metarec.runner import PreparedData, RunResult, score_partition
@@ -100,14 +101,9 @@ def screen(
     deadline = start + safety_limit(budget)
     if swept is not None and (swept.subsample, swept.random_state) != (subsample, random_state):
         swept = None  # drawn otherwise: not this screening's subsample
-    if swept is None:
-        data = dataclasses.replace(dataset.subsample(subsample, random_state), labelings=())
-        prepared = PreparedData(data, random_state)
-        prepared.eval_matrix  # noqa: B018 (computed once, before the threads share it)
-    else:
-        prepared = swept.prepared
-        data = prepared.dataset
-    n, d = data.shape
+    prepared = swept.prepared if swept is not None else _prepared(dataset, subsample, random_state)
+    data = prepared.dataset
+    n = data.shape[0]
     costs = run_costs(recommender)
     workers = n_jobs if n_jobs is not None else max(1, min(2, os.cpu_count() or 1))
 
@@ -124,28 +120,9 @@ def screen(
             )
             ks = candidate_ks([k_data, n_clusters], interval, n, width)
             configs = portfolio(ranked, ks, k_data, algorithms)
-            predicted = [costs.run_seconds(c, n, d) for c in configs]
-            planned = costs.sweep_seconds(n, d, list(parts))
-            chosen = plan(predicted, budget, planned)
-            planned += sum(predicted[i] for i in chosen)
-            reused: dict[int, RunResult] = {}
-            for i in chosen:
-                cfg, k = configs[i], configs[i].n_clusters
-                if k in parts and cfg == kmeans_at(k):  # the sweep's own partition
-                    reused[i] = score_partition(
-                        prepared, parts[k], random_state=random_state, keep_labels=True
-                    )
-                else:
-                    runs.submit(cfg)
-            planned_set = set(chosen)
-            left_out = [i for i in range(len(configs)) if i not in planned_set]
-            for i in left_out if record_all else []:
-                runs.submit(configs[i], deadline=float("inf"))
-            results = {i: reused.get(i) or runs.result(configs[i]) for i in chosen}
-            extra_results = {
-                i: runs.result(configs[i], deadline=float("inf"))
-                for i in (left_out if record_all else [])
-            }
+            results, extra_results, planned, left_out = _run_planned(
+                runs, prepared, configs, parts, costs, budget, random_state, record_all
+            )
     finally:
         runs.close()
     priors = recommender.prior_scores(metafeatures, configs)
@@ -153,16 +130,7 @@ def screen(
         Candidate(configs[i], float(priors[i]), r) for i, r in results.items() if r is not None
     ]
     stopped = sum(r is None for r in results.values())
-    labels = [c.result.labels if c.ok else None for c in candidates]
-    for c, a in zip(candidates, agreement(labels), strict=True):
-        c.agreement = float(a)
-    scores = label_free_scores(
-        getattr(recommender, "surrogate", None), metafeatures, candidates, weights
-    )
-    for c, s in zip(candidates, scores, strict=True):
-        c.score = float(s)
-    ranking = [int(i) for i in np.argsort(-np.nan_to_num(scores, nan=-np.inf), kind="stable")]
-    ranking = [i for i in ranking if np.isfinite(scores[i])]
+    ranking = _scored(candidates, getattr(recommender, "surrogate", None), metafeatures, weights)
     # the portfolio's first candidate is the zero-shot top-1, run whatever the budget
     trusted = (
         bool(ranked)
@@ -191,6 +159,73 @@ def screen(
         extra=extra,
         data_k=int(k_data),
     )
+
+
+def _run_planned(
+    runs: _Runs,
+    prepared: PreparedData,
+    configs: list[Configuration],
+    parts: dict[int, np.ndarray],
+    costs: RunCosts,
+    budget: float,
+    random_state: int,
+    record_all: bool,
+) -> tuple[dict[int, RunResult | None], dict[int, RunResult | None], float, list[int]]:
+    """Run what the budget buys of ``configs`` (the sweep's own KMeans partitions are
+    scored, not rerun), and with ``record_all`` the rest too, outside the budget.
+
+    Returns the results of the planned candidates and of the others (None: stopped by
+    the safety limit), the planned seconds (the sweep's included) and the left-out."""
+    n, d = prepared.dataset.shape
+    predicted = [costs.run_seconds(c, n, d) for c in configs]
+    planned = costs.sweep_seconds(n, d, list(parts))
+    chosen = plan(predicted, budget, planned)
+    planned += sum(predicted[i] for i in chosen)
+    reused: dict[int, RunResult] = {}
+    for i in chosen:
+        cfg, k = configs[i], configs[i].n_clusters
+        if k in parts and cfg == kmeans_at(k):  # the sweep's own partition
+            reused[i] = score_partition(
+                prepared, parts[k], random_state=random_state, keep_labels=True
+            )
+        else:
+            runs.submit(cfg)
+    planned_set = set(chosen)
+    left_out = [i for i in range(len(configs)) if i not in planned_set]
+    for i in left_out if record_all else []:
+        runs.submit(configs[i], deadline=float("inf"))
+    results = {i: reused.get(i) or runs.result(configs[i]) for i in chosen}
+    extra_results = {
+        i: runs.result(configs[i], deadline=float("inf")) for i in (left_out if record_all else [])
+    }
+    return results, extra_results, planned, left_out
+
+
+def _prepared(dataset: Dataset, subsample: int, random_state: int) -> PreparedData:
+    """The screening's subsample, labels dropped, its evaluation matrix computed once
+    before the threads share it."""
+    data = dataclasses.replace(dataset.subsample(subsample, random_state), labelings=())
+    prepared = PreparedData(data, random_state)
+    prepared.eval_matrix  # noqa: B018
+    return prepared
+
+
+def _scored(
+    candidates: list[Candidate],
+    surrogate: Any,
+    metafeatures: pd.Series,
+    weights: Mapping[str, float] | None,
+) -> list[int]:
+    """Give each candidate its agreement with the others and its blended label-free
+    score; return their order, best first (candidates without a score left out)."""
+    labels = [c.result.labels if c.ok else None for c in candidates]
+    for c, a in zip(candidates, agreement(labels), strict=True):
+        c.agreement = float(a)
+    scores = label_free_scores(surrogate, metafeatures, candidates, weights)
+    for c, s in zip(candidates, scores, strict=True):
+        c.score = float(s)
+    ranking = [int(i) for i in np.argsort(-np.nan_to_num(scores, nan=-np.inf), kind="stable")]
+    return [i for i in ranking if np.isfinite(scores[i])]
 
 
 def with_own_k(
