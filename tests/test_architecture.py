@@ -225,7 +225,7 @@ print("train exit", code)
 #: Modules over 800 lines and functions over 80 (issue 38's limits) that are still to
 #: be split: the list may only shrink; nothing new joins it.
 OVER_800_LINES: set[str] = set()
-OVER_80_LINES = {"metarec.db.builder.build"}
+OVER_80_LINES: set[str] = set()
 
 
 def _code_lines(node: ast.FunctionDef | ast.AsyncFunctionDef, lines: list[str]) -> int:

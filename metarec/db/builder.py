@@ -480,11 +480,8 @@ def build(
     BuildSummary
         What was planned, skipped, run, kept out, deduplicated and lost.
     """
-    from tqdm.auto import tqdm
 
-    from metarec.io.corpora import data_kind
     from metarec.io.keep_out import kept_out_reason
-    from metarec.metafeatures import EXTRACTOR_VERSION
 
     settings = settings or BuildSettings()
     if scheduler:  # refuse workers that would lose every batch, before writing anything
@@ -502,42 +499,22 @@ def build(
     all_configs = [*configs, *sweep, *(c for cs in extra.values() for c in cs)]
     summary.configurations = len({config_hash(c) for c in all_configs})
     ids: dict[str, int] = {}  # stored with the first dataset: a build of none writes nothing
-    provenance = {
-        "settings": settings.__dict__,
-        "command": command,
-        "python": sys.version.split()[0],
-        "platform": platform.platform(),
-        "versions": _versions(),
-    }
+    provenance = _provenance(settings, command)
     before = set(db.table("studies")["name"])
     study_id = db.add_study(study, "build", provenance)
     sweep_study_id = (
         db.add_study(f"{study}-k-sweep", SWEEP_KIND, provenance) if settings.k_sweep else study_id
     )
-    mf = db.table("metafeatures")
-    ds_table = db.table("datasets")
-    hash_of_id = dict(zip(ds_table["id"], ds_table["content_hash"], strict=True))
-    described = frozenset(
-        hash_of_id[i] for i in mf.loc[mf["extractor_version"] == EXTRACTOR_VERSION, "dataset_id"]
-    )
+    described = _described(db)
     client = _client(workers, scheduler)
     try:
-        from distributed import as_completed
-
-        futures = [client.submit(_describe, n, settings, described, pure=False) for n in names]
-        results: dict[str, tuple[Dataset | None, Any, str | None]] = {}
-        bar = tqdm(total=len(names), desc="datasets", disable=not progress, unit="ds")
-        for fut in as_completed(futures):
-            name, ds, vector, error = fut.result()
-            results[name] = (ds, vector, error)
-            bar.update(1)
-        bar.close()
+        results = _described_datasets(client, names, settings, described, progress)
         stored = _stored(db)
         position = {n: i for i, n in enumerate(names)}
         accepted: list[_Known] = []
         keel_bases: dict[str, str] = {}
-        design_jobs: list[tuple[str, int, list[tuple[int, int, Mapping[str, Any]]]]] = []
-        sweep_jobs: list[tuple[str, int, list[tuple[int, int, Mapping[str, Any]]]]] = []
+        design_jobs: _Jobs = []
+        sweep_jobs: _Jobs = []
         for name in names:  # in the order given: the first name of a dataset is kept
             ds, vector, error = results[name]
             if ds is None:
@@ -545,38 +522,11 @@ def build(
                 continue
             summary.notes += [f"{name}: {line}" for line in describe_loading(ds)]
             corpus = ds.metadata.get("corpus")
-            alias = {"name": ds.name, "source": ds.source, "corpus": corpus}
-            others = accepted + [k for k in stored if k.content_hash != ds.content_hash]
-            dup = _duplicate_of(ds, corpus, others, keel_bases)
-            stored_dup = [k for k in stored if k.content_hash == dup]
-            if stored_dup and position.get(stored_dup[0].source, -1) <= position[name]:
-                stored_dup = []  # not met again later: the stored copy stays, this is its alias
-            if dup is not None:
-                if corpus == "keel":
-                    keel_bases.setdefault(_base_key(ds.name), dup)
-                if not stored_dup:
-                    if db.dataset_id(ds.content_hash) is not None and ds.content_hash != dup:
-                        gone = db.remove_dataset(ds.content_hash)
-                        summary.removed.append(f"{ds.source} (a duplicate; {gone} runs)")
-                    db.annotate_dataset(dup, {"aliases": [alias]})
-                    summary.duplicates.append(name)
-                    continue
-                # a duplicate of a stored dataset whose name comes later: that one goes
-                for k in stored_dup:
-                    gone = db.remove_dataset(k.content_hash)
-                    summary.removed.append(f"{k.name} (a duplicate of {ds.source}; {gone} runs)")
-                    stored.remove(k)
+            if _is_duplicate(db, ds, name, accepted, stored, keel_bases, position, summary):
+                continue
             if not ids:
                 ids = db.add_configurations(all_configs)
-            dataset_id = db.add_dataset(ds, vector)
-            kind = ds.metadata.get("kind") or data_kind(corpus, ds.name)
-            db.annotate_dataset(ds.content_hash, {"kind": kind})
-            rows = ds.n_original or ds.shape[0]
-            accepted.append(
-                _Known(
-                    ds.content_hash, ds.name, ds.source, corpus, rows, ds.shape[1], ds.fingerprint
-                )
-            )
+            dataset_id = _store(db, ds, vector, accepted)
             if corpus == "keel":
                 keel_bases.setdefault(_base_key(ds.name), ds.content_hash)
             done = db.done(dataset_id)
@@ -585,43 +535,10 @@ def build(
                 ([*configs, *extra.get(name, [])], design_jobs),
                 (own_sweep, sweep_jobs),
             ):
-                todo: list[tuple[int, int, Mapping[str, Any]]] = []
-                for cfg in plan:
-                    cid = ids[config_hash(cfg)]
-                    for seed in settings.seeds:
-                        summary.runs_planned += 1
-                        if (cid, seed) in done:
-                            summary.runs_skipped += 1
-                        else:
-                            done.add((cid, seed))
-                            todo.append((cid, seed, cfg))
-                jobs.append((name, dataset_id, todo))
+                jobs.append((name, dataset_id, _todo(plan, ids, settings.seeds, done, summary)))
         summary.datasets = len(accepted)
-        dataset_of: dict[Any, tuple[int, int]] = {}
-        batch_futures = []
-        for jobs, sid in ((design_jobs, study_id), (sweep_jobs, sweep_study_id)):
-            for name, dataset_id, todo in jobs:
-                for chunk in _chunks(todo, settings.batch_size):
-                    fut = client.submit(_run_batch, name, chunk, settings, pure=False)
-                    dataset_of[fut.key] = (dataset_id, sid)
-                    batch_futures.append(fut)
-        total = sum(len(t) for _, _, t in [*design_jobs, *sweep_jobs])
-        bar = tqdm(total=total, desc="runs", disable=not progress, unit="run")
-        for fut in as_completed(batch_futures):
-            try:
-                batch = fut.result()
-            except Exception as exc:  # a worker lost: its runs stay to do, for a resume
-                summary.batch_errors.append(f"{type(exc).__name__}: {exc}"[:300])
-                continue
-            rows_out = []
-            dataset_id, sid = dataset_of[fut.key]
-            for config_id, seed, res in batch:
-                row = {**res.record(), "dataset_id": dataset_id, "config_id": config_id}
-                rows_out.append({**row, "seed": seed, "study_id": sid})
-                summary.by_status[res.status] = summary.by_status.get(res.status, 0) + 1
-            summary.runs_new += db.add_runs(rows_out)
-            bar.update(len(rows_out))
-        bar.close()
+        studies = [(design_jobs, study_id), (sweep_jobs, sweep_study_id)]
+        _run_batches(client, db, settings, studies, summary, progress)
     finally:
         client.close()
         summary.seconds = time.perf_counter() - start
@@ -632,6 +549,170 @@ def build(
                 [n for n in (study, f"{study}-k-sweep") if n not in before]
             )
     return summary
+
+
+def _is_duplicate(
+    db: MetaDatabase,
+    ds: Dataset,
+    name: str,
+    accepted: list[_Known],
+    stored: list[_Known],
+    keel_bases: dict[str, str],
+    position: dict[str, int],
+    summary: BuildSummary,
+) -> bool:
+    """Whether ``ds`` duplicates a dataset met earlier or stored (then it is recorded as
+    that one's alias, and a stored copy of it removed); a stored duplicate whose name
+    comes later in the build is removed instead, and ``ds`` is kept."""
+    corpus = ds.metadata.get("corpus")
+    alias = {"name": ds.name, "source": ds.source, "corpus": corpus}
+    others = accepted + [k for k in stored if k.content_hash != ds.content_hash]
+    dup = _duplicate_of(ds, corpus, others, keel_bases)
+    stored_dup = [k for k in stored if k.content_hash == dup]
+    if stored_dup and position.get(stored_dup[0].source, -1) <= position[name]:
+        stored_dup = []  # not met again later: the stored copy stays, this is its alias
+    if dup is None:
+        return False
+    if corpus == "keel":
+        keel_bases.setdefault(_base_key(ds.name), dup)
+    if not stored_dup:
+        if db.dataset_id(ds.content_hash) is not None and ds.content_hash != dup:
+            gone = db.remove_dataset(ds.content_hash)
+            summary.removed.append(f"{ds.source} (a duplicate; {gone} runs)")
+        db.annotate_dataset(dup, {"aliases": [alias]})
+        summary.duplicates.append(name)
+        return True
+    # a duplicate of a stored dataset whose name comes later: that one goes
+    for k in stored_dup:
+        gone = db.remove_dataset(k.content_hash)
+        summary.removed.append(f"{k.name} (a duplicate of {ds.source}; {gone} runs)")
+        stored.remove(k)
+    return False
+
+
+def _store(db: MetaDatabase, ds: Dataset, vector: Any, accepted: list[_Known]) -> int:
+    """Store ``ds`` with its meta-features and kind; it joins ``accepted``. Its id."""
+    from metarec.io.corpora import data_kind
+
+    corpus = ds.metadata.get("corpus")
+    dataset_id = db.add_dataset(ds, vector)
+    kind = ds.metadata.get("kind") or data_kind(corpus, ds.name)
+    db.annotate_dataset(ds.content_hash, {"kind": kind})
+    rows = ds.n_original or ds.shape[0]
+    accepted.append(
+        _Known(ds.content_hash, ds.name, ds.source, corpus, rows, ds.shape[1], ds.fingerprint)
+    )
+    return dataset_id
+
+
+_Jobs = list[tuple[str, int, list[tuple[int, int, Mapping[str, Any]]]]]
+
+
+def _provenance(settings: BuildSettings, command: str | None) -> dict[str, Any]:
+    """What a build's study records of how it was made."""
+    return {
+        "settings": settings.__dict__,
+        "command": command,
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "versions": _versions(),
+    }
+
+
+def _described(db: MetaDatabase) -> frozenset[str]:
+    """The stored datasets whose meta-features this extractor version computed."""
+    from metarec.metafeatures import EXTRACTOR_VERSION
+
+    mf = db.table("metafeatures")
+    ds_table = db.table("datasets")
+    hash_of_id = dict(zip(ds_table["id"], ds_table["content_hash"], strict=True))
+    return frozenset(
+        hash_of_id[i] for i in mf.loc[mf["extractor_version"] == EXTRACTOR_VERSION, "dataset_id"]
+    )
+
+
+def _described_datasets(
+    client: Any,
+    names: Sequence[str],
+    settings: BuildSettings,
+    described: frozenset[str],
+    progress: bool,
+) -> dict[str, tuple[Dataset | None, Any, str | None]]:
+    """Each name's dataset, meta-features and loading error, loaded on the workers."""
+    from distributed import as_completed
+    from tqdm.auto import tqdm
+
+    futures = [client.submit(_describe, n, settings, described, pure=False) for n in names]
+    results: dict[str, tuple[Dataset | None, Any, str | None]] = {}
+    bar = tqdm(total=len(names), desc="datasets", disable=not progress, unit="ds")
+    for fut in as_completed(futures):
+        name, ds, vector, error = fut.result()
+        results[name] = (ds, vector, error)
+        bar.update(1)
+    bar.close()
+    return results
+
+
+def _todo(
+    plan: Sequence[Mapping[str, Any]],
+    ids: dict[str, int],
+    seeds: Sequence[int],
+    done: set[tuple[int, int]],
+    summary: BuildSummary,
+) -> list[tuple[int, int, Mapping[str, Any]]]:
+    """The (configuration id, seed, configuration) runs of ``plan`` not yet ``done``
+    (which they join), counted in ``summary``."""
+    todo: list[tuple[int, int, Mapping[str, Any]]] = []
+    for cfg in plan:
+        cid = ids[config_hash(cfg)]
+        for seed in seeds:
+            summary.runs_planned += 1
+            if (cid, seed) in done:
+                summary.runs_skipped += 1
+            else:
+                done.add((cid, seed))
+                todo.append((cid, seed, cfg))
+    return todo
+
+
+def _run_batches(
+    client: Any,
+    db: MetaDatabase,
+    settings: BuildSettings,
+    studies: list[tuple[_Jobs, int]],
+    summary: BuildSummary,
+    progress: bool,
+) -> None:
+    """Run every job's runs on the workers in batches, storing each batch as it comes
+    (under its study); a lost batch is counted, its runs stay to do for a resume."""
+    from distributed import as_completed
+    from tqdm.auto import tqdm
+
+    dataset_of: dict[Any, tuple[int, int]] = {}
+    batch_futures = []
+    for jobs, sid in studies:
+        for name, dataset_id, todo in jobs:
+            for chunk in _chunks(todo, settings.batch_size):
+                fut = client.submit(_run_batch, name, chunk, settings, pure=False)
+                dataset_of[fut.key] = (dataset_id, sid)
+                batch_futures.append(fut)
+    total = sum(len(t) for jobs, _ in studies for _, _, t in jobs)
+    bar = tqdm(total=total, desc="runs", disable=not progress, unit="run")
+    for fut in as_completed(batch_futures):
+        try:
+            batch = fut.result()
+        except Exception as exc:  # a worker lost: its runs stay to do, for a resume
+            summary.batch_errors.append(f"{type(exc).__name__}: {exc}"[:300])
+            continue
+        rows_out = []
+        dataset_id, sid = dataset_of[fut.key]
+        for config_id, seed, res in batch:
+            row = {**res.record(), "dataset_id": dataset_id, "config_id": config_id}
+            rows_out.append({**row, "seed": seed, "study_id": sid})
+            summary.by_status[res.status] = summary.by_status.get(res.status, 0) + 1
+        summary.runs_new += db.add_runs(rows_out)
+        bar.update(len(rows_out))
+    bar.close()
 
 
 def _versions() -> dict[str, str]:
