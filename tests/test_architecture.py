@@ -62,6 +62,32 @@ def _modules() -> dict[str, Path]:
     return out
 
 
+def _imported(tree: ast.AST, name: str, package: bool) -> list[str]:
+    """The modules a module's code imports, absolute or relative (resolved against
+    ``name``; ``package``: the module is a package's ``__init__``), except under
+    ``if TYPE_CHECKING:`` (they never run)."""
+    hidden = {
+        id(n)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
+        for n in ast.walk(node)
+    }
+    targets: list[str] = []
+    for node in ast.walk(tree):
+        if id(node) in hidden:
+            continue
+        if isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:  # relative: from the module's package, one level up per dot
+                parts = name.split(".") if package else name.split(".")[:-1]
+                parts = parts[: len(parts) - (node.level - 1)]
+                base = ".".join([*parts, *([node.module] if node.module else [])])
+            targets += [base, *(f"{base}.{a.name}" for a in node.names)]
+        elif isinstance(node, ast.Import):
+            targets += [a.name for a in node.names]
+    return targets
+
+
 def _graph() -> dict[str, set[str]]:
     modules = _modules()
 
@@ -73,26 +99,19 @@ def _graph() -> dict[str, set[str]]:
     edges: dict[str, set[str]] = {m: set() for m in modules}
     for name, path in modules.items():
         tree = ast.parse(path.read_text())
-        hidden = {
-            id(n)
-            for node in ast.walk(tree)
-            if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
-            for n in ast.walk(node)
-        }
-        for node in ast.walk(tree):
-            if id(node) in hidden:
-                continue
-            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                targets = [node.module, *(f"{node.module}.{a.name}" for a in node.names)]
-            elif isinstance(node, ast.Import):
-                targets = [a.name for a in node.names]
-            else:
-                continue
-            for t in targets:
-                r = resolve(t) if t.startswith("metarec") else None
-                if r and r != name and not name.startswith(r + "."):
-                    edges[name].add(r)
+        for t in _imported(tree, name, path.name == "__init__.py"):
+            r = resolve(t) if t.startswith("metarec") else None
+            if r and r != name and not name.startswith(r + "."):
+                edges[name].add(r)
     return edges
+
+
+def test_relative_imports_count_as_the_modules_they_name() -> None:
+    code = ast.parse("from . import _b\nfrom ..models import bundle\nfrom .x import y\n")
+    got = _imported(code, "metarec.tuning._a", package=False)
+    assert "metarec.tuning._b" in got and "metarec.models.bundle" in got
+    assert "metarec.tuning.x.y" in got
+    assert "metarec.tuning._b" in _imported(ast.parse("from . import _b"), "metarec.tuning", True)
 
 
 def _layer(module: str) -> int:
