@@ -55,6 +55,17 @@ class MetaLearner(Protocol):
     def save(self, directory: str | os.PathLike[str]) -> None:
         """Write the fitted models to ``directory``."""
 
+    @classmethod
+    def load(
+        cls,
+        directory: str | os.PathLike[str],
+        kb: KnowledgeBase,
+        *,
+        hyper: Any = None,
+        surrogate: Any = None,
+    ) -> Any:
+        """Read models written by :meth:`save`, over the knowledge they were fitted on."""
+
     def recommend(
         self, metafeatures: pd.Series, top: int = 5, algorithms: list[str] | None = None
     ) -> Recommendation:
